@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hookworker/hookworker/webhook"
 )
@@ -60,8 +63,12 @@ type WebhookRef struct {
 
 // UnmarshalJSON accepts a string or an object.
 func (r *WebhookRef) UnmarshalJSON(b []byte) error {
+	b = trimSpace(b)
 	if len(b) > 0 && b[0] == '"' {
 		return json.Unmarshal(b, &r.ID)
+	}
+	if len(b) == 0 || b[0] != '{' {
+		return errors.New("want a string or an object {id, revision}")
 	}
 	type plain WebhookRef
 	var p plain
@@ -132,10 +139,13 @@ func Decode(data []byte) (*Event, error) {
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
 	if err := dec.Decode(&ev); err != nil {
-		return nil, jsonFieldError(err)
+		return nil, decodeError(data, err)
 	}
-	if _, err := dec.Token(); err == nil {
+	if len(trimSpace(data[dec.InputOffset():])) > 0 {
 		return nil, &FieldError{Msg: "trailing data after the event object"}
+	}
+	if trimSpace(data)[0] != '{' { // null decodes into a struct without error
+		return nil, &FieldError{Field: "event", Msg: "want an object, got JSON null"}
 	}
 	if err := ev.Validate(); err != nil {
 		return nil, err
@@ -143,24 +153,44 @@ func Decode(data []byte) (*Event, error) {
 	return &ev, nil
 }
 
-// jsonFieldError turns an encoding/json error into a FieldError naming the field.
+// decodeError turns an encoding/json error into a FieldError naming the
+// field. encoding/json names the full path only for type errors; for
+// unknown fields and errors of UnmarshalJSON methods (durations, times) the
+// path is found by walking the input along the Event type.
+func decodeError(data []byte, err error) error {
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &syntaxErr):
+		return &FieldError{Msg: fmt.Sprintf("not valid JSON at byte %d: %v", syntaxErr.Offset, syntaxErr)}
+	case errors.Is(err, io.EOF):
+		return &FieldError{Msg: "empty input: want a JSON object"}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &FieldError{Msg: "truncated JSON"}
+	}
+	// json scans the whole value before decoding it, so it is valid JSON.
+	var raw json.RawMessage
+	if json.NewDecoder(bytes.NewReader(data)).Decode(&raw) == nil {
+		if fe := locate(raw, reflect.TypeFor[Event](), ""); fe != nil {
+			return fe
+		}
+	}
+	return jsonFieldError(err)
+}
+
+// jsonFieldError turns an encoding/json error into a FieldError, naming the
+// field as json gives it.
 func jsonFieldError(err error) error {
 	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
 	switch {
 	case errors.As(err, &typeErr):
 		field := typeErr.Field
 		if field == "" {
 			field = "event"
 		}
-		return &FieldError{Field: field, Msg: fmt.Sprintf("want %s, got JSON %s", typeName(typeErr.Type.String()), typeErr.Value)}
-	case errors.As(err, &syntaxErr):
-		return &FieldError{Msg: fmt.Sprintf("not valid JSON at byte %d: %v", syntaxErr.Offset, syntaxErr)}
+		return &FieldError{Field: field, Msg: fmt.Sprintf("want %s, got JSON %s", typeName(typeErr.Type), typeErr.Value)}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return &FieldError{Field: name, Msg: "unknown field"}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return &FieldError{Msg: "empty or truncated JSON"}
+		return &FieldError{Field: clip(name), Msg: "unknown field"}
 	}
 	var fe *FieldError
 	if errors.As(err, &fe) {
@@ -169,22 +199,230 @@ func jsonFieldError(err error) error {
 	return &FieldError{Msg: "not a valid event: " + err.Error()}
 }
 
-func typeName(goType string) string {
+var timeType = reflect.TypeFor[time.Time]()
+
+// locate returns the first value of raw, in document order, that does not
+// fit type t, as encoding/json decodes it (fields matched case-insensitively,
+// null accepted anywhere), or nil. path is raw's path in the event.
+func locate(raw []byte, t reflect.Type, path string) *FieldError {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	raw = trimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	if reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]()) {
+		err := json.Unmarshal(raw, reflect.New(t).Interface())
+		if err == nil {
+			return nil
+		}
+		if t.Kind() == reflect.Struct && raw[0] == '{' {
+			if fe := locateFields(raw, t, path); fe != nil {
+				return fe
+			}
+		}
+		msg := err.Error()
+		if t == timeType {
+			msg = "want an RFC 3339 time, got JSON " + clip(string(raw))
+		}
+		return &FieldError{Field: pathOr(path), Msg: msg}
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if raw[0] != '{' {
+			return mismatch(path, "an object", raw)
+		}
+		return locateFields(raw, t, path)
+	case reflect.Map:
+		if raw[0] != '{' {
+			return mismatch(path, "an object", raw)
+		}
+		if t.Elem().Kind() == reflect.Interface {
+			return nil
+		}
+		var fe *FieldError
+		members(raw, func(key string, val json.RawMessage) bool {
+			fe = locate(val, t.Elem(), join(path, key))
+			return fe == nil
+		})
+		return fe
+	case reflect.Slice:
+		if raw[0] != '[' {
+			return mismatch(path, "an array", raw)
+		}
+		var fe *FieldError
+		elems(raw, func(i int, val json.RawMessage) bool {
+			fe = locate(val, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+			return fe == nil
+		})
+		return fe
+	case reflect.Interface:
+		return nil
+	}
+	err := json.Unmarshal(raw, reflect.New(t).Interface())
+	var typeErr *json.UnmarshalTypeError
 	switch {
-	case strings.HasPrefix(goType, "map["):
-		return "an object"
-	case strings.HasPrefix(goType, "[]"):
-		return "an array"
-	case goType == "string":
-		return "a string"
-	case strings.Contains(goType, "int") || strings.Contains(goType, "float"):
-		return "a number"
-	case goType == "bool":
-		return "a boolean"
-	case strings.Contains(goType, "Time"):
+	case err == nil:
+		return nil
+	case errors.As(err, &typeErr):
+		return &FieldError{Field: pathOr(path), Msg: fmt.Sprintf("want %s, got JSON %s", typeName(t), typeErr.Value)}
+	}
+	return &FieldError{Field: pathOr(path), Msg: err.Error()}
+}
+
+// locateFields checks the members of object raw against struct type t.
+func locateFields(raw []byte, t reflect.Type, path string) *FieldError {
+	var fe *FieldError
+	members(raw, func(key string, val json.RawMessage) bool {
+		f, ok := fieldByJSONName(t, key)
+		if !ok {
+			fe = &FieldError{Field: join(path, key), Msg: "unknown field"}
+		} else {
+			fe = locate(val, f.Type, join(path, key))
+		}
+		return fe == nil
+	})
+	return fe
+}
+
+// fieldByJSONName finds the field json decodes key into: an exact name
+// first, then a case-insensitive match.
+func fieldByJSONName(t reflect.Type, key string) (reflect.StructField, bool) {
+	var fold reflect.StructField
+	found := false
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if name == key {
+			return f, true
+		}
+		if !found && strings.EqualFold(name, key) {
+			fold, found = f, true
+		}
+	}
+	return fold, found
+}
+
+// members calls fn for each member of object raw until fn returns false.
+func members(raw []byte, fn func(key string, val json.RawMessage) bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.Token(); err != nil {
+		return
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		key, ok := tok.(string)
+		if err != nil || !ok {
+			return
+		}
+		var val json.RawMessage
+		if dec.Decode(&val) != nil || !fn(key, val) {
+			return
+		}
+	}
+}
+
+// elems calls fn for each element of array raw until fn returns false.
+func elems(raw []byte, fn func(i int, val json.RawMessage) bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.Token(); err != nil {
+		return
+	}
+	for i := 0; dec.More(); i++ {
+		var val json.RawMessage
+		if dec.Decode(&val) != nil || !fn(i, val) {
+			return
+		}
+	}
+}
+
+func mismatch(path, want string, raw []byte) *FieldError {
+	return &FieldError{Field: pathOr(path), Msg: fmt.Sprintf("want %s, got JSON %s", want, jsonKind(raw))}
+}
+
+// jsonKind names the kind of JSON value raw as encoding/json does.
+func jsonKind(raw []byte) string {
+	switch raw[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return clip(key)
+	}
+	return path + "." + clip(key)
+}
+
+func pathOr(path string) string {
+	if path == "" {
+		return "event"
+	}
+	return path
+}
+
+// clip shortens s for an error message.
+func clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	i := max
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
+}
+
+// trimSpace trims JSON whitespace.
+func trimSpace(b []byte) []byte {
+	return bytes.Trim(b, " \t\r\n")
+}
+
+func typeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == timeType {
 		return "an RFC 3339 time"
 	}
-	return "an object"
+	switch t.Kind() {
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a non-negative integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "a JSON value"
 }
 
 // Validate checks the event against the contract.
@@ -192,12 +430,15 @@ func (e *Event) Validate() error {
 	switch {
 	case e.ID == "":
 		return &FieldError{Field: "id", Msg: "required"}
-	case len(e.ID) > MaxIDLen:
-		return &FieldError{Field: "id", Msg: fmt.Sprintf("%d characters, over the %d-character limit", len(e.ID), MaxIDLen)}
+	case utf8.RuneCountInString(e.ID) > MaxIDLen:
+		return &FieldError{Field: "id", Msg: fmt.Sprintf("%d characters, over the %d-character limit", utf8.RuneCountInString(e.ID), MaxIDLen)}
+	case !printable(e.ID):
+		// The id travels in the Nats-Msg-Id and Idempotency-Key headers.
+		return &FieldError{Field: "id", Msg: fmt.Sprintf("%q has invalid UTF-8 or control characters", clip(e.ID))}
 	case e.BotID == "":
 		return &FieldError{Field: "bot_id", Msg: "required"}
 	case !ValidToken(e.BotID):
-		return &FieldError{Field: "bot_id", Msg: fmt.Sprintf("%q cannot be a subject token (no spaces, '.', '*' or '>')", e.BotID)}
+		return &FieldError{Field: "bot_id", Msg: fmt.Sprintf("%q cannot be a subject token (no spaces, '.', '*' or '>')", clip(e.BotID))}
 	case e.ConversationID == "":
 		return &FieldError{Field: "conversation_id", Msg: "required"}
 	case e.Webhook == nil && e.WebhookRef == nil:
@@ -207,10 +448,10 @@ func (e *Event) Validate() error {
 	case e.WebhookRef != nil && e.WebhookRef.ID == "":
 		return &FieldError{Field: "webhook_ref.id", Msg: "required"}
 	case e.ReplyTo != "" && !ValidSubject(e.ReplyTo):
-		return &FieldError{Field: "reply_to", Msg: fmt.Sprintf("%q is not a valid subject to publish to", e.ReplyTo)}
+		return &FieldError{Field: "reply_to", Msg: fmt.Sprintf("%q is not a valid subject to publish to", clip(e.ReplyTo))}
 	}
 	if c := e.Connection; c != nil && c.Scope != "" && c.Scope != "module" && c.Scope != "global" {
-		return &FieldError{Field: "connection.scope", Msg: fmt.Sprintf("%q is not module or global", c.Scope)}
+		return &FieldError{Field: "connection.scope", Msg: fmt.Sprintf("%q is not module or global", clip(c.Scope))}
 	}
 	if e.Webhook != nil {
 		if err := e.Webhook.Validate(); err != nil {
@@ -222,6 +463,19 @@ func (e *Event) Validate() error {
 		}
 	}
 	return nil
+}
+
+// printable reports whether s is valid UTF-8 without control characters.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // ValidToken reports whether s can be one token of a NATS subject.

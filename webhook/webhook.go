@@ -289,6 +289,16 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &f); err != nil {
 		return errors.New("duration must be a string such as \"5s\" or a number of seconds")
 	}
+	return d.seconds(f)
+}
+
+// maxDurationSeconds keeps durations far from time.Duration's overflow.
+const maxDurationSeconds = 100 * 365 * 24 * 3600
+
+func (d *Duration) seconds(f float64) error {
+	if f < 0 || f > maxDurationSeconds || f != f {
+		return fmt.Errorf("duration %v s is outside 0..%d s", f, maxDurationSeconds)
+	}
 	*d = Duration(f * float64(time.Second))
 	return nil
 }
@@ -299,8 +309,7 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 		return errors.New("duration must be a string such as \"5s\" or a number of seconds")
 	}
 	if f, err := strconv.ParseFloat(n.Value, 64); err == nil {
-		*d = Duration(f * float64(time.Second))
-		return nil
+		return d.seconds(f)
 	}
 	return d.parse(n.Value)
 }
@@ -309,6 +318,9 @@ func (d *Duration) parse(s string) error {
 	v, err := time.ParseDuration(s)
 	if err != nil {
 		return fmt.Errorf("duration %q: want a form such as \"5s\" or \"1m30s\"", s)
+	}
+	if v < 0 {
+		return fmt.Errorf("duration %q is negative", s)
 	}
 	*d = Duration(v)
 	return nil
