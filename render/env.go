@@ -1,0 +1,428 @@
+package render
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/nikolalohinski/gonja/v2/builtins"
+	"github.com/nikolalohinski/gonja/v2/config"
+	"github.com/nikolalohinski/gonja/v2/exec"
+	"github.com/nikolalohinski/gonja/v2/loaders"
+	"github.com/nikolalohinski/gonja/v2/logging"
+	"github.com/nikolalohinski/gonja/v2/nodes"
+	"github.com/nikolalohinski/gonja/v2/parser"
+)
+
+// Limits bound what one template may cost.
+type Limits struct {
+	// MaxTemplateSize is the largest template source accepted, in bytes.
+	MaxTemplateSize int
+	// MaxOutput is the largest output of one render, in bytes.
+	MaxOutput int
+	// MaxRange is the most items one call of range() may produce.
+	MaxRange int
+	// MaxCacheEntries bounds the compiled-template cache; when full, it is
+	// emptied and starts again.
+	MaxCacheEntries int
+}
+
+// DefaultLimits are the limits used when a field of Limits is zero.
+var DefaultLimits = Limits{
+	MaxTemplateSize: 64 << 10,
+	MaxOutput:       1 << 20,
+	MaxRange:        10_000,
+	MaxCacheEntries: 10_000,
+}
+
+// Errors a render can fail with, matched with errors.Is.
+var (
+	ErrOutputLimit   = errors.New("output over the size limit")
+	ErrTemplateLimit = errors.New("template over the size limit")
+	ErrPanic         = errors.New("template evaluation panicked")
+)
+
+// Env is a sandboxed Jinja environment with a compiled-template cache.
+type Env struct {
+	limits Limits
+	cfg    *config.Config
+	env    *exec.Environment
+	loader loaders.Loader
+
+	mu    sync.RWMutex
+	cache map[string]*Template
+	exprs map[string]*Expr
+}
+
+// controlStructures are the statements a template may use: everything but
+// include, import, from and extends, which read other templates.
+var allowedStatements = []string{
+	"autoescape", "block", "filter", "for", "if", "macro", "raw", "set",
+	"with", "do", "break", "continue", "call",
+}
+
+// NewEnv builds a sandboxed environment. Zero fields of limits take
+// DefaultLimits.
+func NewEnv(limits Limits) *Env {
+	logging.SetEnabled(false) // gonja logs through logrus otherwise
+	if limits.MaxTemplateSize <= 0 {
+		limits.MaxTemplateSize = DefaultLimits.MaxTemplateSize
+	}
+	if limits.MaxOutput <= 0 {
+		limits.MaxOutput = DefaultLimits.MaxOutput
+	}
+	if limits.MaxRange <= 0 {
+		limits.MaxRange = DefaultLimits.MaxRange
+	}
+	if limits.MaxCacheEntries <= 0 {
+		limits.MaxCacheEntries = DefaultLimits.MaxCacheEntries
+	}
+	statements := make(map[string]parser.ControlStructureParser, len(allowedStatements))
+	for _, name := range allowedStatements {
+		if p, ok := builtins.ControlStructures.Get(name); ok {
+			statements[name] = p
+		}
+	}
+	globals := map[string]any{}
+	for _, name := range []string{"cycler", "dict", "joiner", "namespace"} {
+		if v, ok := builtins.GlobalFunctions.Get(name); ok {
+			globals[name] = v
+		}
+	}
+	globals["range"] = cappedRange(limits.MaxRange)
+	filters := exec.NewFilterSet(map[string]exec.FilterFunction{})
+	filters.Update(builtins.Filters)
+	tests := exec.NewTestSet(map[string]exec.TestFunction{})
+	tests.Update(builtins.Tests)
+	e := &Env{
+		limits: limits,
+		cfg:    config.New(),
+		env: &exec.Environment{
+			Context:           exec.NewContext(globals),
+			Filters:           filters,
+			Tests:             tests,
+			ControlStructures: exec.NewControlStructureSet(statements),
+			Methods:           builtins.Methods,
+		},
+		loader: refusingLoader{},
+		cache:  map[string]*Template{},
+		exprs:  map[string]*Expr{},
+	}
+	installParityFilters(filters)
+	return e
+}
+
+// cappedRange replaces gonja's range, which streams through a goroutine
+// with no bound, by one that returns a list of at most max items.
+func cappedRange(max int) func(*exec.Evaluator, *exec.VarArgs) ([]int, error) {
+	return func(_ *exec.Evaluator, params *exec.VarArgs) ([]int, error) {
+		start, stop, step := 0, 0, 1
+		ints := make([]int, len(params.Args))
+		for i, a := range params.Args {
+			if !a.IsInteger() {
+				return nil, errors.New("range: arguments must be integers")
+			}
+			ints[i] = a.Integer()
+		}
+		switch len(ints) {
+		case 1:
+			stop = ints[0]
+		case 2:
+			start, stop = ints[0], ints[1]
+		case 3:
+			start, stop, step = ints[0], ints[1], ints[2]
+		default:
+			return nil, errors.New("range: expected [start, ]stop[, step]")
+		}
+		if step == 0 {
+			return nil, errors.New("range: step cannot be 0")
+		}
+		n := 0
+		if step > 0 && stop > start {
+			n = (stop - start + step - 1) / step
+		} else if step < 0 && start > stop {
+			n = (start - stop - step - 1) / -step
+		}
+		if n > max {
+			return nil, fmt.Errorf("range: %d items, over the limit of %d", n, max)
+		}
+		out := make([]int, n)
+		for i := range out {
+			out[i] = start + i*step
+		}
+		return out, nil
+	}
+}
+
+// refusingLoader serves no template: the sandbox has no files.
+type refusingLoader struct{}
+
+func (refusingLoader) Read(path string) (io.Reader, error) {
+	return nil, fmt.Errorf("templates cannot load %q: include, import and extends are not allowed", path)
+}
+func (refusingLoader) Resolve(path string) (string, error) {
+	return "", fmt.Errorf("templates cannot load %q", path)
+}
+func (l refusingLoader) Inherit(string) (loaders.Loader, error) { return l, nil }
+
+// sourceLoader hands one source to exec.NewTemplate and nothing else.
+type sourceLoader struct{ src string }
+
+func (l sourceLoader) Read(path string) (io.Reader, error) {
+	if path == sourceID {
+		return strings.NewReader(l.src), nil
+	}
+	return refusingLoader{}.Read(path)
+}
+func (l sourceLoader) Resolve(path string) (string, error) {
+	if path == sourceID {
+		return path, nil
+	}
+	return refusingLoader{}.Resolve(path)
+}
+func (l sourceLoader) Inherit(string) (loaders.Loader, error) { return refusingLoader{}, nil }
+
+const sourceID = "template"
+
+// Template is a compiled template.
+type Template struct {
+	env    *Env
+	src    string
+	static bool // no Jinja syntax: the output is the source itself
+	out    string
+	tpl    *exec.Template
+	expr   nodes.Expression // set when the source is exactly one {{ expression }}
+}
+
+// Source returns the template's source.
+func (t *Template) Source() string { return t.src }
+
+// Static reports whether the template has no Jinja syntax.
+func (t *Template) Static() bool { return t.static }
+
+// Expression returns the expression when the template is exactly one
+// {{ expression }} (surrounding white space allowed), else nil.
+func (t *Template) Expression() nodes.Expression { return t.expr }
+
+// Compile compiles src, or returns it from the cache.
+func (e *Env) Compile(src string) (*Template, error) {
+	e.mu.RLock()
+	t, ok := e.cache[src]
+	e.mu.RUnlock()
+	if ok {
+		return t, nil
+	}
+	t, err := e.compile(src)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	if len(e.cache) >= e.limits.MaxCacheEntries {
+		e.cache = map[string]*Template{}
+	}
+	e.cache[src] = t
+	e.mu.Unlock()
+	return t, nil
+}
+
+// CacheLen returns the number of cached templates.
+func (e *Env) CacheLen() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.cache)
+}
+
+func (e *Env) compile(src string) (t *Template, err error) {
+	if len(src) > e.limits.MaxTemplateSize {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTemplateLimit, len(src), e.limits.MaxTemplateSize)
+	}
+	if !strings.Contains(src, "{{") && !strings.Contains(src, "{%") && !strings.Contains(src, "{#") {
+		// Jinja2 drops one trailing newline (keep_trailing_newline=False).
+		out := strings.TrimSuffix(src, "\n")
+		return &Template{env: e, src: src, static: true, out: out}, nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			t, err = nil, fmt.Errorf("%w while parsing: %v", ErrPanic, r)
+		}
+	}()
+	tpl, err := exec.NewTemplate(sourceID, e.cfg, sourceLoader{src}, e.env)
+	if err != nil {
+		return nil, cleanParseError(err, src)
+	}
+	t = &Template{env: e, src: src, tpl: tpl}
+	root := tpl.Root()
+	var outputs []*nodes.Output
+	blank := true
+	for _, n := range root.Nodes {
+		switch n := n.(type) {
+		case *nodes.Output:
+			outputs = append(outputs, n)
+		case *nodes.Data:
+			if strings.TrimSpace(n.Data.Val) != "" {
+				blank = false
+			}
+		default:
+			blank = false
+		}
+	}
+	if blank && len(outputs) == 1 && outputs[0].Condition == nil {
+		t.expr = outputs[0].Expression
+	}
+	return t, nil
+}
+
+// cleanParseError drops gonja's echo of the whole source from parse errors.
+func cleanParseError(err error, src string) error {
+	msg := err.Error()
+	msg = strings.Replace(msg, "failed to parse template '"+src+"': ", "", 1)
+	for _, name := range []string{"include", "import", "from", "extends"} {
+		if strings.Contains(msg, "ControlStructure '"+name+"' not found") {
+			return fmt.Errorf("parse: %q is not allowed: templates run sandboxed, with no access to files", name)
+		}
+	}
+	return errors.New("parse: " + msg)
+}
+
+// Render renders t with vars.
+func (t *Template) Render(vars map[string]any) (string, error) {
+	if t.static {
+		return t.out, nil
+	}
+	w := &limitedWriter{max: t.env.limits.MaxOutput}
+	if err := t.exec(w, vars); err != nil {
+		return "", err
+	}
+	return w.String(), nil
+}
+
+func (t *Template) exec(w io.Writer, vars map[string]any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrPanic, r)
+		}
+	}()
+	r := exec.NewRenderer(t.env.renderEnv(vars), w, t.env.cfg, t.env.loader, t.tpl)
+	if err := r.Execute(); err != nil {
+		if errors.Is(err, ErrOutputLimit) {
+			return fmt.Errorf("%w (%d bytes)", ErrOutputLimit, t.env.limits.MaxOutput)
+		}
+		return cleanExecError(err)
+	}
+	return nil
+}
+
+// cleanExecError shortens gonja's nested error chains.
+func cleanExecError(err error) error {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "unable to execute template: ")
+	return errors.New(msg)
+}
+
+// renderEnv gives one render its own context: the caller's vars over the
+// environment's globals. The vars map is not modified.
+func (e *Env) renderEnv(vars map[string]any) *exec.Environment {
+	ctx := e.env.Context.Inherit().Update(exec.NewContext(vars))
+	return &exec.Environment{
+		Context:           ctx,
+		Filters:           e.env.Filters,
+		Tests:             e.env.Tests,
+		ControlStructures: e.env.ControlStructures,
+		Methods:           e.env.Methods,
+	}
+}
+
+// limitedWriter collects output up to max bytes.
+type limitedWriter struct {
+	strings.Builder
+	max int
+}
+
+func (w *limitedWriter) Write(p []byte) (int, error) {
+	if w.Len()+len(p) > w.max {
+		return 0, ErrOutputLimit
+	}
+	return w.Builder.Write(p)
+}
+
+func (w *limitedWriter) WriteString(s string) (int, error) {
+	if w.Len()+len(s) > w.max {
+		return 0, ErrOutputLimit
+	}
+	return w.Builder.WriteString(s)
+}
+
+// Expr is a compiled Jinja expression, such as a condition.
+type Expr struct {
+	env  *Env
+	src  string
+	expr nodes.Expression
+}
+
+// CompileExpr compiles a bare expression ("cvars.age > 18"), cached.
+func (e *Env) CompileExpr(src string) (*Expr, error) {
+	e.mu.RLock()
+	x, ok := e.exprs[src]
+	e.mu.RUnlock()
+	if ok {
+		return x, nil
+	}
+	if strings.TrimSpace(src) == "" {
+		return nil, errors.New("empty expression")
+	}
+	if strings.Contains(src, "}}") || strings.Contains(src, "{%") {
+		return nil, errors.New("an expression is written without {{ }} or {% %}")
+	}
+	t, err := e.compile("{{ " + src + " }}")
+	if err != nil {
+		return nil, err
+	}
+	if t.expr == nil {
+		return nil, fmt.Errorf("%q is not a single expression", src)
+	}
+	x = &Expr{env: e, src: src, expr: t.expr}
+	e.mu.Lock()
+	if len(e.exprs) >= e.limits.MaxCacheEntries {
+		e.exprs = map[string]*Expr{}
+	}
+	e.exprs[src] = x
+	e.mu.Unlock()
+	return x, nil
+}
+
+// Eval evaluates the expression over vars.
+func (x *Expr) Eval(vars map[string]any) (*exec.Value, error) {
+	return x.env.Eval(x.expr, vars, false)
+}
+
+// True evaluates the expression and applies Jinja truthiness.
+func (x *Expr) True(vars map[string]any) (bool, error) {
+	v, err := x.Eval(vars)
+	if err != nil {
+		return false, err
+	}
+	return v.IsTrue(), nil
+}
+
+// Eval evaluates a parsed expression over vars. With strict set, a
+// missing name, attribute or item is an error instead of None.
+func (e *Env) Eval(expr nodes.Expression, vars map[string]any, strict bool) (v *exec.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			v, err = nil, fmt.Errorf("%w: %v", ErrPanic, r)
+		}
+	}()
+	cfg := e.cfg
+	if strict {
+		cfg = e.cfg.Inherit()
+		cfg.StrictUndefined = true
+	}
+	ev := &exec.Evaluator{Config: cfg, Environment: e.renderEnv(vars), Loader: e.loader}
+	v = ev.Eval(expr)
+	if v.IsError() {
+		return nil, errors.New(v.Error())
+	}
+	return v, nil
+}
