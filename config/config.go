@@ -1,0 +1,290 @@
+// Package config is hookworker's process configuration: a struct with
+// documented fields and defaults, read from a YAML file and overridden by
+// HOOKWORKER_* environment variables, checked by Validate before anything
+// starts.
+//
+// Every field's YAML key and environment variable are in its struct tags;
+// configs/hookworker.yaml documents each of them.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/hookworker/hookworker/trigger"
+)
+
+// Config is the whole process configuration.
+type Config struct {
+	NATS     NATS     `yaml:"nats"`
+	Embedded Embedded `yaml:"embedded"`
+	Names    Names    `yaml:"names"`
+	Worker   Worker   `yaml:"worker"`
+	HTTP     HTTP     `yaml:"http"`
+	Webhooks Webhooks `yaml:"webhooks"`
+	Secrets  Secrets  `yaml:"secrets"`
+	Log      Log      `yaml:"log"`
+}
+
+// NATS is how to reach the NATS server.
+type NATS struct {
+	// URL of the NATS server(s), comma separated. Empty: start an embedded
+	// JetStream server (see Embedded) and connect to it.
+	URL string `yaml:"url" env:"HOOKWORKER_NATS_URL"`
+	// Name is the client connection name shown by the server.
+	Name string `yaml:"name" env:"HOOKWORKER_NATS_NAME"`
+}
+
+// Embedded configures the in-process server started when NATS.URL is empty.
+type Embedded struct {
+	// Host to listen on.
+	Host string `yaml:"host" env:"HOOKWORKER_EMBEDDED_HOST"`
+	// Port to listen on.
+	Port int `yaml:"port" env:"HOOKWORKER_EMBEDDED_PORT"`
+	// StoreDir holds the JetStream file store.
+	StoreDir string `yaml:"store_dir" env:"HOOKWORKER_EMBEDDED_STORE_DIR"`
+}
+
+// Names are the JetStream and subject names of the contract.
+type Names struct {
+	// Stream is the trigger stream.
+	Stream string `yaml:"stream" env:"HOOKWORKER_STREAM"`
+	// FiredPrefix: events arrive on <FiredPrefix>.<bot_id>[.…].
+	FiredPrefix string `yaml:"fired_prefix" env:"HOOKWORKER_FIRED_PREFIX"`
+	// Consumer is the durable pull consumer every worker shares.
+	Consumer string `yaml:"consumer" env:"HOOKWORKER_CONSUMER"`
+	// ResultPrefix: Results of events without reply_to go to
+	// <ResultPrefix>.<bot_id>.
+	ResultPrefix string `yaml:"result_prefix" env:"HOOKWORKER_RESULT_PREFIX"`
+	// DLQStream and DLQPrefix name the dead-letter stream and its subjects.
+	DLQStream string `yaml:"dlq_stream" env:"HOOKWORKER_DLQ_STREAM"`
+	DLQPrefix string `yaml:"dlq_prefix" env:"HOOKWORKER_DLQ_PREFIX"`
+}
+
+// Worker tunes consumption.
+type Worker struct {
+	// Concurrency is how many events one process handles at once.
+	Concurrency int `yaml:"concurrency" env:"HOOKWORKER_CONCURRENCY"`
+	// MaxAckPending bounds unacknowledged events across the whole fleet
+	// (a consumer setting).
+	MaxAckPending int `yaml:"max_ack_pending" env:"HOOKWORKER_MAX_ACK_PENDING"`
+	// AckWait is how long the server waits for an ack before redelivering.
+	AckWait time.Duration `yaml:"ack_wait" env:"HOOKWORKER_ACK_WAIT"`
+	// MaxDeliver bounds deliveries of one event (a consumer setting).
+	MaxDeliver int `yaml:"max_deliver" env:"HOOKWORKER_MAX_DELIVER"`
+	// PullExpiry bounds one pull request; a short value limits a stalled
+	// pull (see PITFALLS) to this long.
+	PullExpiry time.Duration `yaml:"pull_expiry" env:"HOOKWORKER_PULL_EXPIRY"`
+	// ShutdownGrace is how long in-flight events may run after SIGTERM
+	// before they are handed back.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace" env:"HOOKWORKER_SHUTDOWN_GRACE"`
+	// StreamRefresh is how often the worker re-reads which streams capture
+	// reply subjects (to choose JetStream or core publish for Results).
+	StreamRefresh time.Duration `yaml:"stream_refresh" env:"HOOKWORKER_STREAM_REFRESH"`
+}
+
+// HTTP tunes the shared HTTP client.
+type HTTP struct {
+	// MaxResponseBytes caps a response body; more is a too_large failure.
+	MaxResponseBytes int64 `yaml:"max_response_bytes" env:"HOOKWORKER_MAX_RESPONSE_BYTES"`
+	// MaxIdleConnsPerHost is the keep-alive pool per target host.
+	MaxIdleConnsPerHost int `yaml:"max_idle_conns_per_host" env:"HOOKWORKER_MAX_IDLE_CONNS_PER_HOST"`
+	// UserAgent is sent with every request.
+	UserAgent string `yaml:"user_agent" env:"HOOKWORKER_USER_AGENT"`
+}
+
+// Webhooks locates webhook definitions.
+type Webhooks struct {
+	// Dir holds webhook definitions (*.yaml, *.yml, *.json) by id.
+	Dir string `yaml:"dir" env:"HOOKWORKER_WEBHOOKS_DIR"`
+}
+
+// Secrets locates the worker's secrets. HOOKWORKER_SECRET_<NAME>
+// environment variables are always read; a directory adds files.
+type Secrets struct {
+	// Dir holds one file per secret, named after it (Docker or Kubernetes
+	// secret mounts). Empty: none.
+	Dir string `yaml:"dir" env:"HOOKWORKER_SECRETS_DIR"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level" env:"HOOKWORKER_LOG_LEVEL"`
+	// Format is json (production) or console (development).
+	Format string `yaml:"format" env:"HOOKWORKER_LOG_FORMAT"`
+}
+
+// Default returns the configuration with every default filled in.
+func Default() Config {
+	return Config{
+		Embedded: Embedded{Host: "127.0.0.1", Port: 4222, StoreDir: "./data"},
+		NATS:     NATS{Name: "hookworker"},
+		Names: Names{
+			Stream:       trigger.DefaultStream,
+			FiredPrefix:  trigger.DefaultFiredPrefix,
+			Consumer:     "hookworker",
+			ResultPrefix: trigger.DefaultResultPrefix,
+			DLQStream:    trigger.DefaultDLQStream,
+			DLQPrefix:    trigger.DefaultDLQPrefix,
+		},
+		Worker: Worker{
+			Concurrency:   64,
+			MaxAckPending: 1024,
+			AckWait:       30 * time.Second,
+			MaxDeliver:    20,
+			PullExpiry:    5 * time.Second,
+			ShutdownGrace: 20 * time.Second,
+			StreamRefresh: 5 * time.Second,
+		},
+		HTTP: HTTP{
+			MaxResponseBytes:    1 << 20,
+			MaxIdleConnsPerHost: 64,
+			UserAgent:           "hookworker/1",
+		},
+		Webhooks: Webhooks{Dir: "configs/webhooks"},
+		Log:      Log{Level: "info", Format: "console"},
+	}
+}
+
+// Load reads the YAML file at path (if path is not empty) over the
+// defaults, then applies environment overrides from getenv.
+func Load(path string, getenv func(string) string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && err.Error() != "EOF" {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), getenv); err != nil {
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	return cfg, nil
+}
+
+func applyEnv(v reflect.Value, getenv func(string) string) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f, fv := t.Field(i), v.Field(i)
+		if f.Type.Kind() == reflect.Struct {
+			if err := applyEnv(fv, getenv); err != nil {
+				return err
+			}
+			continue
+		}
+		name := f.Tag.Get("env")
+		if name == "" {
+			continue
+		}
+		s := getenv(name)
+		if s == "" {
+			continue
+		}
+		switch {
+		case f.Type == reflect.TypeFor[time.Duration]():
+			d, err := time.ParseDuration(s)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a duration such as 5s", name, s)
+			}
+			fv.SetInt(int64(d))
+		case f.Type.Kind() == reflect.String:
+			fv.SetString(s)
+		case f.Type.Kind() == reflect.Int || f.Type.Kind() == reflect.Int64:
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not an integer", name, s)
+			}
+			fv.SetInt(n)
+		case f.Type.Kind() == reflect.Bool:
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not true or false", name, s)
+			}
+			fv.SetBool(b)
+		}
+	}
+	return nil
+}
+
+// Validate checks the configuration; the error names the field.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if c.NATS.URL == "" {
+		if c.Embedded.Port < 0 || c.Embedded.Port > 65535 {
+			bad("embedded.port", "%d is not a port", c.Embedded.Port)
+		}
+		if c.Embedded.StoreDir == "" {
+			bad("embedded.store_dir", "required when nats.url is empty")
+		}
+	}
+	for field, tok := range map[string]string{
+		"names.stream": c.Names.Stream, "names.consumer": c.Names.Consumer, "names.dlq_stream": c.Names.DLQStream,
+	} {
+		if !trigger.ValidToken(tok) {
+			bad(field, "%q is not a valid name", tok)
+		}
+	}
+	for field, s := range map[string]string{
+		"names.fired_prefix": c.Names.FiredPrefix, "names.result_prefix": c.Names.ResultPrefix, "names.dlq_prefix": c.Names.DLQPrefix,
+	} {
+		if !trigger.ValidSubject(s) {
+			bad(field, "%q is not a valid subject prefix", s)
+		}
+	}
+	w := c.Worker
+	if w.Concurrency < 1 || w.Concurrency > 10000 {
+		bad("worker.concurrency", "%d is outside 1..10000", w.Concurrency)
+	}
+	if w.MaxAckPending < w.Concurrency {
+		bad("worker.max_ack_pending", "%d is below worker.concurrency (%d)", w.MaxAckPending, w.Concurrency)
+	}
+	if w.AckWait < time.Second {
+		bad("worker.ack_wait", "%s is below 1s", w.AckWait)
+	}
+	if w.MaxDeliver < 1 && w.MaxDeliver != -1 {
+		bad("worker.max_deliver", "%d: want a positive number, or -1 for no limit", w.MaxDeliver)
+	}
+	if w.PullExpiry < time.Second {
+		bad("worker.pull_expiry", "%s is below 1s", w.PullExpiry)
+	}
+	if w.ShutdownGrace < 0 {
+		bad("worker.shutdown_grace", "negative")
+	}
+	if w.StreamRefresh < 100*time.Millisecond {
+		bad("worker.stream_refresh", "%s is below 100ms", w.StreamRefresh)
+	}
+	if c.HTTP.MaxResponseBytes < 1 {
+		bad("http.max_response_bytes", "must be positive")
+	}
+	if c.HTTP.MaxIdleConnsPerHost < 1 {
+		bad("http.max_idle_conns_per_host", "must be positive")
+	}
+	switch strings.ToLower(c.Log.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q is not debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "json", "console":
+	default:
+		bad("log.format", "%q is not json or console", c.Log.Format)
+	}
+	return errors.Join(errs...)
+}

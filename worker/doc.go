@@ -1,0 +1,22 @@
+// Package worker runs webhooks for ConnectionFired events taken from a
+// shared durable JetStream consumer, and publishes one Result per event.
+//
+// A [Worker] creates or updates the trigger stream and its durable pull
+// consumer at start (idempotent, so any number of processes may start at
+// once), then runs a bounded pool of goroutines that each take an event,
+// render its webhook (package render), make the HTTP request with the shared
+// keep-alive client, map the response (package mapper), publish the Result to
+// the event's reply subject, and only then acknowledge the event.
+//
+// Delivery is at least once: an event is acknowledged after its Result was
+// published, so a crash between the two repeats the webhook (every attempt
+// carries Idempotency-Key: <event id>) and the Result (which carries a
+// Nats-Msg-Id, so a result stream absorbs the duplicate). An event that
+// cannot be decoded or breaks the contract is never retried: it gets a
+// failed Result with class invalid_event where its reply subject can be
+// read, and is terminated.
+//
+// On shutdown (the context given to Run is cancelled) the worker stops
+// pulling, finishes what it holds within the configured grace period, and
+// hands back (Nak) whatever is still running after it.
+package worker

@@ -1,0 +1,121 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+)
+
+// resultRouter decides, per reply subject, whether a stream captures it
+// (JetStream publish, wait for the PubAck) or not (core publish to whoever
+// subscribes). It keeps the subjects of every stream, re-read periodically.
+type resultRouter struct {
+	js       jetstream.JetStream
+	every    time.Duration
+	patterns atomic.Pointer[[]string]
+}
+
+func newResultRouter(js jetstream.JetStream, every time.Duration) *resultRouter {
+	r := &resultRouter{js: js, every: every}
+	r.patterns.Store(&[]string{})
+	return r
+}
+
+// refresh re-reads the subjects of every stream.
+func (r *resultRouter) refresh(ctx context.Context) error {
+	var pats []string
+	l := r.js.ListStreams(ctx)
+	for info := range l.Info() {
+		pats = append(pats, info.Config.Subjects...)
+	}
+	if err := l.Err(); err != nil {
+		return err
+	}
+	r.patterns.Store(&pats)
+	return nil
+}
+
+// run refreshes until ctx is cancelled.
+func (r *resultRouter) run(ctx context.Context, log *zap.Logger) {
+	t := time.NewTicker(r.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			if err := r.refresh(rctx); err != nil && ctx.Err() == nil {
+				log.Warn("refresh of stream subjects failed; keeping the last list", zap.Error(err))
+			}
+			cancel()
+		}
+	}
+}
+
+// captured reports whether some stream's subjects match subject.
+func (r *resultRouter) captured(subject string) bool {
+	for _, p := range *r.patterns.Load() {
+		if subjectMatches(p, subject) {
+			return true
+		}
+	}
+	return false
+}
+
+// publish sends a Result: a JetStream publish (waiting for the PubAck) when
+// a stream captures the subject, else a core publish.
+func (r *resultRouter) publish(ctx context.Context, nc *nats.Conn, msg *nats.Msg) error {
+	if r.captured(msg.Subject) {
+		_, err := r.js.PublishMsg(ctx, msg)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, jetstream.ErrNoStreamResponse) {
+			return fmt.Errorf("publish result: %w", err)
+		}
+		// The stream is gone and nobody listens: nothing was delivered, so
+		// a core publish cannot duplicate. Refresh the list on the way.
+		_ = r.refresh(ctx)
+	}
+	if err := nc.PublishMsg(msg); err != nil {
+		return fmt.Errorf("publish result: %w", err)
+	}
+	return nil
+}
+
+// subjectMatches matches a subject against a pattern with * and >.
+func subjectMatches(pattern, subject string) bool {
+	for {
+		pi := strings.IndexByte(pattern, '.')
+		si := strings.IndexByte(subject, '.')
+		var ptok, stok string
+		if pi < 0 {
+			ptok = pattern
+		} else {
+			ptok = pattern[:pi]
+		}
+		if si < 0 {
+			stok = subject
+		} else {
+			stok = subject[:si]
+		}
+		if ptok == ">" {
+			return stok != ""
+		}
+		if ptok != "*" && ptok != stok {
+			return false
+		}
+		if pi < 0 || si < 0 {
+			return pi < 0 && si < 0
+		}
+		pattern, subject = pattern[pi+1:], subject[si+1:]
+	}
+}

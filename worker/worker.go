@@ -1,0 +1,231 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/hookworker/hookworker/config"
+	"github.com/hookworker/hookworker/render"
+	"github.com/hookworker/hookworker/webhook"
+)
+
+// Clock tells the time; tests pass a fake one.
+type Clock interface {
+	Now() time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// SystemClock is the real clock.
+var SystemClock Clock = systemClock{}
+
+// Registry resolves webhook_ref.
+type Registry interface {
+	Lookup(ctx context.Context, id string, revision uint64) (*webhook.Definition, error)
+}
+
+// Deps are what a Worker is built from.
+type Deps struct {
+	// Conn is the NATS connection; the worker does not close it.
+	Conn *nats.Conn
+	// HTTP is the client every attempt uses. Nil: a keep-alive client
+	// built from the config.
+	HTTP *http.Client
+	// Logger receives one line per terminal outcome and the worker's
+	// errors. Nil: no logs.
+	Logger *zap.Logger
+	// Clock defaults to the system clock.
+	Clock Clock
+	// Registry resolves webhook_ref; nil: every ref is unknown.
+	Registry Registry
+	// Secrets resolves {{ secrets.NAME }}; nil: none are defined.
+	Secrets render.SecretSource
+	// Env renders templates; nil: a sandboxed environment with default
+	// limits.
+	Env *render.Env
+}
+
+// Worker consumes events and runs their webhooks.
+type Worker struct {
+	cfg      config.Config
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	http     *http.Client
+	log      *zap.Logger
+	clock    Clock
+	registry Registry
+	secrets  render.SecretSource
+	env      *render.Env
+	results  *resultRouter
+
+	compiled sync.Map // *webhook.Definition -> *compiled, for registry definitions
+}
+
+// New builds a worker. It does not touch the server until Run.
+func New(cfg config.Config, d Deps) (*Worker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
+	if d.Conn == nil {
+		return nil, errors.New("worker: a NATS connection is required")
+	}
+	js, err := jetstream.New(d.Conn)
+	if err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
+	w := &Worker{
+		cfg:      cfg,
+		nc:       d.Conn,
+		js:       js,
+		http:     d.HTTP,
+		log:      d.Logger,
+		clock:    d.Clock,
+		registry: d.Registry,
+		secrets:  d.Secrets,
+		env:      d.Env,
+	}
+	if w.http == nil {
+		w.http = NewHTTPClient(cfg.HTTP, cfg.Worker.Concurrency)
+	}
+	if w.log == nil {
+		w.log = zap.NewNop()
+	}
+	if w.clock == nil {
+		w.clock = SystemClock
+	}
+	if w.env == nil {
+		w.env = render.NewEnv(render.Limits{})
+	}
+	w.results = newResultRouter(js, cfg.Worker.StreamRefresh)
+	return w, nil
+}
+
+// NewHTTPClient is the shared keep-alive client: no client-wide timeout
+// (each attempt has its own), idle connections kept per host.
+func NewHTTPClient(c config.HTTP, concurrency int) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = max(c.MaxIdleConnsPerHost, concurrency) * 4
+	t.MaxIdleConnsPerHost = max(c.MaxIdleConnsPerHost, concurrency)
+	t.IdleConnTimeout = 90 * time.Second
+	t.ResponseHeaderTimeout = 0
+	return &http.Client{
+		Transport: t,
+		// Redirects are not followed: a 3xx is the webhook's answer.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// Setup creates or updates the trigger stream and the durable consumer.
+// It is idempotent and safe to run from many processes at once.
+func (w *Worker) Setup(ctx context.Context) (jetstream.Consumer, error) {
+	n := w.cfg.Names
+	sc := jetstream.StreamConfig{
+		Name:       n.Stream,
+		Subjects:   []string{n.FiredPrefix + ".>"},
+		Retention:  jetstream.WorkQueuePolicy,
+		Storage:    jetstream.FileStorage,
+		Duplicates: 2 * time.Minute,
+	}
+	if _, err := w.js.CreateOrUpdateStream(ctx, sc); err != nil {
+		// An operator may have created the stream with other settings
+		// (replicas, limits): use it as it is if it exists.
+		if _, serr := w.js.Stream(ctx, n.Stream); serr != nil {
+			return nil, fmt.Errorf("worker: stream %s: %w", n.Stream, err)
+		}
+		w.log.Warn("trigger stream exists with other settings; using it as it is",
+			zap.String("stream", n.Stream), zap.Error(err))
+	}
+	cc := jetstream.ConsumerConfig{
+		Durable:       n.Consumer,
+		FilterSubject: n.FiredPrefix + ".>",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       w.cfg.Worker.AckWait,
+		MaxDeliver:    w.cfg.Worker.MaxDeliver,
+		MaxAckPending: w.cfg.Worker.MaxAckPending,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	}
+	cons, err := w.js.CreateOrUpdateConsumer(ctx, n.Stream, cc)
+	if err != nil {
+		return nil, fmt.Errorf("worker: consumer %s: %w", n.Consumer, err)
+	}
+	return cons, nil
+}
+
+// Run consumes until ctx is cancelled, then shuts down gracefully: it
+// stops pulling, lets in-flight events finish within the grace period and
+// hands back the rest. It returns nil after a clean shutdown.
+func (w *Worker) Run(ctx context.Context) error {
+	cons, err := w.Setup(ctx)
+	if err != nil {
+		return err
+	}
+	refreshCtx, stopRefresh := context.WithCancel(context.Background())
+	defer stopRefresh()
+	if err := w.results.refresh(ctx); err != nil {
+		return fmt.Errorf("worker: list streams: %w", err)
+	}
+	go w.results.run(refreshCtx, w.log)
+
+	conc := w.cfg.Worker.Concurrency
+	it, err := cons.Messages(
+		jetstream.PullMaxMessages(conc),
+		jetstream.PullExpiry(w.cfg.Worker.PullExpiry),
+	)
+	if err != nil {
+		return fmt.Errorf("worker: consume: %w", err)
+	}
+	// Work outlives ctx by the grace period.
+	workCtx, cancelWork := context.WithCancel(context.Background())
+	defer cancelWork()
+
+	var wg sync.WaitGroup
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				msg, err := it.Next()
+				if err != nil {
+					if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+						return
+					}
+					w.log.Warn("pull failed", zap.Error(err))
+					continue
+				}
+				w.handle(workCtx, msg)
+			}
+		}()
+	}
+	w.log.Info("worker started",
+		zap.String("stream", w.cfg.Names.Stream),
+		zap.String("consumer", w.cfg.Names.Consumer),
+		zap.Int("concurrency", conc))
+
+	<-ctx.Done()
+	w.log.Info("shutting down: no new pulls; finishing what is held",
+		zap.Duration("grace", w.cfg.Worker.ShutdownGrace))
+	it.Drain()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	grace := time.NewTimer(w.cfg.Worker.ShutdownGrace)
+	defer grace.Stop()
+	select {
+	case <-done:
+	case <-grace.C:
+		w.log.Warn("grace period over: handing back in-flight events")
+		cancelWork()
+		<-done
+	}
+	w.log.Info("worker stopped")
+	return nil
+}
