@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/spf13/cobra"
+
+	"github.com/hookworker/hookworker/trigger"
+)
+
+// Exit status of fire when the Result says failed.
+const exitFailedResult = 3
+
+func (a *app) fireCmd() *cobra.Command {
+	var (
+		timeout time.Duration
+		noWait  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "fire EVENT.json",
+		Short: "Publish one ConnectionFired event and print its Result",
+		Long: `Publish the event in EVENT.json ("-" for standard input) to
+connections.fired.<bot_id> with Nats-Msg-Id set to its id, wait for its
+Result on a fresh inbox (the event's reply_to is replaced), and print the
+Result as JSON. Exit status: 0 when the Result is succeeded or skipped,
+3 when it is failed, 1 on any error (including no Result within --timeout).
+With --no-wait, publish the event as it is and print the publish ack.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.fire(cmd.Context(), args[0], timeout, noWait)
+		},
+	}
+	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "how long to wait for the Result")
+	cmd.Flags().BoolVar(&noWait, "no-wait", false, "publish only; do not wait for the Result")
+	return cmd
+}
+
+func (a *app) fire(ctx context.Context, path string, timeout time.Duration, noWait bool) error {
+	data, err := a.readInput(path)
+	if err != nil {
+		return err
+	}
+	ev, err := trigger.Decode(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	url := cfg.NATS.URL
+	if url == "" {
+		url = fmt.Sprintf("nats://%s:%d", cfg.Embedded.Host, cfg.Embedded.Port)
+	}
+	nc, err := nats.Connect(url, nats.Name("hookworker-fire"))
+	if err != nil {
+		return fmt.Errorf("connect to NATS at %s: %w", url, err)
+	}
+	defer nc.Close()
+	client, err := trigger.NewClient(nc, trigger.WithFiredPrefix(cfg.Names.FiredPrefix))
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	enc := json.NewEncoder(a.io.out)
+	enc.SetIndent("", "  ")
+	if noWait {
+		ack, err := client.Publish(ctx, ev)
+		if err != nil {
+			return err
+		}
+		return enc.Encode(ack)
+	}
+	res, err := client.Fire(ctx, ev)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("no Result for event %q within %s (is a worker running?): %w", ev.ID, timeout, err)
+		}
+		return err
+	}
+	if err := enc.Encode(res); err != nil {
+		return err
+	}
+	if res.Status == trigger.StatusFailed {
+		return &exitError{code: exitFailedResult, err: fmt.Errorf("event %q failed: %s: %s", ev.ID, res.Error.Class, res.Error.Message)}
+	}
+	return nil
+}
+
+// readInput reads a file, or standard input for "-".
+func (a *app) readInput(path string) ([]byte, error) {
+	if path == "-" {
+		return io.ReadAll(io.LimitReader(a.io.in, trigger.MaxEventSize+1))
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// readFileLimited reads at most limit bytes of a file.
+func readFileLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: over %d bytes", path, limit)
+	}
+	return data, nil
+}

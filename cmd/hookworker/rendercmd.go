@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hookworker/hookworker/mapper"
+	"github.com/hookworker/hookworker/render"
+	"github.com/hookworker/hookworker/secret"
+	"github.com/hookworker/hookworker/trigger"
+	"github.com/hookworker/hookworker/webhook"
+)
+
+type renderFlags struct {
+	cvars, context, response string
+	status                   int
+	headers                  []string
+	secrets                  []string
+	asJSON                   bool
+}
+
+func (a *app) renderCmd() *cobra.Command {
+	var f renderFlags
+	cmd := &cobra.Command{
+		Use:   "render WEBHOOK.yaml",
+		Short: "Show the request a webhook makes and the CVars it maps, sending nothing",
+		Long: `The Webhook Builder's test: render the webhook in WEBHOOK.yaml (or .json)
+over the CVars in --cvars and print the request it would send, secrets
+masked. Given a sample response body (--response), also print the CVars
+its Response Mapper sets and the ones it leaves unmapped. Nothing is sent.
+
+Secrets come from HOOKWORKER_SECRET_<NAME>, the secrets directory of the
+config, or --secret NAME=VALUE.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return a.render(args[0], f) },
+	}
+	cmd.Flags().StringVar(&f.cvars, "cvars", "", "JSON file with the conversation's CVars (an object)")
+	cmd.Flags().StringVar(&f.context, "context", "", "JSON file with the conversation's system variables (an object)")
+	cmd.Flags().StringVar(&f.response, "response", "", "file with a sample response body")
+	cmd.Flags().IntVar(&f.status, "status", 200, "status code of the sample response")
+	cmd.Flags().StringArrayVar(&f.headers, "header", nil, "header of the sample response, 'Name: value' (repeatable)")
+	cmd.Flags().StringArrayVar(&f.secrets, "secret", nil, "secret for this preview, NAME=VALUE (repeatable)")
+	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print JSON instead of text")
+	return cmd
+}
+
+// renderOutput is what render prints with --json.
+type renderOutput struct {
+	Request  renderedRequest `json:"request"`
+	CVars    map[string]any  `json:"cvars,omitempty"`
+	Unmapped []string        `json:"unmapped,omitempty"`
+}
+
+type renderedRequest struct {
+	Method  string            `json:"method"`
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers"`
+	Body    string            `json:"body,omitempty"`
+}
+
+func (a *app) render(path string, f renderFlags) error {
+	def, err := loadDefinition(path)
+	if err != nil {
+		return err
+	}
+	ev := &trigger.Event{ID: "render-preview", BotID: "bot", ConversationID: "conversation", Webhook: def}
+	if ev.CVars, err = readObject(f.cvars, "--cvars"); err != nil {
+		return err
+	}
+	if ev.Context, err = readObject(f.context, "--context"); err != nil {
+		return err
+	}
+	flagSecrets := render.Secrets{}
+	for _, s := range f.secrets {
+		name, value, ok := strings.Cut(s, "=")
+		if !ok || name == "" {
+			return fmt.Errorf("--secret %q: want NAME=VALUE", s)
+		}
+		flagSecrets[name] = value
+	}
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	secrets := secret.Chain{flagSecrets, secret.Env{Getenv: a.getenv}, secret.Dir(cfg.Secrets.Dir)}
+
+	env := render.NewEnv(render.Limits{})
+	w, err := env.CompileWebhook(def)
+	if err != nil {
+		return err
+	}
+	m, err := mapper.Compile(env, def.CVars, mapper.Options{})
+	if err != nil {
+		return fmt.Errorf("%s: cvars: %w", path, err)
+	}
+	vars := render.RequestVars(ev, render.Scope{Secrets: secrets, Attempt: 1})
+	req, err := w.Render(vars)
+	if err != nil {
+		return fmt.Errorf("%s", render.NewRedactor(vars.UsedSecrets()).Redact(err.Error()))
+	}
+	req.Header.Set("Idempotency-Key", ev.ID)
+	red := req.Redacted()
+	out := renderOutput{Request: renderedRequest{Method: red.Method, URL: red.URL, Headers: map[string]string{}, Body: string(red.Body)}}
+	for k := range red.Header {
+		out.Request.Headers[k] = red.Header.Get(k)
+	}
+	if f.response != "" {
+		body, err := readFile(f.response)
+		if err != nil {
+			return err
+		}
+		resp := &mapper.Response{StatusCode: f.status, Header: http.Header{}, Body: body}
+		for _, h := range f.headers {
+			name, value, ok := strings.Cut(h, ":")
+			if !ok {
+				return fmt.Errorf("--header %q: want 'Name: value'", h)
+			}
+			resp.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+		}
+		res, err := m.Apply(resp, ev.CVars, render.ConversationVars(ev))
+		if err != nil {
+			return err
+		}
+		out.CVars, out.Unmapped = res.CVars, res.Unmapped
+		if out.Unmapped == nil {
+			out.Unmapped = []string{}
+		}
+	}
+	if f.asJSON {
+		enc := json.NewEncoder(a.io.out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	return printRendered(a.io.out, out, f.response != "")
+}
+
+func printRendered(w io.Writer, out renderOutput, mapped bool) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %s\n", out.Request.Method, out.Request.URL)
+	names := make([]string, 0, len(out.Request.Headers))
+	for k := range out.Request.Headers {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		fmt.Fprintf(&b, "%s: %s\n", k, out.Request.Headers[k])
+	}
+	if out.Request.Body != "" {
+		fmt.Fprintf(&b, "\n%s\n", out.Request.Body)
+	}
+	if mapped {
+		b.WriteString("\nCVars:\n")
+		keys := make([]string, 0, len(out.CVars))
+		for k := range out.CVars {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			v, err := json.Marshal(out.CVars[k])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&b, "  %s = %s\n", k, v)
+		}
+		if len(out.Unmapped) > 0 {
+			fmt.Fprintf(&b, "Unmapped: %s\n", strings.Join(out.Unmapped, ", "))
+		}
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// loadDefinition reads a webhook file (YAML, or JSON by extension); an id
+// is not required here.
+func loadDefinition(path string) (*webhook.Definition, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var def *webhook.Definition
+	if strings.EqualFold(filepath.Ext(path), ".json") {
+		def, err = webhook.DecodeJSON(data)
+	} else {
+		def, err = webhook.DecodeYAML(data)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := def.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return def, nil
+}
+
+// readObject reads a JSON object file with numbers kept exact; "" gives an
+// empty object.
+func readObject(path, flag string) (map[string]any, error) {
+	if path == "" {
+		return map[string]any{}, nil
+	}
+	data, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("%s %s: want a JSON object: %w", flag, path, err)
+	}
+	return render.Normalize(m).(map[string]any), nil
+}
+
+func readFile(path string) ([]byte, error) {
+	data, err := readFileLimited(path, 8<<20)
+	if err != nil {
+		return nil, err
+	}
+	return data, nil
+}

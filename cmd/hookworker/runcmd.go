@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/hookworker/hookworker/natsd"
+	"github.com/hookworker/hookworker/registry"
+	"github.com/hookworker/hookworker/secret"
+	"github.com/hookworker/hookworker/worker"
+)
+
+func (a *app) runCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "run",
+		Short: "Consume events and run their webhooks until SIGINT or SIGTERM",
+		Long: `Consume ConnectionFired events from the shared durable consumer, run their
+webhooks and publish Results. With no NATS URL configured (nats.url,
+HOOKWORKER_NATS_URL or --nats-url), an embedded JetStream server is started
+on embedded.host:embedded.port (127.0.0.1:4222) storing under
+embedded.store_dir (./data), so other processes can connect to it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runWorker(cmd.Context()) },
+	}
+}
+
+func (a *app) runWorker(ctx context.Context) error {
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(cfg.Log, a.io.err)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+
+	reg, err := registry.LoadDir(cfg.Webhooks.Dir)
+	if err != nil {
+		return fmt.Errorf("webhooks: %w", err)
+	}
+	url := cfg.NATS.URL
+	if url == "" {
+		srv, err := natsd.Start(natsd.Options{
+			Host:     cfg.Embedded.Host,
+			Port:     cfg.Embedded.Port,
+			StoreDir: cfg.Embedded.StoreDir,
+			Logger:   log.Named("nats").WithOptions(zap.IncreaseLevel(zapcore.WarnLevel)),
+		})
+		if err != nil {
+			return fmt.Errorf("embedded server: %w", err)
+		}
+		defer srv.Shutdown()
+		url = srv.ClientURL()
+		log.Info("embedded NATS JetStream server listening",
+			zap.String("url", url), zap.String("store_dir", cfg.Embedded.StoreDir))
+	}
+	nc, err := nats.Connect(url,
+		nats.Name(cfg.NATS.Name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			log.Warn("disconnected from NATS", zap.Error(err))
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			log.Info("reconnected to NATS", zap.String("url", c.ConnectedUrlRedacted()))
+		}),
+	)
+	if err != nil {
+		return fmt.Errorf("connect to NATS at %s: %w", url, err)
+	}
+	defer nc.Close()
+	log.Info("connected to NATS", zap.String("url", nc.ConnectedUrlRedacted()),
+		zap.Int("webhooks", len(reg.IDs())), zap.String("webhooks_dir", cfg.Webhooks.Dir))
+
+	w, err := worker.New(cfg, worker.Deps{
+		Conn:     nc,
+		Logger:   log,
+		Registry: reg,
+		Secrets:  secret.Chain{secret.Env{Getenv: a.getenv}, secret.Dir(cfg.Secrets.Dir)},
+	})
+	if err != nil {
+		return err
+	}
+	if err := w.Run(ctx); err != nil {
+		return err
+	}
+	if err := nc.Flush(); err != nil {
+		log.Warn("flush on exit", zap.Error(err))
+	}
+	return nil
+}
