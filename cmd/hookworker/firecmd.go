@@ -22,6 +22,7 @@ func (a *app) fireCmd() *cobra.Command {
 	var (
 		timeout time.Duration
 		noWait  bool
+		newID   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "fire EVENT.json",
@@ -34,15 +35,16 @@ Result as JSON. Exit status: 0 when the Result is succeeded or skipped,
 With --no-wait, publish the event as it is and print the publish ack.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.fire(cmd.Context(), args[0], timeout, noWait)
+			return a.fire(cmd.Context(), args[0], timeout, noWait, newID)
 		},
 	}
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "how long to wait for the Result")
 	cmd.Flags().BoolVar(&noWait, "no-wait", false, "publish only; do not wait for the Result")
+	cmd.Flags().BoolVar(&newID, "new-id", false, "append a unique suffix to the event id, to fire the same file again within the dedup window")
 	return cmd
 }
 
-func (a *app) fire(ctx context.Context, path string, timeout time.Duration, noWait bool) error {
+func (a *app) fire(ctx context.Context, path string, timeout time.Duration, noWait, newID bool) error {
 	data, err := a.readInput(path)
 	if err != nil {
 		return err
@@ -50,6 +52,12 @@ func (a *app) fire(ctx context.Context, path string, timeout time.Duration, noWa
 	ev, err := trigger.Decode(data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
+	}
+	if newID {
+		ev.ID = fmt.Sprintf("%s-%d", ev.ID, time.Now().UnixNano())
+		if len(ev.ID) > trigger.MaxIDLen {
+			ev.ID = ev.ID[len(ev.ID)-trigger.MaxIDLen:]
+		}
 	}
 	cfg, err := a.config()
 	if err != nil {
@@ -81,6 +89,9 @@ func (a *app) fire(ctx context.Context, path string, timeout time.Duration, noWa
 	}
 	res, err := client.Fire(ctx, ev)
 	if err != nil {
+		if errors.Is(err, trigger.ErrDuplicate) {
+			return fmt.Errorf("event id %q was already published within the stream's dedup window; use --new-id to fire it again: %w", ev.ID, err)
+		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("no Result for event %q within %s (is a worker running?): %w", ev.ID, timeout, err)
 		}
@@ -100,11 +111,7 @@ func (a *app) readInput(path string) ([]byte, error) {
 	if path == "-" {
 		return io.ReadAll(io.LimitReader(a.io.in, trigger.MaxEventSize+1))
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return data, nil
+	return readFileLimited(path, trigger.MaxEventSize)
 }
 
 // readFileLimited reads at most limit bytes of a file.

@@ -219,10 +219,4 @@ func readObject(path, flag string) (map[string]any, error) {
 	return render.Normalize(m).(map[string]any), nil
 }
 
-func readFile(path string) ([]byte, error) {
-	data, err := readFileLimited(path, 8<<20)
-	if err != nil {
-		return nil, err
-	}
-	return data, nil
-}
+func readFile(path string) ([]byte, error) { return readFileLimited(path, 8<<20) }

@@ -66,7 +66,9 @@ func (a *app) runWorker(ctx context.Context) error {
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			log.Warn("disconnected from NATS", zap.Error(err))
+			if err != nil {
+				log.Warn("disconnected from NATS", zap.Error(err))
+			}
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {
 			log.Info("reconnected to NATS", zap.String("url", c.ConnectedUrlRedacted()))
