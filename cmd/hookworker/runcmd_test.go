@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hookworker/hookworker/trigger"
+)
+
+// buildBinary builds hookworker into a temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "hookworker")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestRunBinary runs the real binary as a user would: `hookworker run`
+// with no NATS URL starts the embedded server, `hookworker fire` gets a
+// Result through it, and SIGTERM stops it cleanly.
+func TestRunBinary(t *testing.T) {
+	bin := buildBinary(t)
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"ticket": {"status": "pending"}}`)
+	}))
+	t.Cleanup(target.Close)
+
+	dir := t.TempDir()
+	port := freePort(t)
+	cmd := exec.Command(bin, "run")
+	cmd.Dir = dir // no configs/hookworker.yaml here: defaults
+	cmd.Env = append(os.Environ(),
+		fmt.Sprintf("HOOKWORKER_EMBEDDED_PORT=%d", port),
+		"HOOKWORKER_NATS_URL=",
+	)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var logs []string
+	waitFor := func(s string) {
+		t.Helper()
+		deadline := time.After(15 * time.Second)
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("run exited before logging %q:\n%s", s, strings.Join(logs, "\n"))
+				}
+				logs = append(logs, l)
+				if strings.Contains(l, s) {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no %q within 15s:\n%s", s, strings.Join(logs, "\n"))
+			}
+		}
+	}
+	waitFor(fmt.Sprintf("nats://127.0.0.1:%d", port))
+	waitFor("worker started")
+	if _, err := os.Stat(filepath.Join(dir, "data", "jetstream")); err != nil {
+		t.Errorf("embedded store not under ./data: %v", err)
+	}
+
+	event := writeEvent(t, "bin-1", target.URL)
+	out, err := exec.Command(bin, "fire", event, "--nats-url", fmt.Sprintf("nats://127.0.0.1:%d", port), "--timeout", "10s").Output()
+	if err != nil {
+		t.Fatalf("fire: %v\n%s", err, out)
+	}
+	var res trigger.Result
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("fire printed no Result: %v\n%s", err, out)
+	}
+	if res.Status != trigger.StatusSucceeded || res.CVars["ticket_status"] != "pending" {
+		t.Errorf("result %+v", res)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("worker stopped")
+	errc := make(chan error, 1)
+	go func() {
+		for range lines {
+		}
+		errc <- cmd.Wait()
+	}()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Errorf("run exited with %v after SIGTERM, want status 0", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not exit within 10s of SIGTERM")
+	}
+}
