@@ -104,7 +104,7 @@ func NewEnv(limits Limits) *Env {
 			Filters:           filters,
 			Tests:             tests,
 			ControlStructures: exec.NewControlStructureSet(statements),
-			Methods:           builtins.Methods,
+			Methods:           parityMethods(builtins.Methods),
 		},
 		loader: refusingLoader{},
 		cache:  map[string]*Template{},
@@ -239,8 +239,10 @@ func (e *Env) compile(src string) (t *Template, err error) {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTemplateLimit, len(src), e.limits.MaxTemplateSize)
 	}
 	if !strings.Contains(src, "{{") && !strings.Contains(src, "{%") && !strings.Contains(src, "{#") {
-		// Jinja2 drops one trailing newline (keep_trailing_newline=False).
-		out := strings.TrimSuffix(src, "\n")
+		// Jinja2 normalises newlines and drops one trailing newline
+		// (keep_trailing_newline=False).
+		out := strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(src)
+		out = strings.TrimSuffix(out, "\n")
 		return &Template{env: e, src: src, static: true, out: out}, nil
 	}
 	defer func() {
