@@ -28,6 +28,7 @@ type Config struct {
 	Embedded Embedded `yaml:"embedded"`
 	Names    Names    `yaml:"names"`
 	Worker   Worker   `yaml:"worker"`
+	Retry    Retry    `yaml:"retry"`
 	HTTP     HTTP     `yaml:"http"`
 	Webhooks Webhooks `yaml:"webhooks"`
 	Secrets  Secrets  `yaml:"secrets"`
@@ -67,6 +68,38 @@ type Names struct {
 	// DLQStream and DLQPrefix name the dead-letter stream and its subjects.
 	DLQStream string `yaml:"dlq_stream" env:"HOOKWORKER_DLQ_STREAM"`
 	DLQPrefix string `yaml:"dlq_prefix" env:"HOOKWORKER_DLQ_PREFIX"`
+	// AdvisoryStream captures the consumer's MAX_DELIVERIES advisories, so
+	// that events that exhausted their deliveries without the worker
+	// seeing it (a crash loop) are dead-lettered too.
+	AdvisoryStream string `yaml:"advisory_stream" env:"HOOKWORKER_ADVISORY_STREAM"`
+	// AttemptsBucket is the KV bucket keeping the attempt history of
+	// events waiting for a delayed retry.
+	AttemptsBucket string `yaml:"attempts_bucket" env:"HOOKWORKER_ATTEMPTS_BUCKET"`
+}
+
+// Retry is the default retry policy; a webhook's retry settings override
+// max_attempts, max_age, max_delay and on.
+type Retry struct {
+	// MaxAttempts is the most attempts of one event, the first included.
+	MaxAttempts int `yaml:"max_attempts" env:"HOOKWORKER_RETRY_MAX_ATTEMPTS"`
+	// MaxAge bounds the time from an event's first delivery to its last
+	// attempt.
+	MaxAge time.Duration `yaml:"max_age" env:"HOOKWORKER_RETRY_MAX_AGE"`
+	// MaxDelay caps one delay, a target's Retry-After included.
+	MaxDelay time.Duration `yaml:"max_delay" env:"HOOKWORKER_RETRY_MAX_DELAY"`
+	// Schedule is the durable retry schedule: the k-th hand-back to
+	// JetStream waits Schedule[k] (the last entry repeats).
+	Schedule []time.Duration `yaml:"schedule" env:"HOOKWORKER_RETRY_SCHEDULE"`
+	// QuickAttempts is how many retries may run inside the worker, with
+	// exponential backoff and jitter, before the event is handed back.
+	QuickAttempts int `yaml:"quick_attempts" env:"HOOKWORKER_RETRY_QUICK_ATTEMPTS"`
+	// QuickInitial is the first in-worker backoff delay.
+	QuickInitial time.Duration `yaml:"quick_initial" env:"HOOKWORKER_RETRY_QUICK_INITIAL"`
+	// QuickMaxWait is the longest in-worker wait; a longer delay (such as
+	// a long Retry-After) hands the event back to JetStream instead.
+	QuickMaxWait time.Duration `yaml:"quick_max_wait" env:"HOOKWORKER_RETRY_QUICK_MAX_WAIT"`
+	// Floor429 is the least delay after a 429 without Retry-After.
+	Floor429 time.Duration `yaml:"floor_429" env:"HOOKWORKER_RETRY_FLOOR_429"`
 }
 
 // Worker tunes consumption.
@@ -133,8 +166,23 @@ func Default() Config {
 			FiredPrefix:  trigger.DefaultFiredPrefix,
 			Consumer:     "hookworker",
 			ResultPrefix: trigger.DefaultResultPrefix,
-			DLQStream:    trigger.DefaultDLQStream,
-			DLQPrefix:    trigger.DefaultDLQPrefix,
+			DLQStream:      trigger.DefaultDLQStream,
+			DLQPrefix:      trigger.DefaultDLQPrefix,
+			AdvisoryStream: "CONNECTIONS_ADVISORIES",
+			AttemptsBucket: "hookworker-attempts",
+		},
+		Retry: Retry{
+			MaxAttempts: 8,
+			MaxAge:      24 * time.Hour,
+			MaxDelay:    10 * time.Hour,
+			Schedule: []time.Duration{
+				5 * time.Second, 5 * time.Minute, 30 * time.Minute,
+				2 * time.Hour, 5 * time.Hour, 10 * time.Hour,
+			},
+			QuickAttempts: 2,
+			QuickInitial:  200 * time.Millisecond,
+			QuickMaxWait:  2 * time.Second,
+			Floor429:      5 * time.Second,
 		},
 		Worker: Worker{
 			Concurrency:   64,
@@ -195,6 +243,16 @@ func applyEnv(v reflect.Value, getenv func(string) string) error {
 			continue
 		}
 		switch {
+		case f.Type == reflect.TypeFor[[]time.Duration]():
+			var ds []time.Duration
+			for _, part := range strings.Split(s, ",") {
+				d, err := time.ParseDuration(strings.TrimSpace(part))
+				if err != nil {
+					return fmt.Errorf("%s: %q is not a list of durations such as 5s,5m,30m", name, s)
+				}
+				ds = append(ds, d)
+			}
+			fv.Set(reflect.ValueOf(ds))
 		case f.Type == reflect.TypeFor[time.Duration]():
 			d, err := time.ParseDuration(s)
 			if err != nil {
@@ -236,6 +294,7 @@ func (c *Config) Validate() error {
 	}
 	for field, tok := range map[string]string{
 		"names.stream": c.Names.Stream, "names.consumer": c.Names.Consumer, "names.dlq_stream": c.Names.DLQStream,
+		"names.advisory_stream": c.Names.AdvisoryStream, "names.attempts_bucket": c.Names.AttemptsBucket,
 	} {
 		if !trigger.ValidToken(tok) {
 			bad(field, "%q is not a valid name", tok)
@@ -269,6 +328,33 @@ func (c *Config) Validate() error {
 	}
 	if w.StreamRefresh < 100*time.Millisecond {
 		bad("worker.stream_refresh", "%s is below 100ms", w.StreamRefresh)
+	}
+	r := c.Retry
+	if r.MaxAttempts < 1 {
+		bad("retry.max_attempts", "%d is below 1", r.MaxAttempts)
+	}
+	if r.MaxAge <= 0 {
+		bad("retry.max_age", "must be positive")
+	}
+	if r.MaxDelay <= 0 {
+		bad("retry.max_delay", "must be positive")
+	}
+	if len(r.Schedule) == 0 {
+		bad("retry.schedule", "needs at least one delay")
+	}
+	for i, d := range r.Schedule {
+		if d <= 0 {
+			bad(fmt.Sprintf("retry.schedule[%d]", i), "must be positive")
+		}
+	}
+	if r.QuickAttempts < 0 {
+		bad("retry.quick_attempts", "negative")
+	}
+	if r.QuickInitial <= 0 || r.QuickMaxWait <= 0 || r.Floor429 < 0 {
+		bad("retry", "quick_initial and quick_max_wait must be positive, floor_429 not negative")
+	}
+	if w.MaxDeliver != -1 && w.MaxDeliver < r.MaxAttempts {
+		bad("worker.max_deliver", "%d is below retry.max_attempts (%d): events would run out of deliveries", w.MaxDeliver, r.MaxAttempts)
 	}
 	if c.HTTP.MaxResponseBytes < 1 {
 		bad("http.max_response_bytes", "must be positive")

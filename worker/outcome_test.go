@@ -62,7 +62,11 @@ func TestOutcomes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	startWorker(t, nc, func(c *config.Config) { c.HTTP.MaxResponseBytes = 1024 }, worker.Deps{Registry: reg})
+	// One attempt each: retries have their own tests.
+	startWorker(t, nc, func(c *config.Config) {
+		c.HTTP.MaxResponseBytes = 1024
+		c.Retry.MaxAttempts = 1
+	}, worker.Deps{Registry: reg})
 
 	past := time.Now().Add(-time.Minute)
 	hook := func(path string, mod ...func(*webhook.Definition)) *webhook.Definition {

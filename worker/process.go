@@ -18,6 +18,7 @@ import (
 	"github.com/tidwall/gjson"
 	"go.uber.org/zap"
 
+	"github.com/hookworker/hookworker/deadletter"
 	"github.com/hookworker/hookworker/mapper"
 	"github.com/hookworker/hookworker/registry"
 	"github.com/hookworker/hookworker/render"
@@ -35,6 +36,7 @@ type compiled struct {
 	mapper *mapper.Mapper
 	// success lists the statuses that count as success; nil means 2xx.
 	success []webhook.StatusPattern
+	policy  policy
 }
 
 // failure is a terminal failure with its class.
@@ -48,48 +50,160 @@ func (f *failure) Unwrap() error { return f.err }
 
 func fail(class trigger.Class, err error) error { return &failure{class: class, err: err} }
 
-// handle processes one message end to end: Result published, then ack.
+// classOf returns the class of a failure, network for anything else.
+func classOf(err error) trigger.Class {
+	var f *failure
+	if errors.As(err, &f) {
+		return f.class
+	}
+	return trigger.ClassNetwork
+}
+
+// verdict is what becomes of a message after one delivery.
+type verdict int
+
+const (
+	done     verdict = iota // succeeded or skipped: Result, then ack
+	failed                  // failed for good: dead letter, Result, then term
+	retry                   // a delayed retry: history saved, NakWithDelay
+	handBack                // shutdown: history saved, Nak
+)
+
+// job is one delivery of one event.
+type job struct {
+	data    []byte
+	hdr     nats.Header
+	subject string
+	meta    *jetstream.MsgMetadata
+	start   time.Time
+
+	ev     *trigger.Event
+	res    *trigger.Result
+	hist   *history
+	req    *render.Request // last rendered request
+	redact *render.Redactor
+	delay  time.Duration // for retry
+}
+
+// handle processes one message: the Result is published (and, on failure,
+// the dead letter stored) before the message is acknowledged.
 func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
-	start := w.clock.Now()
-	res, ev, err := w.Process(ctx, msg.Data(), msg.Headers(), start)
-	if errors.Is(err, errHandBack) {
-		if nerr := msg.NakWithDelay(time.Second); nerr != nil {
-			w.log.Warn("hand back failed; JetStream redelivers after AckWait", zap.Error(nerr))
+	w.inflight.add(msg)
+	defer w.inflight.remove(msg)
+	j := &job{data: msg.Data(), hdr: msg.Headers(), subject: msg.Subject(), start: w.clock.Now()}
+	j.meta, _ = msg.Metadata()
+	v := w.process(ctx, j)
+	switch v {
+	case retry, handBack:
+		delay := j.delay
+		if v == handBack {
+			delay = time.Second
+		}
+		w.saveHistory(j)
+		if err := msg.NakWithDelay(delay); err != nil {
+			w.log.Warn("hand back failed; JetStream redelivers after AckWait", zap.Error(err))
+		}
+		if v == retry {
+			w.log.Debug("retry scheduled", zap.String("event_id", j.ev.ID), zap.Duration("delay", delay),
+				zap.Int("attempts", len(j.hist.Attempts)))
 		}
 		return
+	case failed:
+		if err := w.deadLetter(j); err != nil {
+			w.log.Warn("dead letter not stored; the event goes back to JetStream", zap.String("event_id", j.res.EventID), zap.Error(err))
+			w.saveHistory(j)
+			_ = msg.NakWithDelay(5 * time.Second)
+			return
+		}
 	}
-	subject := w.resultSubject(ev, msg.Data())
-	if subject == "" {
-		// An unreadable event with no bot id: nowhere to answer.
-		w.log.Warn("invalid event without a readable reply subject or bot id; terminated",
-			zap.String("error", res.Error.Message))
-		_ = msg.TermWithReason("invalid event")
-		return
-	}
-	out := nats.NewMsg(subject)
-	out.Header.Set(trigger.HeaderMsgID, trigger.ResultMsgID(res.EventID, replayCount(msg.Headers())))
-	out.Data, err = json.Marshal(res)
-	if err != nil {
-		// Cannot happen: Results hold JSON-ready values only.
-		w.log.Error("encode result", zap.Error(err))
-		_ = msg.NakWithDelay(5 * time.Second)
-		return
-	}
-	pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	err = w.results.publish(pctx, w.nc, out)
-	cancel()
-	if err != nil {
-		w.log.Warn("result not published; event goes back to JetStream",
-			zap.String("event_id", res.EventID), zap.Error(err))
+	if err := w.publishResult(j); err != nil {
+		w.log.Warn("result not published; the event goes back to JetStream",
+			zap.String("event_id", j.res.EventID), zap.Error(err))
 		_ = msg.NakWithDelay(2 * time.Second)
 		return
 	}
-	if res.Error != nil && res.Error.Class == trigger.ClassInvalidEvent {
-		_ = msg.TermWithReason("invalid event")
+	if v == failed {
+		err := msg.TermWithReason(string(j.res.Error.Class))
+		if err != nil {
+			w.log.Warn("term failed; the event may run again", zap.String("event_id", j.res.EventID), zap.Error(err))
+		}
 	} else if err := msg.Ack(); err != nil {
-		w.log.Warn("ack failed; the event may run again", zap.String("event_id", res.EventID), zap.Error(err))
+		w.log.Warn("ack failed; the event may run again", zap.String("event_id", j.res.EventID), zap.Error(err))
 	}
-	w.logOutcome(res)
+	if j.hist != nil && j.hist.stored && j.ev != nil {
+		if err := w.histories.delete(context.Background(), j.ev.ID); err != nil {
+			w.log.Debug("attempt history not deleted; it expires", zap.Error(err))
+		}
+	}
+	w.logOutcome(j.res)
+}
+
+func (w *Worker) saveHistory(j *job) {
+	if j.ev == nil || j.hist == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := w.histories.save(ctx, j.ev.ID, j.hist); err != nil {
+		w.log.Warn("attempt history not saved; the next delivery starts a new count", zap.String("event_id", j.ev.ID), zap.Error(err))
+	}
+}
+
+// publishResult sends the Result to the event's reply subject. An event
+// with no readable reply subject or bot id gets none.
+func (w *Worker) publishResult(j *job) error {
+	subject := w.resultSubject(j.ev, j.data)
+	if subject == "" {
+		return nil
+	}
+	out := nats.NewMsg(subject)
+	out.Header.Set(trigger.HeaderMsgID, trigger.ResultMsgID(j.res.EventID, replayCount(j.hdr)))
+	data, err := json.Marshal(j.res)
+	if err != nil {
+		return fmt.Errorf("encode result: %w", err)
+	}
+	out.Data = data
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return w.results.publish(ctx, w.nc, out)
+}
+
+// deadLetter stores the failed event's dead letter and waits for the PubAck.
+func (w *Worker) deadLetter(j *job) error {
+	l := &deadletter.Letter{
+		EventID:        j.res.EventID,
+		BotID:          j.res.BotID,
+		ConversationID: j.res.ConversationID,
+		WebhookID:      j.res.WebhookID,
+		Subject:        j.subject,
+		Replay:         replayCount(j.hdr),
+		Error:          *j.res.Error,
+		Attempts:       []deadletter.Attempt{},
+		FailedAt:       j.res.CompletedAt,
+		FirstSeen:      j.start.UTC(),
+	}
+	if json.Valid(j.data) {
+		l.Event = j.data
+	} else {
+		l.EventText = string(j.data)
+	}
+	if j.meta != nil {
+		l.Deliveries = j.meta.NumDelivered
+		l.FirstSeen = j.meta.Timestamp.UTC()
+	}
+	if j.hist != nil {
+		l.Attempts = j.hist.Attempts
+		if !j.hist.FirstSeen.IsZero() {
+			l.FirstSeen = j.hist.FirstSeen
+		}
+	}
+	if j.req != nil {
+		red := j.req.Redacted()
+		l.Request = &deadletter.Request{Method: red.Method, URL: red.URL, Headers: red.Header, Body: string(red.Body)}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return w.letters.Put(ctx, l)
 }
 
 func (w *Worker) logOutcome(res *trigger.Result) {
@@ -137,123 +251,235 @@ func replayCount(h nats.Header) int {
 	return n
 }
 
-// Process runs one event and returns its Result and the decoded event (nil
-// when it did not decode). It returns errHandBack when ctx was cancelled
-// before the event finished.
-func (w *Worker) Process(ctx context.Context, data []byte, hdr nats.Header, start time.Time) (*trigger.Result, *trigger.Event, error) {
-	res := &trigger.Result{Replayed: replayCount(hdr) > 0, Unmapped: []string{}, CVars: map[string]any{}}
-	ev, err := trigger.Decode(data)
+// process runs one delivery of an event and fills j.res.
+func (w *Worker) process(ctx context.Context, j *job) verdict {
+	j.res = &trigger.Result{Replayed: replayCount(j.hdr) > 0, Unmapped: []string{}, CVars: map[string]any{}}
+	ev, err := trigger.Decode(j.data)
 	if err != nil {
-		res.EventID = gjson.GetBytes(data, "id").String()
-		res.BotID = gjson.GetBytes(data, "bot_id").String()
-		res.ConversationID = gjson.GetBytes(data, "conversation_id").String()
-		w.finish(res, start, fail(trigger.ClassInvalidEvent, err), nil)
-		return res, nil, nil
+		j.res.EventID = gjson.GetBytes(j.data, "id").String()
+		j.res.BotID = gjson.GetBytes(j.data, "bot_id").String()
+		j.res.ConversationID = gjson.GetBytes(j.data, "conversation_id").String()
+		w.finish(j, fail(trigger.ClassInvalidEvent, err))
+		return failed
 	}
-	res.EventID, res.BotID, res.ConversationID = ev.ID, ev.BotID, ev.ConversationID
-	res.ConnectionID, res.WebhookID = ev.ConnectionID(), ev.WebhookID()
-	err = w.run(ctx, ev, res)
-	if errors.Is(err, errHandBack) {
-		return nil, ev, errHandBack
+	j.ev = ev
+	j.res.EventID, j.res.BotID, j.res.ConversationID = ev.ID, ev.BotID, ev.ConversationID
+	j.res.ConnectionID, j.res.WebhookID = ev.ConnectionID(), ev.WebhookID()
+	if j.meta != nil && j.meta.NumDelivered > 1 {
+		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		j.hist, err = w.histories.load(lctx, ev.ID)
+		cancel()
+		if err != nil {
+			w.log.Warn("attempt history not read; counting from here", zap.String("event_id", ev.ID), zap.Error(err))
+		}
 	}
-	w.finish(res, start, err, nil)
-	return res, ev, nil
+	if j.hist == nil {
+		j.hist = &history{FirstSeen: j.start.UTC()}
+		if j.meta != nil {
+			j.hist.FirstSeen = j.meta.Timestamp.UTC()
+		}
+	}
+	j.res.Attempts = len(j.hist.Attempts)
+	v, err := w.run(ctx, j)
+	if v == retry || v == handBack {
+		if v == retry && w.lastDelivery(j) {
+			// A Nak now would strand the event past MaxDeliver.
+			w.finish(j, exhausted(j, "no deliveries left (worker.max_deliver)"))
+			return failed
+		}
+		return v
+	}
+	w.finish(j, err)
+	if err != nil {
+		return failed
+	}
+	return done
+}
+
+// lastDelivery reports whether JetStream will not deliver the message again.
+func (w *Worker) lastDelivery(j *job) bool {
+	md := w.cfg.Worker.MaxDeliver
+	return md > 0 && j.meta != nil && j.meta.NumDelivered >= uint64(md)
+}
+
+// exhausted is the final failure after the last allowed attempt: the class
+// of the last attempt, and why no more are made.
+func exhausted(j *job, why string) error {
+	last := j.hist.Attempts[len(j.hist.Attempts)-1]
+	return fail(last.Class, fmt.Errorf("%s after %d attempts: %s: %w", last.Error, len(j.hist.Attempts), why, errExhausted))
 }
 
 // finish fills the Result's status, error and timing.
-func (w *Worker) finish(res *trigger.Result, start time.Time, err error, redact *render.Redactor) {
+func (w *Worker) finish(j *job, err error) {
+	res := j.res
 	now := w.clock.Now()
 	res.CompletedAt = now.UTC()
-	res.DurationMS = float64(now.Sub(start).Microseconds()) / 1000
-	switch {
-	case err == nil:
+	res.DurationMS = float64(now.Sub(j.start).Microseconds()) / 1000
+	if err == nil {
 		if res.Status == "" {
 			res.Status = trigger.StatusSucceeded
 		}
-	default:
-		res.Status = trigger.StatusFailed
-		class := trigger.ClassNetwork
-		var f *failure
-		if errors.As(err, &f) {
-			class = f.class
-		}
-		res.Error = &trigger.Error{Class: class, Message: redact.Redact(err.Error())}
+		return
 	}
+	res.Status = trigger.StatusFailed
+	res.CVars = map[string]any{}
+	res.Error = &trigger.Error{Class: classOf(err), Message: j.redact.Redact(err.Error())}
 }
 
-// run executes ev's webhook and fills res. A returned error is a terminal
-// failure (a *failure) or errHandBack.
-func (w *Worker) run(ctx context.Context, ev *trigger.Event, res *trigger.Result) error {
-	if ev.ExpiresAt != nil && !w.clock.Now().Before(*ev.ExpiresAt) {
-		return fail(trigger.ClassExpired, fmt.Errorf("event expired at %s", ev.ExpiresAt.UTC().Format(time.RFC3339)))
-	}
+// run executes ev's webhook, with in-worker retries, and fills res. It
+// returns done with a nil error on success or skip, done with a *failure
+// for a terminal failure, retry (j.delay set) or handBack.
+func (w *Worker) run(ctx context.Context, j *job) (verdict, error) {
+	ev, res := j.ev, j.res
 	def := ev.Webhook
 	var c *compiled
 	if ev.WebhookRef != nil {
 		if w.registry == nil {
-			return fail(trigger.ClassUnknownWebhook, fmt.Errorf("%w %q: no registry is configured", registry.ErrUnknown, ev.WebhookRef.ID))
+			return done, fail(trigger.ClassUnknownWebhook, fmt.Errorf("%w %q: no registry is configured", registry.ErrUnknown, ev.WebhookRef.ID))
 		}
 		d, err := w.registry.Lookup(ctx, ev.WebhookRef.ID, ev.WebhookRef.Revision)
 		if err != nil {
 			if errors.Is(err, registry.ErrUnknown) {
-				return fail(trigger.ClassUnknownWebhook, err)
+				return done, fail(trigger.ClassUnknownWebhook, err)
 			}
-			return fail(trigger.ClassUnknownWebhook, fmt.Errorf("webhook %q: %w", ev.WebhookRef.ID, err))
+			return done, fail(trigger.ClassUnknownWebhook, fmt.Errorf("webhook %q: %w", ev.WebhookRef.ID, err))
 		}
 		def = d
 		if v, ok := w.compiled.Load(d); ok {
 			c = v.(*compiled)
 		}
 	}
+	if ev.ExpiresAt != nil && !w.clock.Now().Before(*ev.ExpiresAt) {
+		return done, fail(trigger.ClassExpired, fmt.Errorf("event expired at %s", ev.ExpiresAt.UTC().Format(time.RFC3339)))
+	}
 	ev.CVars, _ = render.Normalize(ev.CVars).(map[string]any)
 	ev.Context, _ = render.Normalize(ev.Context).(map[string]any)
-	vars := render.RequestVars(ev, render.Scope{Secrets: w.secrets, Attempt: 1})
 	if ev.Condition != "" {
+		vars := render.RequestVars(ev, render.Scope{Secrets: w.secrets, Attempt: len(j.hist.Attempts) + 1})
 		x, err := w.env.CompileExpr(ev.Condition)
 		if err != nil {
-			return fail(trigger.ClassRender, &render.Error{Webhook: def.ID, Field: "condition", Err: err})
+			return done, fail(trigger.ClassRender, &render.Error{Webhook: def.ID, Field: "condition", Err: err})
 		}
 		ok, err := x.True(vars.Map())
 		if err != nil {
-			return fail(trigger.ClassRender, &render.Error{Webhook: def.ID, Field: "condition", Err: err})
+			return done, redactErr(fail(trigger.ClassRender, &render.Error{Webhook: def.ID, Field: "condition", Err: err}), render.NewRedactor(vars.UsedSecrets()))
 		}
 		if !ok {
 			res.Status = trigger.StatusSkipped
-			return nil
+			return done, nil
 		}
 	}
 	if c == nil {
 		var err error
 		if c, err = w.compile(def); err != nil {
-			return err
+			return done, err
 		}
 		if ev.WebhookRef != nil {
 			w.compiled.Store(def, c)
 		}
 	}
-	req, err := c.req.Render(vars)
-	if err != nil {
-		return redactErr(fail(trigger.ClassRender, err), render.NewRedactor(vars.UsedSecrets()))
-	}
-	redact := render.NewRedactor(req.Secrets)
-	resp, err := w.attempt(ctx, ev, def, req)
-	res.Attempts = 1
-	if err != nil {
-		if errors.Is(err, errHandBack) {
-			return err
+	pol := c.policy
+	quickLeft := pol.quick
+	var bo interface{ NextBackOff() time.Duration }
+	for {
+		attemptNo := len(j.hist.Attempts) + 1
+		vars := render.RequestVars(ev, render.Scope{Secrets: w.secrets, Attempt: attemptNo})
+		req, err := c.req.Render(vars)
+		if err != nil {
+			return done, redactErr(fail(trigger.ClassRender, err), render.NewRedactor(vars.UsedSecrets()))
 		}
-		return redactErr(err, redact)
+		j.req, j.redact = req, render.NewRedactor(req.Secrets)
+		at := w.clock.Now()
+		resp, err := w.attempt(ctx, ev, def, req)
+		if errors.Is(err, errHandBack) {
+			return handBack, nil
+		}
+		a := deadletter.Attempt{At: at.UTC(), DurationMS: float64(w.clock.Now().Sub(at).Microseconds()) / 1000}
+		status := 0
+		var header http.Header
+		if err == nil {
+			status, header = resp.StatusCode, resp.Header
+			a.Status = status
+			res.HTTPStatus = status
+			if !c.isSuccess(status) {
+				err = fail(trigger.ClassHTTPStatus, fmt.Errorf("%s %s answered %d", req.Method, j.redact.Redact(req.URL), status))
+				a.Body = j.redact.Redact(deadletter.Excerpt(string(resp.Body)))
+			}
+		}
+		if err == nil {
+			j.hist.Attempts = append(j.hist.Attempts, a)
+			res.Attempts = len(j.hist.Attempts)
+			out, merr := c.mapper.Apply(resp, ev.CVars, render.ConversationVars(ev))
+			if merr != nil {
+				return done, redactErr(fail(trigger.ClassMapping, merr), j.redact)
+			}
+			res.CVars, res.Unmapped = out.CVars, out.Unmapped
+			return done, nil
+		}
+		err = redactErr(err, j.redact)
+		class := classOf(err)
+		a.Class, a.Error = class, err.Error()
+		now := w.clock.Now()
+		ra := retryAfter(status, header, now)
+		a.RetryAfterMS = ra.Milliseconds()
+		j.hist.Attempts = append(j.hist.Attempts, a)
+		res.Attempts = len(j.hist.Attempts)
+
+		if !pol.retriable(class, status) {
+			return done, err
+		}
+		if res.Attempts >= pol.maxAttempts {
+			return done, exhausted(j, "retry.max_attempts reached")
+		}
+		// The next delay: a quick in-worker wait while allowed, else a
+		// delayed retry through JetStream.
+		var delay time.Duration
+		quick := false
+		if quickLeft > 0 {
+			switch {
+			case ra > 0:
+				delay = ra
+			case status == http.StatusTooManyRequests:
+				delay = pol.floor429
+			default:
+				if bo == nil {
+					bo = pol.quickBackOff()
+				}
+				delay = bo.NextBackOff()
+			}
+			quick = delay <= pol.quickMax && now.Add(delay).Sub(j.start) < w.cfg.Worker.AckWait/2
+		}
+		if !quick {
+			delay = pol.durableDelay(j.hist.Handbacks)
+			if ra > 0 {
+				delay = ra
+			} else if status == http.StatusTooManyRequests {
+				delay = max(delay, pol.floor429)
+			}
+		}
+		delay = min(delay, pol.maxDelay)
+		next := now.Add(delay)
+		if ev.ExpiresAt != nil && !next.Before(*ev.ExpiresAt) {
+			return done, fail(trigger.ClassExpired, fmt.Errorf("the next attempt (in %s) would start after expires_at %s; last error: %w",
+				delay, ev.ExpiresAt.UTC().Format(time.RFC3339), err))
+		}
+		if next.After(j.hist.FirstSeen.Add(pol.maxAge)) {
+			return done, exhausted(j, "retry.max_age reached")
+		}
+		if !quick {
+			j.hist.Handbacks++
+			j.delay = delay
+			return retry, nil
+		}
+		quickLeft--
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return handBack, nil
+		case <-t.C:
+		}
 	}
-	res.HTTPStatus = resp.StatusCode
-	if !c.isSuccess(resp.StatusCode) {
-		return fail(trigger.ClassHTTPStatus, fmt.Errorf("%s %s answered %d", req.Method, redact.Redact(req.URL), resp.StatusCode))
-	}
-	out, err := c.mapper.Apply(resp, ev.CVars, render.ConversationVars(ev))
-	if err != nil {
-		return redactErr(fail(trigger.ClassMapping, err), redact)
-	}
-	res.CVars, res.Unmapped = out.CVars, out.Unmapped
-	return nil
 }
 
 func redactErr(err error, r *render.Redactor) error {
@@ -274,7 +500,7 @@ func (w *Worker) compile(def *webhook.Definition) (*compiled, error) {
 	if err != nil {
 		return nil, fail(trigger.ClassRender, &render.Error{Webhook: def.ID, Field: "cvars", Err: err})
 	}
-	c := &compiled{req: req, mapper: m}
+	c := &compiled{req: req, mapper: m, policy: newPolicy(w.cfg.Retry, def.Retry)}
 	for _, s := range def.Success {
 		p, err := webhook.ParseStatusPattern(s, false)
 		if err != nil {
@@ -309,7 +535,7 @@ func (w *Worker) attempt(ctx context.Context, ev *trigger.Event, def *webhook.De
 	if err != nil {
 		return nil, fail(trigger.ClassRender, fmt.Errorf("request: %w", err))
 	}
-	req.Header = r.Header
+	req.Header = r.Header.Clone()
 	req.Header.Set("Idempotency-Key", ev.ID)
 	if req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", w.cfg.HTTP.UserAgent)

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookworker/hookworker/config"
+	"github.com/hookworker/hookworker/deadletter"
 	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/webhook"
 )
@@ -67,6 +68,10 @@ type Worker struct {
 	secrets  render.SecretSource
 	env      *render.Env
 	results  *resultRouter
+	letters  *deadletter.Store
+	// histories is set by Setup.
+	histories *historyStore
+	inflight  *inflight
 
 	compiled sync.Map // *webhook.Definition -> *compiled, for registry definitions
 }
@@ -107,6 +112,8 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 		w.env = render.NewEnv(render.Limits{})
 	}
 	w.results = newResultRouter(js, cfg.Worker.StreamRefresh)
+	w.letters = deadletter.NewStore(js, cfg.Names.DLQStream, cfg.Names.DLQPrefix, cfg.Names.FiredPrefix)
+	w.inflight = newInflight(cfg.Worker.AckWait)
 	return w, nil
 }
 
@@ -125,9 +132,42 @@ func NewHTTPClient(c config.HTTP, concurrency int) *http.Client {
 	}
 }
 
-// Setup creates or updates the trigger stream and the durable consumer.
-// It is idempotent and safe to run from many processes at once.
+// Setup creates or updates what the worker uses: the trigger stream and
+// its durable consumer, the dead-letter stream, the attempt-history bucket
+// and the MAX_DELIVERIES backstop. It is idempotent and safe to run from
+// many processes at once.
 func (w *Worker) Setup(ctx context.Context) (jetstream.Consumer, error) {
+	cons, _, err := w.setup(ctx)
+	return cons, err
+}
+
+func (w *Worker) setup(ctx context.Context) (jetstream.Consumer, jetstream.Consumer, error) {
+	if err := w.letters.Ensure(ctx); err != nil {
+		return nil, nil, fmt.Errorf("worker: %w", err)
+	}
+	kv, err := w.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:  w.cfg.Names.AttemptsBucket,
+		TTL:     w.cfg.Retry.MaxAge + 24*time.Hour,
+		Storage: jetstream.FileStorage,
+	})
+	if err != nil {
+		if kv, err = w.js.KeyValue(ctx, w.cfg.Names.AttemptsBucket); err != nil {
+			return nil, nil, fmt.Errorf("worker: attempts bucket %s: %w", w.cfg.Names.AttemptsBucket, err)
+		}
+	}
+	w.histories = &historyStore{kv: kv}
+	cons, err := w.setupTrigger(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	backstop, err := w.setupBackstop(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cons, backstop, nil
+}
+
+func (w *Worker) setupTrigger(ctx context.Context) (jetstream.Consumer, error) {
 	n := w.cfg.Names
 	sc := jetstream.StreamConfig{
 		Name:       n.Stream,
@@ -165,16 +205,21 @@ func (w *Worker) Setup(ctx context.Context) (jetstream.Consumer, error) {
 // stops pulling, lets in-flight events finish within the grace period and
 // hands back the rest. It returns nil after a clean shutdown.
 func (w *Worker) Run(ctx context.Context) error {
-	cons, err := w.Setup(ctx)
+	cons, backstop, err := w.setup(ctx)
 	if err != nil {
 		return err
 	}
-	refreshCtx, stopRefresh := context.WithCancel(context.Background())
-	defer stopRefresh()
 	if err := w.results.refresh(ctx); err != nil {
 		return fmt.Errorf("worker: list streams: %w", err)
 	}
-	go w.results.run(refreshCtx, w.log)
+	// Helpers run until the last in-flight event is done.
+	helpersCtx, stopHelpers := context.WithCancel(context.Background())
+	var helpers sync.WaitGroup
+	defer func() { stopHelpers(); helpers.Wait() }()
+	helpers.Add(3)
+	go func() { defer helpers.Done(); w.results.run(helpersCtx, w.log) }()
+	go func() { defer helpers.Done(); w.inflight.run(helpersCtx) }()
+	go func() { defer helpers.Done(); w.runBackstop(ctx, backstop) }()
 
 	conc := w.cfg.Worker.Concurrency
 	it, err := cons.Messages(

@@ -1,0 +1,138 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/hookworker/hookworker/trigger"
+)
+
+// advisorySubject is where the server announces that a message of the
+// consumer ran out of deliveries.
+func (w *Worker) advisorySubject() string {
+	return "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + w.cfg.Names.Stream + "." + w.cfg.Names.Consumer
+}
+
+// setupBackstop captures MAX_DELIVERIES advisories in a stream (they are
+// core messages, seen only by current subscribers otherwise) and returns
+// the durable consumer every worker process shares to read them.
+func (w *Worker) setupBackstop(ctx context.Context) (jetstream.Consumer, error) {
+	n := w.cfg.Names
+	_, err := w.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:      n.AdvisoryStream,
+		Subjects:  []string{w.advisorySubject()},
+		Storage:   jetstream.FileStorage,
+		Retention: jetstream.WorkQueuePolicy,
+		MaxAge:    7 * 24 * time.Hour,
+	})
+	if err != nil {
+		if _, serr := w.js.Stream(ctx, n.AdvisoryStream); serr != nil {
+			return nil, fmt.Errorf("worker: advisory stream %s: %w", n.AdvisoryStream, err)
+		}
+	}
+	cons, err := w.js.CreateOrUpdateConsumer(ctx, n.AdvisoryStream, jetstream.ConsumerConfig{
+		Durable:   n.Consumer + "-backstop",
+		AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait:   time.Minute,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("worker: backstop consumer: %w", err)
+	}
+	return cons, nil
+}
+
+// maxDeliveriesAdvisory is the part of the server's advisory we use.
+type maxDeliveriesAdvisory struct {
+	Stream     string `json:"stream"`
+	Consumer   string `json:"consumer"`
+	StreamSeq  uint64 `json:"stream_seq"`
+	Deliveries uint64 `json:"deliveries"`
+}
+
+// runBackstop dead-letters events that ran out of deliveries without the
+// worker seeing it, until ctx is cancelled.
+func (w *Worker) runBackstop(ctx context.Context, cons jetstream.Consumer) {
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(16, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			if ctx.Err() == nil {
+				w.log.Debug("backstop fetch", zap.Error(err))
+				sleepCtx(ctx, time.Second)
+			}
+			continue
+		}
+		for m := range batch.Messages() {
+			if err := w.backstop(ctx, m.Data()); err != nil {
+				w.log.Warn("backstop could not dead-letter an event; will try again", zap.Error(err))
+				_ = m.NakWithDelay(10 * time.Second)
+				continue
+			}
+			_ = m.Ack()
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// backstop handles one MAX_DELIVERIES advisory.
+func (w *Worker) backstop(ctx context.Context, advisory []byte) error {
+	var adv maxDeliveriesAdvisory
+	if err := json.Unmarshal(advisory, &adv); err != nil || adv.StreamSeq == 0 {
+		return nil // not an advisory we understand: nothing to do
+	}
+	st, err := w.js.Stream(ctx, w.cfg.Names.Stream)
+	if err != nil {
+		return err
+	}
+	raw, err := st.GetMsg(ctx, adv.StreamSeq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil // finished after all, or already dead-lettered
+	}
+	if err != nil {
+		return err
+	}
+	j := &job{data: raw.Data, hdr: raw.Header, subject: raw.Subject, start: w.clock.Now(),
+		meta: &jetstream.MsgMetadata{NumDelivered: adv.Deliveries, Timestamp: raw.Time}}
+	j.res = &trigger.Result{Replayed: replayCount(raw.Header) > 0, Unmapped: []string{}, CVars: map[string]any{}}
+	cause := fmt.Errorf("delivered %d times without an outcome: the worker crashed or stalled on it each time", adv.Deliveries)
+	class := trigger.ClassTimeout
+	if ev, err := trigger.Decode(raw.Data); err == nil {
+		j.ev = ev
+		j.res.EventID, j.res.BotID, j.res.ConversationID = ev.ID, ev.BotID, ev.ConversationID
+		j.res.ConnectionID, j.res.WebhookID = ev.ConnectionID(), ev.WebhookID()
+		if h, err := w.histories.load(ctx, ev.ID); err == nil && h != nil {
+			j.hist = h
+			j.res.Attempts = len(h.Attempts)
+		}
+	} else {
+		class, cause = trigger.ClassInvalidEvent, err
+	}
+	w.finish(j, fail(class, cause))
+	if err := w.deadLetter(j); err != nil {
+		return err
+	}
+	if err := w.publishResult(j); err != nil {
+		return err
+	}
+	if err := st.DeleteMsg(ctx, adv.StreamSeq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return err
+	}
+	if j.ev != nil && j.hist != nil {
+		_ = w.histories.delete(ctx, j.ev.ID)
+	}
+	w.logOutcome(j.res)
+	return nil
+}
