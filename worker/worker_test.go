@@ -218,3 +218,5 @@ func assertDrained(t *testing.T, js jetstream.JetStream, stream, consumer string
 	}
 	t.Errorf("consumer %s: %d pending, %d ack pending, want none", consumer, info.NumPending, info.NumAckPending)
 }
+
+func jstestJS(nc *nats.Conn) (jetstream.JetStream, error) { return jetstream.New(nc) }
