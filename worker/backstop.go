@@ -58,23 +58,29 @@ type maxDeliveriesAdvisory struct {
 // runBackstop dead-letters events that ran out of deliveries without the
 // worker seeing it, until ctx is cancelled.
 func (w *Worker) runBackstop(ctx context.Context, cons jetstream.Consumer) {
-	for ctx.Err() == nil {
-		batch, err := cons.Fetch(16, jetstream.FetchMaxWait(5*time.Second))
+	it, err := cons.Messages(jetstream.PullMaxMessages(16))
+	if err != nil {
+		w.log.Warn("backstop not running", zap.Error(err))
+		return
+	}
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	for {
+		m, err := it.Next()
 		if err != nil {
-			if ctx.Err() == nil {
-				w.log.Debug("backstop fetch", zap.Error(err))
-				sleepCtx(ctx, time.Second)
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return
 			}
+			w.log.Debug("backstop pull", zap.Error(err))
+			sleepCtx(ctx, time.Second)
 			continue
 		}
-		for m := range batch.Messages() {
-			if err := w.backstop(ctx, m.Data()); err != nil {
-				w.log.Warn("backstop could not dead-letter an event; will try again", zap.Error(err))
-				_ = m.NakWithDelay(10 * time.Second)
-				continue
-			}
-			_ = m.Ack()
+		if err := w.backstop(ctx, m.Data()); err != nil {
+			w.log.Warn("backstop could not dead-letter an event; will try again", zap.Error(err))
+			_ = m.NakWithDelay(10 * time.Second)
+			continue
 		}
+		_ = m.Ack()
 	}
 }
 

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/time/rate"
+
+	"github.com/hookworker/hookworker/deadletter"
+)
+
+// progressEvery is how often a replay reports progress on standard error.
+var progressEvery = time.Second
+
+// maxConsecutiveFailures stops a replay that keeps failing (NATS down, the
+// trigger stream gone) instead of waiting out every letter.
+const maxConsecutiveFailures = 10
+
+type replayFlags struct {
+	filter filterFlags
+	dryRun bool
+	rate   float64
+	asJSON bool
+}
+
+func (a *app) replayCmd() *cobra.Command {
+	var rf replayFlags
+	cmd := &cobra.Command{
+		Use:   "replay",
+		Short: "Re-publish dead letters to the trigger subjects",
+		Long: `Re-publish the original event of every dead letter the filters select
+(--since, --until, --bot, --webhook, --class, --id; none selects all) to
+connections.fired.<bot_id>, oldest first, at most --rate events a second.
+
+Each replay carries Hookworker-Replay: <n> (the event's replay count plus one)
+and Nats-Msg-Id: <event id>-replay-<n>; its letter is deleted only once
+JetStream has accepted it. Letters whose event cannot be replayed (it was
+not JSON, or has no valid bot id) are reported and kept. Progress goes to
+standard error; the summary to standard output. Exit status 1 when any
+replay failed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.replay(cmd.Context(), rf) },
+	}
+	rf.filter.register(cmd.Flags())
+	cmd.Flags().BoolVar(&rf.dryRun, "dry-run", false, "list what would be replayed; change nothing")
+	cmd.Flags().Float64Var(&rf.rate, "rate", 50, "events per second (0: unlimited)")
+	cmd.Flags().BoolVar(&rf.asJSON, "json", false, "with --dry-run, list the letters as JSON")
+	return cmd
+}
+
+func (a *app) replay(ctx context.Context, rf replayFlags) error {
+	if rf.rate < 0 || math.IsNaN(rf.rate) || math.IsInf(rf.rate, 0) {
+		return fmt.Errorf("--rate %v: want events per second, or 0 for unlimited", rf.rate)
+	}
+	f, err := rf.filter.filter(time.Now())
+	if err != nil {
+		return err
+	}
+	s, err := a.openDLQ("hookworker-replay")
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	letters, err := s.list(ctx, f)
+	if err != nil {
+		return err
+	}
+	var todo, skip []*deadletter.Letter
+	for _, l := range letters {
+		if l.Replayable() != nil {
+			skip = append(skip, l)
+		} else {
+			todo = append(todo, l)
+		}
+	}
+	if rf.dryRun {
+		if rf.asJSON {
+			return writeLettersJSON(a.io.out, letters)
+		}
+		if len(letters) > 0 {
+			if err := writeLetterTable(a.io.out, letters); err != nil {
+				return err
+			}
+		}
+		for _, l := range skip {
+			fmt.Fprintf(a.io.out, "not replayable: seq %d: %v\n", l.Seq, l.Replayable())
+		}
+		_, err := fmt.Fprintf(a.io.out, "would replay %d dead letter%s, skip %d\n", len(todo), plural(len(todo)), len(skip))
+		return err
+	}
+	for _, l := range skip {
+		fmt.Fprintf(a.io.err, "skipped seq %d: %v\n", l.Seq, l.Replayable())
+	}
+
+	var limiter *rate.Limiter
+	if rf.rate > 0 {
+		limiter = rate.NewLimiter(rate.Limit(rf.rate), 1)
+	}
+	start := time.Now()
+	lastReport := start
+	replayed, failed, consecutive := 0, 0, 0
+	var stopErr error
+	for i, l := range todo {
+		if limiter != nil {
+			if err := limiter.Wait(ctx); err != nil {
+				stopErr = fmt.Errorf("stopped after %d of %d: %w", i, len(todo), err)
+				break
+			}
+		} else if ctx.Err() != nil {
+			stopErr = fmt.Errorf("stopped after %d of %d: %w", i, len(todo), context.Cause(ctx))
+			break
+		}
+		if _, err := s.store.Replay(ctx, l); err != nil {
+			failed++
+			consecutive++
+			fmt.Fprintf(a.io.err, "replay seq %d (event %s): %v\n", l.Seq, l.EventID, err)
+			if consecutive >= maxConsecutiveFailures && i+1 < len(todo) {
+				stopErr = fmt.Errorf("stopped after %d consecutive failures, %d of %d done", consecutive, i+1, len(todo))
+				break
+			}
+		} else {
+			replayed++
+			consecutive = 0
+		}
+		if now := time.Now(); now.Sub(lastReport) >= progressEvery && i+1 < len(todo) {
+			lastReport = now
+			perSec := float64(i+1) / now.Sub(start).Seconds()
+			line := fmt.Sprintf("replayed %d/%d (%.0f/s)", i+1, len(todo), perSec)
+			if failed > 0 {
+				line += fmt.Sprintf(", %d failed", failed)
+			}
+			fmt.Fprintln(a.io.err, line)
+		}
+	}
+	summary := fmt.Sprintf("replayed %d, failed %d", replayed, failed)
+	if len(skip) > 0 {
+		summary += fmt.Sprintf(", skipped %d not replayable", len(skip))
+	}
+	fmt.Fprintln(a.io.out, summary)
+	if stopErr != nil {
+		return stopErr
+	}
+	if failed > 0 {
+		return errors.New(summary)
+	}
+	return nil
+}

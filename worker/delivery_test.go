@@ -1,0 +1,214 @@
+package worker_test
+
+import (
+	"context"
+	"encoding/json"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookworker/hookworker/config"
+	"github.com/hookworker/hookworker/deadletter"
+	"github.com/hookworker/hookworker/fault"
+	"github.com/hookworker/hookworker/jstest"
+	"github.com/hookworker/hookworker/trigger"
+	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/worker"
+)
+
+// publishEvent publishes ev with a core subscription on its result
+// subject already in place, and returns that subscription.
+func publishEvent(t *testing.T, nc *nats.Conn, ev *trigger.Event) *nats.Subscription {
+	t.Helper()
+	sub, err := nc.SubscribeSync(trigger.ResultSubject(ev, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	c, err := trigger.NewClient(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Publish(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	return sub
+}
+
+func nextResult(t *testing.T, sub *nats.Subscription, wait time.Duration) *trigger.Result {
+	t.Helper()
+	m, err := sub.NextMsg(wait)
+	if err != nil {
+		t.Fatalf("no Result within %s: %v", wait, err)
+	}
+	var res trigger.Result
+	if err := json.Unmarshal(m.Data, &res); err != nil {
+		t.Fatal(err)
+	}
+	return &res
+}
+
+// TestDelayedRetryHoldsNoSlot: with one worker slot, an event waiting for a
+// delayed retry does not keep the next event waiting.
+func TestDelayedRetryHoldsNoSlot(t *testing.T) {
+	srv := jstest.Server(t)
+	nc, _ := jstest.Connect(t, srv)
+	ft := fault.NewServer(t)
+	ft.On("/down", fault.Status(503, ""), fault.OK(`{}`))
+	ft.On("/up", fault.OK(`{}`))
+	startWorker(t, nc, func(c *config.Config) {
+		c.Worker.Concurrency = 1
+		c.Retry.QuickAttempts = 0
+		c.Retry.Schedule = []time.Duration{3 * time.Second}
+	}, worker.Deps{})
+
+	slowSub := publishEvent(t, nc, &trigger.Event{ID: "slow", BotID: "slotbot", ConversationID: "c", Webhook: &webhook.Definition{URL: ft.URL() + "/down"}})
+	// Wait for the first attempt, then fire the second event.
+	deadline := time.Now().Add(5 * time.Second)
+	for ft.Count("/down") == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	start := time.Now()
+	res := fire(t, nc, &trigger.Event{ID: "fast", BotID: "other", ConversationID: "c", Webhook: &webhook.Definition{URL: ft.URL() + "/up"}})
+	if took := time.Since(start); res.Status != trigger.StatusSucceeded || took > 2*time.Second {
+		t.Errorf("second event: %s after %s; want succeeded well before the first event's 3s retry", res.Status, took)
+	}
+	slow := nextResult(t, slowSub, 10*time.Second)
+	if slow.Status != trigger.StatusSucceeded || slow.Attempts != 2 {
+		t.Errorf("first event: %s after %d attempts, want succeeded after 2", slow.Status, slow.Attempts)
+	}
+}
+
+// TestExpiryStopsRetries: an event whose next attempt would start after
+// expires_at fails with class expired, and is dead-lettered.
+func TestExpiryStopsRetries(t *testing.T) {
+	srv := jstest.Server(t)
+	nc, _ := jstest.Connect(t, srv)
+	ft := fault.NewServer(t)
+	ft.On("/down", fault.Status(503, ""))
+	startWorker(t, nc, func(c *config.Config) {
+		c.Retry.QuickAttempts = 0
+		c.Retry.Schedule = []time.Duration{2 * time.Second}
+	}, worker.Deps{})
+	exp := time.Now().Add(1500 * time.Millisecond)
+	res := fire(t, nc, &trigger.Event{ID: "exp", BotID: "b", ConversationID: "c", ExpiresAt: &exp, Webhook: &webhook.Definition{URL: ft.URL() + "/down"}})
+	if res.Status != trigger.StatusFailed || res.Error == nil || res.Error.Class != trigger.ClassExpired || res.Attempts != 1 {
+		t.Fatalf("result %+v %+v; want failed, expired, after 1 attempt", res, res.Error)
+	}
+	if n := ft.Count("/down"); n != 1 {
+		t.Errorf("target saw %d requests, want 1", n)
+	}
+	ls := letters(t, nc)
+	if len(ls) != 1 || ls[0].Error.Class != trigger.ClassExpired {
+		t.Errorf("dead letters %+v", ls)
+	}
+}
+
+// TestDeadLetterPublishFailure: when the dead letter cannot be stored, the
+// event is not terminated: it comes back and is dead-lettered once the
+// store works again.
+func TestDeadLetterPublishFailure(t *testing.T) {
+	srv := jstest.Server(t)
+	nc, js := jstest.Connect(t, srv)
+	ft := fault.NewServer(t)
+	ft.On("/gone", fault.Status(404, ""))
+	startWorker(t, nc, nil, worker.Deps{})
+	ctx := context.Background()
+	if err := js.DeleteStream(ctx, "CONNECTIONS_DLQ"); err != nil {
+		t.Fatal(err)
+	}
+	sub := publishEvent(t, nc, &trigger.Event{ID: "dl", BotID: "b", ConversationID: "c", Webhook: &webhook.Definition{URL: ft.URL() + "/gone"}})
+	if m, err := sub.NextMsg(2 * time.Second); err == nil {
+		t.Fatalf("a Result came although the dead letter could not be stored: %s", m.Data)
+	}
+	cons, err := js.Consumer(ctx, "CONNECTIONS", "hookworker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uint64(info.NumAckPending)+info.NumPending != 1 {
+		t.Fatalf("the event is not waiting for another delivery: %d pending, %d ack pending", info.NumPending, info.NumAckPending)
+	}
+	store := deadletter.NewStore(js, "CONNECTIONS_DLQ", "connections.dlq", "connections.fired")
+	if err := store.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res := nextResult(t, sub, 15*time.Second)
+	if res.Status != trigger.StatusFailed || res.Error.Class != trigger.ClassHTTPStatus {
+		t.Errorf("result %+v", res)
+	}
+	ls := letters(t, nc)
+	if len(ls) != 1 || ls[0].EventID != "dl" {
+		t.Errorf("dead letters %+v", ls)
+	}
+	assertDrained(t, js, "CONNECTIONS", "hookworker")
+}
+
+// TestMaxDeliveriesBackstop: an event that runs out of deliveries without
+// the worker finishing it (here a process that takes it and never answers,
+// as a worker that crashes on it would) is dead-lettered and gets a failed
+// Result, from the MAX_DELIVERIES advisory.
+func TestMaxDeliveriesBackstop(t *testing.T) {
+	srv := jstest.Server(t)
+	nc, js := jstest.Connect(t, srv)
+	cfg := func(c *config.Config) {
+		c.Worker.MaxDeliver = 2
+		c.Retry.MaxAttempts = 2
+		c.Worker.AckWait = time.Second
+	}
+	// Create the streams and consumer as a worker would, without running it.
+	base := config.Default()
+	cfg(&base)
+	setup, err := worker.New(base, worker.Deps{Conn: nc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := setup.Setup(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := publishEvent(t, nc, &trigger.Event{ID: "poison", BotID: "pb", ConversationID: "c", Webhook: &webhook.Definition{URL: "http://127.0.0.1:1/never"}})
+
+	// The "crashing worker": takes every delivery and never acks.
+	var deliveries atomic.Int32
+	cc, err := cons.Consume(func(m jetstream.Msg) { deliveries.Add(1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for deliveries.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond) // the last delivery's AckWait runs out
+	cc.Stop()
+	if d := deliveries.Load(); d != 2 {
+		t.Fatalf("%d deliveries, want 2 (MaxDeliver)", d)
+	}
+
+	startWorker(t, nc, cfg, worker.Deps{})
+	res := nextResult(t, sub, 15*time.Second)
+	if res.Status != trigger.StatusFailed || res.Error.Class != trigger.ClassTimeout || res.EventID != "poison" {
+		t.Fatalf("result %+v %+v", res, res.Error)
+	}
+	ls := letters(t, nc)
+	if len(ls) != 1 || ls[0].EventID != "poison" || ls[0].Deliveries != 2 {
+		t.Fatalf("dead letters %+v", ls)
+	}
+	st, err := js.Stream(context.Background(), "CONNECTIONS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 0 {
+		t.Errorf("the trigger stream still holds %d messages", info.State.Msgs)
+	}
+}
