@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -69,7 +71,7 @@ func Compile(env *render.Env, mappings []webhook.Mapping, opts Options) (*Mapper
 		}
 		e := entry{name: mp.Name, tpl: tpl}
 		if !opts.NoFastPath && tpl.Expression() != nil {
-			e.fast = plainPath(tpl.Expression())
+			e.fast = plainPath(env, tpl.Expression())
 		}
 		if e.fast == nil {
 			m.slow = true
@@ -94,10 +96,19 @@ func (m *Mapper) Apply(resp *Response, cvars, conversation map[string]any) (Outp
 			v     any
 			found bool
 			err   error
+			res   = deferred
 		)
 		if e.fast != nil {
-			v, found = e.fast.lookup(body, resp)
-		} else {
+			v, res = e.fast.lookup(body, resp)
+			found = res == resolved
+			if found {
+				// The gonja path refuses the same values (goValue).
+				if err := checkDepth(v, 0); err != nil {
+					return Output{}, &Error{CVar: e.name, Err: err}
+				}
+			}
+		}
+		if res == deferred {
 			if vars == nil {
 				vars = gonjaVars(body, resp, cvars, conversation)
 			}
@@ -148,20 +159,39 @@ func (m *Mapper) evalSlow(e *entry, vars map[string]any) (any, bool, error) {
 }
 
 // missing reports whether a gonja error comes from a name, attribute or
-// item that is not there (Jinja2's UndefinedError), as opposed to a
-// failure of the expression itself. The texts are gonja v2.9.1's.
+// item that is not there (Jinja2's UndefinedError, or an undefined result
+// of getattr/getitem), as opposed to a failure of the expression itself.
+// The texts are gonja v2.9.1's (exec/evaluator.go, exec/value.go).
 func missing(err error) bool {
 	if errors.Is(err, render.ErrPanic) || errors.Is(err, render.ErrOutputLimit) {
 		return false
 	}
 	msg := err.Error()
-	for _, s := range []string{"on None", "not found", "Unable to evaluate name", "is undefined"} {
+	// An unknown filter or test is a mistake in the mapper, not a missing
+	// path (Jinja2 refuses it when compiling): never unmapped.
+	if unknownFilterOrTest.MatchString(msg) {
+		return false
+	}
+	for _, s := range missingTexts {
 		if strings.Contains(msg, s) {
 			return true
 		}
 	}
 	return false
 }
+
+var (
+	unknownFilterOrTest = regexp.MustCompile(`\b(filter|test) '[^']*' not found`)
+	missingTexts        = []string{
+		"Can't use getattr on None", "Can't use Getitem on None",
+		"not found", // attribute 'x' not found, item 'x' not found, item 3 not found
+		"Unable to evaluate name",
+		"argument is undefined to access",
+		// An integer index on a mapping, number or boolean: Jinja2's
+		// getitem gives Undefined (TypeError/LookupError), so a missing path.
+		"Can't access an index on type",
+	}
+)
 
 // body is a response body read once with gjson.
 type body struct {
@@ -205,10 +235,24 @@ func gonjaVars(b body, resp *Response, cvars, conversation map[string]any) map[s
 	return vars
 }
 
+// lowerHeaders gives each header once, by its lower-case name, its values
+// joined with ", ". Names that differ only in case (possible in a Header
+// built by hand) are merged in sorted order of the original names, so the
+// result does not depend on map iteration order.
 func lowerHeaders(h http.Header) map[string]any {
 	out := make(map[string]any, len(h))
-	for k, vs := range h {
-		out[strings.ToLower(k)] = strings.Join(vs, ", ")
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	merged := make(map[string][]string, len(h))
+	for _, k := range names {
+		lk := strings.ToLower(k)
+		merged[lk] = append(merged[lk], h[k]...)
+	}
+	for k, vs := range merged {
+		out[k] = strings.Join(vs, ", ")
 	}
 	return out
 }
@@ -262,19 +306,28 @@ type step struct {
 }
 
 // notFastRoots are names a plain path may not start with: the context's
-// own names other than response, and gonja's globals.
+// own names other than response. gonja's globals (range, dict, ...) are
+// found by asking the environment (isGlobal).
 var notFastRoots = map[string]bool{
 	"cvars": true, "conversation": true,
-	"range": true, "dict": true, "cycler": true, "joiner": true, "namespace": true,
+}
+
+// isGlobal reports whether env resolves name with no variables at all
+// (range, dict, namespace, ...). A body key of that name shadows the
+// global on the gonja path, but when the key is absent gonja sees the
+// global: the fast path cannot answer for such names.
+func isGlobal(env *render.Env, n *nodes.Name) bool {
+	_, err := env.Eval(n, map[string]any{}, true)
+	return err == nil
 }
 
 // plainPath returns the path when expr is a plain attribute/index chain.
-func plainPath(expr nodes.Expression) *path {
+func plainPath(env *render.Env, expr nodes.Expression) *path {
 	var steps []step
 	for {
 		switch n := expr.(type) {
 		case *nodes.Name:
-			if notFastRoots[n.Name.Val] {
+			if notFastRoots[n.Name.Val] || isGlobal(env, n) {
 				return nil
 			}
 			for i, j := 0, len(steps)-1; i < j; i, j = i+1, j-1 {
@@ -328,45 +381,67 @@ func (p *path) responseShape() bool {
 	return false
 }
 
-// lookup resolves the path in the response as gonja would.
-func (p *path) lookup(b body, resp *Response) (any, bool) {
+// outcome is what the fast path made of a path.
+type outcome int
+
+const (
+	absent   outcome = iota // the path is missing: unmapped
+	resolved                // the path has a value
+	deferred                // the fast path cannot tell: ask gonja
+)
+
+func bool2outcome(found bool) outcome {
+	if found {
+		return resolved
+	}
+	return absent
+}
+
+// lookup resolves the path in the response as gonja would, or defers to
+// gonja where the two would not agree trivially.
+func (p *path) lookup(b body, resp *Response) (any, outcome) {
 	steps := p.steps
 	var cur gjson.Result
 	if p.root == "response" {
 		if steps[0].key == "status_code" {
-			return int64(resp.StatusCode), true
+			return int64(resp.StatusCode), resolved
 		}
 		if !b.valid {
 			// response.body is None: None itself, or nothing under it.
-			return nil, len(steps) == 1
+			return nil, bool2outcome(len(steps) == 1)
 		}
 		cur, steps = b.root, steps[1:]
 	} else {
 		if !b.valid || !b.root.IsObject() {
-			return nil, false
+			return nil, absent
 		}
 		cur = b.root.Get(gjson.Escape(p.root))
 		if !cur.Exists() {
-			return nil, false
+			return nil, absent
 		}
 	}
 	for _, s := range steps {
 		if s.isIdx {
+			if cur.Type == gjson.String {
+				// gonja indexes strings by byte (not by character, as
+				// Jinja2 does); leave that to gonja rather than copy it.
+				return nil, deferred
+			}
 			if !cur.IsArray() {
-				return nil, false
+				return nil, absent
 			}
 			cur = cur.Get(strconv.Itoa(s.index))
 		} else {
 			if !cur.IsObject() {
-				return nil, false
+				return nil, absent
 			}
 			cur = cur.Get(gjson.Escape(s.key))
 		}
 		if !cur.Exists() {
-			return nil, false
+			return nil, absent
 		}
 	}
-	return Decode(cur), true
+	return Decode(cur), resolved
 }
 
 // jsonValue converts a gonja value to a JSON-ready Go value.

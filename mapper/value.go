@@ -11,6 +11,29 @@ import (
 
 const maxDepth = 64
 
+// checkDepth refuses, as goValue does, a decoded JSON value nested more
+// than maxDepth levels deep, so that the fast path and the gonja path agree.
+func checkDepth(x any, depth int) error {
+	if depth > maxDepth {
+		return errors.New("value nested too deeply")
+	}
+	switch t := x.(type) {
+	case map[string]any:
+		for _, e := range t {
+			if err := checkDepth(e, depth+1); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, e := range t {
+			if err := checkDepth(e, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // goValue converts what gonja produced into JSON-ready values: nil, bool,
 // string, int64, uint64, float64, []any and map[string]any.
 func goValue(x any, depth int) (any, error) {

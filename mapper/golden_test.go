@@ -1,0 +1,261 @@
+package mapper
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hookworker/hookworker/render"
+	"github.com/hookworker/hookworker/webhook"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/golden_cases.golden from the current output")
+
+// goldenCase is one entry of testdata/golden_cases.json.
+type goldenCase struct {
+	Name         string              `json:"name"`
+	Note         string              `json:"note,omitempty"`
+	Mappers      []webhook.Mapping   `json:"mappers"`
+	Status       int                 `json:"status,omitempty"` // 0 means 200
+	Headers      map[string][]string `json:"headers,omitempty"`
+	Body         string              `json:"body"` // raw response body text
+	CVars        json.RawMessage     `json:"cvars,omitempty"`
+	Conversation json.RawMessage     `json:"conversation,omitempty"`
+}
+
+func loadGoldenCases(t *testing.T) []goldenCase {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "golden_cases.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []goldenCase
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cases); err != nil {
+		t.Fatalf("golden_cases.json: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, c := range cases {
+		if c.Name == "" || strings.ContainsAny(c.Name, "/ \n") || seen[c.Name] {
+			t.Fatalf("golden_cases.json: bad or duplicate case name %q", c.Name)
+		}
+		seen[c.Name] = true
+		if len(c.Mappers) == 0 {
+			t.Fatalf("case %s has no mappers", c.Name)
+		}
+	}
+	return cases
+}
+
+func (c goldenCase) response() *Response {
+	status := c.Status
+	if status == 0 {
+		status = 200
+	}
+	return &Response{StatusCode: status, Header: http.Header(c.Headers), Body: []byte(c.Body)}
+}
+
+func (c goldenCase) maps(t *testing.T) (cvars, conversation map[string]any) {
+	t.Helper()
+	if len(c.CVars) > 0 {
+		cvars = decodeJSON(t, string(c.CVars)).(map[string]any)
+	}
+	if len(c.Conversation) > 0 {
+		conversation = decodeJSON(t, string(c.Conversation)).(map[string]any)
+	}
+	return cvars, conversation
+}
+
+// TestGolden applies each case's mappers with and without the fast path
+// (which must agree) and compares the Output's JSON, or the error, with
+// testdata/golden_cases.golden. go test ./mapper -run Golden -update
+// rewrites the file.
+func TestGolden(t *testing.T) {
+	cases := loadGoldenCases(t)
+	env := render.NewEnv(render.Limits{})
+	var buf bytes.Buffer
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			cvars, conv := c.maps(t)
+			out, err := applyBoth(t, env, c.Mappers, c.response(), cvars, conv)
+			fmt.Fprintf(&buf, "=== %s\n", c.Name)
+			if err != nil {
+				fmt.Fprintf(&buf, "error: %v\n", err)
+				return
+			}
+			b, jerr := json.Marshal(out)
+			if jerr != nil {
+				t.Fatal(jerr)
+			}
+			buf.Write(b)
+			buf.WriteByte('\n')
+		})
+	}
+	path := filepath.Join("testdata", "golden_cases.golden")
+	if *update {
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./mapper -run Golden -update)", err)
+	}
+	if got := buf.String(); got != string(want) {
+		t.Errorf("output differs from %s (run with -update to accept):\n%s", path, lineDiff(string(want), got))
+	}
+}
+
+// lineDiff lists the lines of want and got that differ, by position.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			fmt.Fprintf(&b, "line %d:\n  want %s\n  got  %s\n", i+1, wl, gl)
+		}
+	}
+	return b.String()
+}
+
+// jinja2Outcome is one entry of testdata/golden_jinja2.json, written by
+// testdata/gen_jinja2.py from Jinja2 itself.
+type jinja2Outcome struct {
+	Value    json.RawMessage `json:"value"`
+	Unmapped bool            `json:"unmapped"`
+	Error    bool            `json:"error"`
+}
+
+// TestGoldenJinja2 runs each mapper of the golden cases on its own and
+// compares its outcome (value, unmapped or error) with Jinja2's. Values
+// are compared as JSON values, so the number 2.0 of Jinja2 equals float64
+// 2. Mappers listed in testdata/golden_jinja2_divergences.txt must still
+// differ (so the list stays honest); every other mapper must match.
+func TestGoldenJinja2(t *testing.T) {
+	cases := loadGoldenCases(t)
+	data, err := os.ReadFile(filepath.Join("testdata", "golden_jinja2.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var oracle map[string]map[string]jinja2Outcome
+	if err := json.Unmarshal(data, &oracle); err != nil {
+		t.Fatal(err)
+	}
+	known := loadDivergences(t, filepath.Join("testdata", "golden_jinja2_divergences.txt"))
+	ids := map[string]bool{}
+	env := render.NewEnv(render.Limits{})
+	var matched, total int
+	for _, c := range cases {
+		if len(oracle[c.Name]) != len(c.Mappers) {
+			t.Errorf("golden_jinja2.json is stale for case %s: rerun testdata/gen_jinja2.py", c.Name)
+			continue
+		}
+		cvars, conv := c.maps(t)
+		for _, mp := range c.Mappers {
+			id := c.Name + "/" + mp.Name
+			ids[id] = true
+			total++
+			want, ok := oracle[c.Name][mp.Name]
+			if !ok {
+				t.Errorf("%s: not in golden_jinja2.json", id)
+				continue
+			}
+			out, err := applyBoth(t, env, []webhook.Mapping{mp}, c.response(), cvars, conv)
+			got, same := compareJinja2(out, err, mp.Name, want)
+			switch {
+			case same && known[id]:
+				t.Errorf("%s now matches Jinja2: remove it from golden_jinja2_divergences.txt", id)
+			case !same && !known[id]:
+				t.Errorf("%s: mapper %q\n  Jinja2: %s\n  mapper: %s", id, mp.Mapper, describeJinja2(want), got)
+			case same:
+				matched++
+			}
+		}
+	}
+	for id := range known {
+		if !ids[id] {
+			t.Errorf("golden_jinja2_divergences.txt lists %s, which is no mapper of golden_cases.json", id)
+		}
+	}
+	t.Logf("%d mappers: %d match Jinja2, %d known divergences", total, matched, len(known))
+}
+
+func compareJinja2(out Output, err error, name string, want jinja2Outcome) (string, bool) {
+	if err != nil {
+		var me *Error
+		if !errors.As(err, &me) || me.CVar != name {
+			return fmt.Sprintf("bad error %T %v", err, err), false
+		}
+		return "error: " + err.Error(), want.Error
+	}
+	v, ok := out.CVars[name]
+	if !ok {
+		return "unmapped", want.Unmapped
+	}
+	b, merr := json.Marshal(v)
+	if merr != nil {
+		return "unmarshalable " + merr.Error(), false
+	}
+	if want.Value == nil {
+		return string(b), false
+	}
+	eq, jerr := jsonEqual(b, want.Value)
+	return string(b), jerr == nil && eq
+}
+
+func describeJinja2(o jinja2Outcome) string {
+	switch {
+	case o.Error:
+		return "error"
+	case o.Unmapped:
+		return "unmapped"
+	}
+	return string(o.Value)
+}
+
+// loadDivergences reads one case/cvar id per line; blank lines and #
+// comments are ignored.
+func loadDivergences(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	known := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		if known[line] {
+			t.Fatalf("%s lists %q twice", path, line)
+		}
+		known[line] = true
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return known
+}

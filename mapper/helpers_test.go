@@ -1,0 +1,163 @@
+package mapper
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math/big"
+	"net/http"
+	"reflect"
+	"testing"
+
+	"github.com/hookworker/hookworker/render"
+	"github.com/hookworker/hookworker/webhook"
+)
+
+// maps builds mappings from name, mapper pairs.
+func maps(pairs ...string) []webhook.Mapping {
+	if len(pairs)%2 != 0 {
+		panic("maps: odd number of arguments")
+	}
+	out := make([]webhook.Mapping, 0, len(pairs)/2)
+	for i := 0; i < len(pairs); i += 2 {
+		out = append(out, webhook.Mapping{Name: pairs[i], Mapper: pairs[i+1]})
+	}
+	return out
+}
+
+// mustCompile compiles mappings or fails the test.
+func mustCompile(t testing.TB, env *render.Env, mappings []webhook.Mapping, opts Options) *Mapper {
+	t.Helper()
+	m, err := Compile(env, mappings, opts)
+	if err != nil {
+		t.Fatalf("Compile: %v", err)
+	}
+	return m
+}
+
+// jsonResp is a 200 response with a JSON content type and body.
+func jsonResp(body string) *Response {
+	return &Response{
+		StatusCode: 200,
+		Header:     http.Header{"Content-Type": {"application/json"}},
+		Body:       []byte(body),
+	}
+}
+
+// applyBoth compiles mappings with and without the fast path, applies both
+// to resp, fails the test if the two disagree, and returns the fast path's
+// result.
+func applyBoth(t *testing.T, env *render.Env, mappings []webhook.Mapping, resp *Response, cvars, conversation map[string]any) (Output, error) {
+	t.Helper()
+	fast := mustCompile(t, env, mappings, Options{})
+	slow := mustCompile(t, env, mappings, Options{NoFastPath: true})
+	fo, ferr := fast.Apply(resp, cvars, conversation)
+	so, serr := slow.Apply(resp, cvars, conversation)
+	requireSame(t, fo, ferr, so, serr)
+	return fo, ferr
+}
+
+// requireSame fails the test unless the two results are the same: both
+// errors (naming the same CVar), or equal outputs, compared as JSON and
+// by Go type (int64 388 and float64 388 marshal alike but differ).
+func requireSame(t testing.TB, fo Output, ferr error, so Output, serr error) {
+	t.Helper()
+	if (ferr != nil) != (serr != nil) {
+		t.Fatalf("fast path: %s, error %v\ngonja path: %s, error %v", mustJSON(t, fo), ferr, mustJSON(t, so), serr)
+	}
+	if ferr != nil {
+		var fe, se *Error
+		if !errors.As(ferr, &fe) || !errors.As(serr, &se) {
+			t.Fatalf("errors are not *Error: %T %v / %T %v", ferr, ferr, serr, serr)
+		}
+		if fe.CVar != se.CVar {
+			t.Fatalf("errors name different CVars: %v / %v", ferr, serr)
+		}
+		return
+	}
+	fj, sj := mustJSON(t, fo), mustJSON(t, so)
+	if fj != sj {
+		t.Fatalf("fast path and gonja path differ:\nfast:  %s\ngonja: %s", fj, sj)
+	}
+	if !reflect.DeepEqual(fo, so) {
+		t.Fatalf("fast path and gonja path differ in Go types:\nfast:  %#v\ngonja: %#v", fo, so)
+	}
+}
+
+func mustJSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("json.Marshal(%#v): %v", v, err)
+	}
+	return string(b)
+}
+
+// decodeJSON decodes text the way event data reaches Apply: UseNumber,
+// then render.Normalize.
+func decodeJSON(t testing.TB, text string) any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader([]byte(text)))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("decode %q: %v", text, err)
+	}
+	return render.Normalize(v)
+}
+
+// jsonEqual compares two JSON texts as values; numbers are compared
+// exactly by value, so 2 equals 2.0 and 12345678901234567 keeps its digits.
+func jsonEqual(a, b []byte) (bool, error) {
+	var x, y any
+	for _, p := range []struct {
+		in  []byte
+		out *any
+	}{{a, &x}, {b, &y}} {
+		dec := json.NewDecoder(bytes.NewReader(p.in))
+		dec.UseNumber()
+		if err := dec.Decode(p.out); err != nil {
+			return false, err
+		}
+	}
+	return sameValue(x, y), nil
+}
+
+func sameValue(x, y any) bool {
+	switch a := x.(type) {
+	case json.Number:
+		b, ok := y.(json.Number)
+		if !ok {
+			return false
+		}
+		ra, oka := new(big.Rat).SetString(string(a))
+		rb, okb := new(big.Rat).SetString(string(b))
+		return oka && okb && ra.Cmp(rb) == 0
+	case []any:
+		b, ok := y.([]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if !sameValue(a[i], b[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		b, ok := y.(map[string]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for k, v := range a {
+			w, ok := b[k]
+			if !ok || !sameValue(v, w) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
