@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookworker/hookworker/config"
+	"github.com/hookworker/hookworker/fault"
 	"github.com/hookworker/hookworker/jstest"
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/webhook"
@@ -121,9 +122,7 @@ func BenchmarkPipeline(b *testing.B) {
 		msg := nats.NewMsg("connections.fired.bench")
 		msg.Data = data
 		msg.Header.Set("Nats-Msg-Id", fmt.Sprintf("b-%d-%d", t0.UnixNano(), i))
-		if _, err := js.PublishMsgAsync(msg); err != nil {
-			b.Fatal(err)
-		}
+		publishAsync(b, js, msg)
 	}
 	select {
 	case <-all:
@@ -210,4 +209,104 @@ func BenchmarkRawHTTP(b *testing.B) {
 	}
 	wg.Wait()
 	report(b, b.N, time.Since(t0), cpuTime()-cpu0)
+}
+
+// BenchmarkFlakyTarget fires b.N events at a target that fails 20% of
+// requests at random (503), with the default retry policy but a shortened
+// durable schedule (1s, 2s, 4s), and waits until every event has a Result.
+// It reports attempts per event, dead letters and the time to drain, and
+// fails if any event is lost.
+func BenchmarkFlakyTarget(b *testing.B) {
+	srv := jstest.Server(b)
+	nc, js := jstest.Connect(b, srv)
+	ft := fault.NewServer(b)
+	ft.On("/flaky", fault.Random(0.2, fault.Status(503, "flaky"), fault.OK(benchBody), 42))
+
+	cfg := config.Default()
+	cfg.Worker.Concurrency = benchConcurrency
+	cfg.Worker.MaxAckPending = 4 * benchConcurrency
+	cfg.Retry.Schedule = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}
+	cfg.Log.Level = "warn"
+	w, err := worker.New(cfg, worker.Deps{Conn: nc})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	b.Cleanup(func() { cancel(); <-done })
+	if _, err := w.Setup(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	var mu sync.Mutex
+	seen := map[string]trigger.Result{}
+	all := make(chan struct{})
+	sub, err := nc.Subscribe("connections.result.bench", func(m *nats.Msg) {
+		var r trigger.Result
+		if json.Unmarshal(m.Data, &r) != nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if _, dup := seen[r.EventID]; !dup {
+			seen[r.EventID] = r
+			if len(seen) == b.N {
+				close(all)
+			}
+		}
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = sub.Unsubscribe() })
+	time.Sleep(200 * time.Millisecond)
+
+	b.ResetTimer()
+	t0 := time.Now()
+	for i := 0; i < b.N; i++ {
+		ev := trigger.Event{ID: fmt.Sprintf("flaky-%d-%d", t0.UnixNano(), i), BotID: "bench", ConversationID: "c",
+			Webhook: &webhook.Definition{URL: ft.URL() + "/flaky", CVars: []webhook.Mapping{{Name: "s", Mapper: "{{ ticket.status }}"}}}}
+		data, _ := json.Marshal(ev)
+		msg := nats.NewMsg("connections.fired.bench")
+		msg.Data = data
+		msg.Header.Set("Nats-Msg-Id", ev.ID)
+		publishAsync(b, js, msg)
+	}
+	select {
+	case <-all:
+	case <-time.After(10 * time.Minute):
+		mu.Lock()
+		b.Fatalf("lost events: %d of %d Results after 10 minutes", len(seen), b.N)
+	}
+	drain := time.Since(t0)
+	b.StopTimer()
+	mu.Lock()
+	attempts, failed := 0, 0
+	for _, r := range seen {
+		attempts += r.Attempts
+		if r.Status != trigger.StatusSucceeded {
+			failed++
+		}
+	}
+	mu.Unlock()
+	b.ReportMetric(float64(attempts)/float64(b.N), "attempts/event")
+	b.ReportMetric(float64(failed), "dead-letters")
+	b.ReportMetric(drain.Seconds(), "drain-s")
+	b.ReportMetric(float64(ft.Count("/flaky")), "requests")
+}
+
+// publishAsync publishes without waiting for each PubAck, in windows of
+// 1,000 so that the client's async limit is never reached.
+func publishAsync(b *testing.B, js jetstream.JetStream, msg *nats.Msg) {
+	b.Helper()
+	if js.PublishAsyncPending() >= 1000 {
+		select {
+		case <-js.PublishAsyncComplete():
+		case <-time.After(time.Minute):
+			b.Fatal("publish acks did not arrive within a minute")
+		}
+	}
+	if _, err := js.PublishMsgAsync(msg); err != nil {
+		b.Fatal(err)
+	}
 }

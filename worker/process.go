@@ -345,10 +345,13 @@ func (w *Worker) run(ctx context.Context, j *job) (verdict, error) {
 			return done, fail(trigger.ClassUnknownWebhook, fmt.Errorf("webhook %q: %w", ev.WebhookRef.ID, err))
 		}
 		def = d
-		if v, ok := w.compiled.Load(d); ok {
-			c = v.(*compiled)
-		}
 	}
+	// Registry definitions are cached by pointer, inline ones by their text.
+	var key any = def
+	if ev.WebhookRef == nil {
+		key = gjson.GetBytes(j.data, "webhook").Raw
+	}
+	c, _ = w.compiled.get(key)
 	if ev.ExpiresAt != nil && !w.clock.Now().Before(*ev.ExpiresAt) {
 		return done, fail(trigger.ClassExpired, fmt.Errorf("event expired at %s", ev.ExpiresAt.UTC().Format(time.RFC3339)))
 	}
@@ -374,9 +377,7 @@ func (w *Worker) run(ctx context.Context, j *job) (verdict, error) {
 		if c, err = w.compile(def); err != nil {
 			return done, err
 		}
-		if ev.WebhookRef != nil {
-			w.compiled.Store(def, c)
-		}
+		w.compiled.put(key, c)
 	}
 	pol := c.policy
 	quickLeft := pol.quick

@@ -73,7 +73,7 @@ type Worker struct {
 	histories *historyStore
 	inflight  *inflight
 
-	compiled sync.Map // *webhook.Definition -> *compiled, for registry definitions
+	compiled *compiledCache
 }
 
 // New builds a worker. It does not touch the server until Run.
@@ -114,6 +114,7 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 	w.results = newResultRouter(js, cfg.Worker.StreamRefresh)
 	w.letters = deadletter.NewStore(js, cfg.Names.DLQStream, cfg.Names.DLQPrefix, cfg.Names.FiredPrefix)
 	w.inflight = newInflight(cfg.Worker.AckWait)
+	w.compiled = newCompiledCache(10_000)
 	return w, nil
 }
 
