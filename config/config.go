@@ -138,6 +138,11 @@ type HTTP struct {
 type Webhooks struct {
 	// Dir holds webhook definitions (*.yaml, *.yml, *.json) by id.
 	Dir string `yaml:"dir" env:"HOOKWORKER_WEBHOOKS_DIR"`
+	// TemplatesDir holds the Webhook Template marketplace (*.yaml).
+	TemplatesDir string `yaml:"templates_dir" env:"HOOKWORKER_TEMPLATES_DIR"`
+	// Bucket is the NATS KV bucket of definitions, watched by every
+	// worker; its entries win over files of the same id. Empty: none.
+	Bucket string `yaml:"bucket" env:"HOOKWORKER_WEBHOOKS_BUCKET"`
 }
 
 // Secrets locates the worker's secrets. HOOKWORKER_SECRET_<NAME>
@@ -198,7 +203,7 @@ func Default() Config {
 			MaxIdleConnsPerHost: 64,
 			UserAgent:           "hookworker/1",
 		},
-		Webhooks: Webhooks{Dir: "configs/webhooks"},
+		Webhooks: Webhooks{Dir: "configs/webhooks", TemplatesDir: "configs/templates", Bucket: "hookworker-webhooks"},
 		Log:      Log{Level: "info", Format: "console"},
 	}
 }
@@ -307,6 +312,9 @@ func (c *Config) Validate() error {
 			bad(field, "%q is not a valid subject prefix", s)
 		}
 	}
+	if b := c.Webhooks.Bucket; b != "" && !validBucket(b) {
+		bad("webhooks.bucket", "%q is not a valid bucket name (letters, digits, - and _)", b)
+	}
 	w := c.Worker
 	if w.Concurrency < 1 || w.Concurrency > 10000 {
 		bad("worker.concurrency", "%d is outside 1..10000", w.Concurrency)
@@ -373,4 +381,14 @@ func (c *Config) Validate() error {
 		bad("log.format", "%q is not json or console", c.Log.Format)
 	}
 	return errors.Join(errs...)
+}
+
+// validBucket reports whether s is a valid KV bucket name.
+func validBucket(s string) bool {
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return s != ""
 }

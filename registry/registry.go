@@ -1,10 +1,20 @@
 // Package registry holds webhook definitions by id, so that events can name
 // a definition (webhook_ref) instead of carrying it inline.
 //
-// A [Static] registry is loaded once from a directory of YAML or JSON files
-// (configs/webhooks by default). Every file is decoded strictly and
-// validated at load time; a directory with any bad file does not load, and
-// the error names the file and the field.
+// Definitions come from two places: a directory of YAML or JSON files
+// (configs/webhooks), loaded once at start, and a NATS KV bucket
+// (hookworker-webhooks) of JSON definitions, watched, so a change made with
+// `hookworker webhook put` is live in every worker process without a
+// restart. A bucket entry wins over a file of the same id. Definitions that
+// use a Webhook Template are resolved through the marketplace when they are
+// loaded.
+//
+// Every file is decoded strictly and validated at load time: a directory
+// with any bad file does not load, and the error names the file and the
+// field. A bad bucket entry is refused (the previous definition stays) and
+// reported through the logger.
+//
+// A Registry is safe for concurrent use.
 package registry
 
 import (
@@ -15,62 +25,102 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/hookworker/hookworker/marketplace"
 	"github.com/hookworker/hookworker/webhook"
 )
 
-// ErrUnknown is returned for an id the registry does not hold.
+// ErrUnknown is returned for an id (or revision) the registry does not hold.
 var ErrUnknown = errors.New("unknown webhook")
 
-// Static is a fixed set of definitions.
-type Static struct {
-	defs map[string]*webhook.Definition
+// Registry is the set of named definitions.
+type Registry struct {
+	market *marketplace.Marketplace
+	log    *zap.Logger
+
+	mu     sync.RWMutex
+	files  map[string]*webhook.Definition
+	kv     map[string]*webhook.Definition
+	bucket jetstream.KeyValue
+	pinned map[pin]*webhook.Definition
 }
 
-// NewStatic builds a registry from definitions; ids must be unique.
-func NewStatic(defs ...*webhook.Definition) (*Static, error) {
-	s := &Static{defs: make(map[string]*webhook.Definition, len(defs))}
+type pin struct {
+	id  string
+	rev uint64
+}
+
+// New returns an empty registry resolving templates through market (nil:
+// no templates).
+func New(market *marketplace.Marketplace, log *zap.Logger) *Registry {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Registry{market: market, log: log, files: map[string]*webhook.Definition{},
+		kv: map[string]*webhook.Definition{}, pinned: map[pin]*webhook.Definition{}}
+}
+
+// NewStatic builds a registry from definitions (no templates); ids must be
+// unique.
+func NewStatic(defs ...*webhook.Definition) (*Registry, error) {
+	r := New(nil, nil)
 	for _, d := range defs {
 		if d.ID == "" {
 			return nil, errors.New("registry: definition without id")
 		}
-		if _, dup := s.defs[d.ID]; dup {
+		if _, dup := r.files[d.ID]; dup {
 			return nil, fmt.Errorf("registry: id %q defined twice", d.ID)
 		}
-		s.defs[d.ID] = d
+		r.files[d.ID] = d
 	}
-	return s, nil
+	return r, nil
 }
 
-// LoadDir loads every *.yaml, *.yml and *.json file in dir. A missing
-// directory gives an empty registry.
-func LoadDir(dir string) (*Static, error) {
+// LoadDir loads every *.yaml, *.yml and *.json file of dir into a new
+// registry. A missing directory gives an empty registry.
+func LoadDir(dir string, market *marketplace.Marketplace, log *zap.Logger) (*Registry, error) {
+	r := New(market, log)
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
-		return &Static{defs: map[string]*webhook.Definition{}}, nil
+		return r, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
 	}
-	var defs []*webhook.Definition
+	where := map[string]string{}
 	for _, e := range entries {
-		name := e.Name()
-		ext := strings.ToLower(filepath.Ext(name))
-		if e.IsDir() || (ext != ".yaml" && ext != ".yml" && ext != ".json") {
+		if e.IsDir() || !IsDefinitionFile(e.Name()) {
 			continue
 		}
-		path := filepath.Join(dir, name)
-		d, err := LoadFile(path)
+		path := filepath.Join(dir, e.Name())
+		d, err := LoadFile(path, market)
 		if err != nil {
 			return nil, err
 		}
-		defs = append(defs, d)
+		if prev, dup := where[d.ID]; dup {
+			return nil, fmt.Errorf("%s: id %q is also defined in %s", path, d.ID, prev)
+		}
+		where[d.ID] = path
+		r.files[d.ID] = d
 	}
-	return NewStatic(defs...)
+	return r, nil
 }
 
-// LoadFile loads and validates one definition file.
-func LoadFile(path string) (*webhook.Definition, error) {
+// IsDefinitionFile reports whether a file name is a definition file.
+func IsDefinitionFile(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+// LoadFile loads, resolves and validates one definition file.
+func LoadFile(path string, market *marketplace.Marketplace) (*webhook.Definition, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
@@ -87,26 +137,161 @@ func LoadFile(path string) (*webhook.Definition, error) {
 	if d.ID == "" {
 		return nil, fmt.Errorf("%s: id: required in files", path)
 	}
-	if err := d.Validate(); err != nil {
+	d, err = Resolve(d, market)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return d, nil
 }
 
-// Lookup returns the definition with id. Static definitions have no
-// revisions: any pinned revision is accepted.
-func (s *Static) Lookup(_ context.Context, id string, _ uint64) (*webhook.Definition, error) {
-	d, ok := s.defs[id]
+// Resolve validates d and resolves its template, if any.
+func Resolve(d *webhook.Definition, market *marketplace.Marketplace) (*webhook.Definition, error) {
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	return market.Resolve(d)
+}
+
+// Lookup returns the definition with id: a pinned bucket revision when
+// revision is not zero, else the bucket's latest, else the file's.
+func (r *Registry) Lookup(ctx context.Context, id string, revision uint64) (*webhook.Definition, error) {
+	if revision > 0 {
+		return r.lookupRevision(ctx, id, revision)
+	}
+	r.mu.RLock()
+	d, ok := r.kv[id]
+	if !ok {
+		d, ok = r.files[id]
+	}
+	r.mu.RUnlock()
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknown, id)
 	}
 	return d, nil
 }
 
+func (r *Registry) lookupRevision(ctx context.Context, id string, rev uint64) (*webhook.Definition, error) {
+	r.mu.RLock()
+	d, ok := r.pinned[pin{id, rev}]
+	bucket := r.bucket
+	r.mu.RUnlock()
+	if ok {
+		return d, nil
+	}
+	if bucket == nil {
+		return nil, fmt.Errorf("%w %q revision %d: no webhook bucket is watched", ErrUnknown, id, rev)
+	}
+	e, err := bucket.GetRevision(ctx, id, rev)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, fmt.Errorf("%w %q revision %d (not in the bucket's history)", ErrUnknown, id, rev)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("webhook %q revision %d: %w", id, rev, err)
+	}
+	d, err = r.decodeEntry(e)
+	if err != nil {
+		return nil, fmt.Errorf("webhook %q revision %d: %w", id, rev, err)
+	}
+	r.mu.Lock()
+	if len(r.pinned) > 10_000 {
+		r.pinned = map[pin]*webhook.Definition{}
+	}
+	r.pinned[pin{id, rev}] = d
+	r.mu.Unlock()
+	return d, nil
+}
+
+func (r *Registry) decodeEntry(e jetstream.KeyValueEntry) (*webhook.Definition, error) {
+	d, err := webhook.DecodeJSON(e.Value())
+	if err != nil {
+		return nil, err
+	}
+	if d.ID == "" {
+		d.ID = e.Key()
+	}
+	if d.ID != e.Key() {
+		return nil, fmt.Errorf("id %q differs from its key %q", d.ID, e.Key())
+	}
+	return Resolve(d, r.market)
+}
+
+// Watch follows the bucket: it loads every current definition, then keeps
+// the registry up to date in the background until ctx is cancelled. It
+// returns once the current definitions are loaded.
+func (r *Registry) Watch(ctx context.Context, bucket jetstream.KeyValue) error {
+	w, err := bucket.WatchAll(ctx)
+	if err != nil {
+		return fmt.Errorf("registry: watch %s: %w", bucket.Bucket(), err)
+	}
+	r.mu.Lock()
+	r.bucket = bucket
+	r.mu.Unlock()
+	ready := make(chan struct{})
+	go func() {
+		defer func() { _ = w.Stop() }()
+		initial := true
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-w.Updates():
+				if !ok {
+					return
+				}
+				if e == nil {
+					if initial {
+						initial = false
+						close(ready)
+					}
+					continue
+				}
+				r.apply(e)
+			}
+		}
+	}()
+	select {
+	case <-ready:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// apply takes one bucket update.
+func (r *Registry) apply(e jetstream.KeyValueEntry) {
+	if e.Operation() != jetstream.KeyValuePut {
+		r.mu.Lock()
+		delete(r.kv, e.Key())
+		r.mu.Unlock()
+		r.log.Info("webhook removed from the bucket", zap.String("webhook_id", e.Key()))
+		return
+	}
+	d, err := r.decodeEntry(e)
+	if err != nil {
+		r.log.Warn("webhook in the bucket refused; the previous definition stays",
+			zap.String("webhook_id", e.Key()), zap.Uint64("revision", e.Revision()), zap.Error(err))
+		return
+	}
+	r.mu.Lock()
+	r.kv[e.Key()] = d
+	r.pinned[pin{e.Key(), e.Revision()}] = d
+	r.mu.Unlock()
+	r.log.Info("webhook updated from the bucket", zap.String("webhook_id", e.Key()), zap.Uint64("revision", e.Revision()))
+}
+
 // IDs returns the ids held, sorted.
-func (s *Static) IDs() []string {
-	ids := make([]string, 0, len(s.defs))
-	for id := range s.defs {
+func (r *Registry) IDs() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	seen := map[string]bool{}
+	for id := range r.files {
+		seen[id] = true
+	}
+	for id := range r.kv {
+		seen[id] = true
+	}
+	ids := make([]string, 0, len(seen))
+	for id := range seen {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)

@@ -373,18 +373,29 @@ func (w *Worker) run(ctx context.Context, j *job) (verdict, error) {
 		}
 	}
 	if c == nil {
+		if def.Uses != "" {
+			resolved, err := w.market.Resolve(def)
+			if err != nil {
+				return done, fail(trigger.ClassRender, &render.Error{Webhook: def.ID, Field: "webhook", Err: err})
+			}
+			def = resolved
+		}
 		var err error
 		if c, err = w.compile(def); err != nil {
 			return done, err
 		}
 		w.compiled.put(key, c)
 	}
+	def = c.req.Def
 	pol := c.policy
 	quickLeft := pol.quick
 	var bo interface{ NextBackOff() time.Duration }
 	for {
 		attemptNo := len(j.hist.Attempts) + 1
 		vars := render.RequestVars(ev, render.Scope{Secrets: w.secrets, Attempt: attemptNo})
+		if err := w.env.RenderParams(def, vars); err != nil {
+			return done, redactErr(fail(trigger.ClassRender, err), render.NewRedactor(vars.UsedSecrets()))
+		}
 		req, err := c.req.Render(vars)
 		if err != nil {
 			return done, redactErr(fail(trigger.ClassRender, err), render.NewRedactor(vars.UsedSecrets()))

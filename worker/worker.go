@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookworker/hookworker/config"
 	"github.com/hookworker/hookworker/deadletter"
+	"github.com/hookworker/hookworker/marketplace"
 	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/webhook"
 )
@@ -49,6 +50,9 @@ type Deps struct {
 	Clock Clock
 	// Registry resolves webhook_ref; nil: every ref is unknown.
 	Registry Registry
+	// Templates resolves inline definitions that use a Webhook Template;
+	// nil: none can.
+	Templates *marketplace.Marketplace
 	// Secrets resolves {{ secrets.NAME }}; nil: none are defined.
 	Secrets render.SecretSource
 	// Env renders templates; nil: a sandboxed environment with default
@@ -65,6 +69,7 @@ type Worker struct {
 	log      *zap.Logger
 	clock    Clock
 	registry Registry
+	market   *marketplace.Marketplace
 	secrets  render.SecretSource
 	env      *render.Env
 	results  *resultRouter
@@ -96,6 +101,7 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 		log:      d.Logger,
 		clock:    d.Clock,
 		registry: d.Registry,
+		market:   d.Templates,
 		secrets:  d.Secrets,
 		env:      d.Env,
 	}

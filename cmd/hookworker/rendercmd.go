@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hookworker/hookworker/mapper"
+	"github.com/hookworker/hookworker/marketplace"
 	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/secret"
 	"github.com/hookworker/hookworker/trigger"
@@ -91,6 +92,16 @@ func (a *app) render(path string, f renderFlags) error {
 		return err
 	}
 	secrets := secret.Chain{flagSecrets, secret.Env{Getenv: a.getenv}, secret.Dir(cfg.Secrets.Dir)}
+	if def.Uses != "" {
+		market, err := marketplace.LoadDir(cfg.Webhooks.TemplatesDir)
+		if err != nil {
+			return err
+		}
+		if def, err = market.Resolve(def); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		ev.Webhook = def
+	}
 
 	env := render.NewEnv(render.Limits{})
 	w, err := env.CompileWebhook(def)
@@ -102,6 +113,9 @@ func (a *app) render(path string, f renderFlags) error {
 		return fmt.Errorf("%s: cvars: %w", path, err)
 	}
 	vars := render.RequestVars(ev, render.Scope{Secrets: secrets, Attempt: 1})
+	if err := env.RenderParams(def, vars); err != nil {
+		return fmt.Errorf("%s", render.NewRedactor(vars.UsedSecrets()).Redact(err.Error()))
+	}
 	req, err := w.Render(vars)
 	if err != nil {
 		return fmt.Errorf("%s", render.NewRedactor(vars.UsedSecrets()).Redact(err.Error()))

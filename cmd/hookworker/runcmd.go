@@ -6,10 +6,12 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/hookworker/hookworker/marketplace"
 	"github.com/hookworker/hookworker/natsd"
 	"github.com/hookworker/hookworker/registry"
 	"github.com/hookworker/hookworker/secret"
@@ -41,9 +43,13 @@ func (a *app) runWorker(ctx context.Context) error {
 	}
 	defer func() { _ = log.Sync() }()
 
-	reg, err := registry.LoadDir(cfg.Webhooks.Dir)
+	market, err := marketplace.LoadDir(cfg.Webhooks.TemplatesDir)
 	if err != nil {
-		return fmt.Errorf("webhooks: %w", err)
+		return fmt.Errorf("webhook templates (run `hookworker validate` for details): %w", err)
+	}
+	reg, err := registry.LoadDir(cfg.Webhooks.Dir, market, log.Named("registry"))
+	if err != nil {
+		return fmt.Errorf("webhooks (run `hookworker validate` for details): %w", err)
 	}
 	url := cfg.NATS.URL
 	if url == "" {
@@ -81,11 +87,17 @@ func (a *app) runWorker(ctx context.Context) error {
 	log.Info("connected to NATS", zap.String("url", nc.ConnectedUrlRedacted()),
 		zap.Int("webhooks", len(reg.IDs())), zap.String("webhooks_dir", cfg.Webhooks.Dir))
 
+	if cfg.Webhooks.Bucket != "" {
+		if err := watchBucket(ctx, nc, cfg.Webhooks.Bucket, reg); err != nil {
+			return err
+		}
+	}
 	w, err := worker.New(cfg, worker.Deps{
-		Conn:     nc,
-		Logger:   log,
-		Registry: reg,
-		Secrets:  secret.Chain{secret.Env{Getenv: a.getenv}, secret.Dir(cfg.Secrets.Dir)},
+		Conn:      nc,
+		Logger:    log,
+		Registry:  reg,
+		Templates: market,
+		Secrets:   secret.Chain{secret.Env{Getenv: a.getenv}, secret.Dir(cfg.Secrets.Dir)},
 	})
 	if err != nil {
 		return err
@@ -97,4 +109,38 @@ func (a *app) runWorker(ctx context.Context) error {
 		log.Warn("flush on exit", zap.Error(err))
 	}
 	return nil
+}
+
+// watchBucket creates the webhook bucket if needed and has the registry
+// follow it.
+func watchBucket(ctx context.Context, nc *nats.Conn, name string, reg *registry.Registry) error {
+	kv, err := webhookBucket(ctx, nc, name)
+	if err != nil {
+		return err
+	}
+	if err := reg.Watch(ctx, kv); err != nil {
+		return fmt.Errorf("webhook bucket %s: %w", name, err)
+	}
+	return nil
+}
+
+// webhookBucket opens (creating if needed) the KV bucket of definitions,
+// keeping 64 revisions of each so that pinned revisions can be replayed.
+func webhookBucket(ctx context.Context, nc *nats.Conn, name string) (jetstream.KeyValue, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      name,
+		Description: "hookworker webhook definitions (JSON) by id",
+		History:     64,
+		Storage:     jetstream.FileStorage,
+	})
+	if err != nil {
+		if kv, err = js.KeyValue(ctx, name); err != nil {
+			return nil, fmt.Errorf("webhook bucket %s: %w", name, err)
+		}
+	}
+	return kv, nil
 }
