@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"mime"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -132,7 +131,7 @@ func (w *Webhook) Render(vars *Vars) (*Request, error) {
 	if err != nil {
 		return fail("url", fmt.Errorf("%q is not a URL: %w", rawURL, unwrapURLError(err)))
 	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+	if u.Scheme != "http" && u.Scheme != "https" || u.Hostname() == "" {
 		return fail("url", fmt.Errorf("%q is not an absolute http or https URL", rawURL))
 	}
 	req := &Request{Method: w.method, Header: make(http.Header, len(w.headers)+2)}
@@ -180,15 +179,16 @@ func (w *Webhook) Render(vars *Vars) (*Request, error) {
 		}
 	}
 	if len(query) > 0 {
+		// Drop the fragment first: a '?' inside it is not a query.
+		if i := strings.IndexByte(rawURL, '#'); i >= 0 {
+			rawURL = rawURL[:i]
+		}
 		sep := "?"
 		if strings.Contains(rawURL, "?") {
 			sep = "&"
 			if strings.HasSuffix(rawURL, "?") || strings.HasSuffix(rawURL, "&") {
 				sep = ""
 			}
-		}
-		if i := strings.IndexByte(rawURL, '#'); i >= 0 {
-			rawURL = rawURL[:i]
 		}
 		rawURL += sep + strings.Join(query, "&")
 	}
@@ -238,11 +238,12 @@ func jsonProblem(s string) string {
 }
 
 // IsJSONContentType reports whether ct is application/json or a +json type.
+// Only the media type counts: malformed parameters
+// ("application/json; charset") do not make a JSON body exempt from
+// validation, since the receiver still reads it as JSON.
 func IsJSONContentType(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return false
-	}
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
 

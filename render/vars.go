@@ -1,11 +1,15 @@
 package render
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
 
@@ -49,6 +53,10 @@ type Vars struct {
 	m       map[string]any
 	secrets *secretScope
 }
+
+// SetParams replaces the `params` object (a Webhook Template's rendered
+// parameters).
+func (v *Vars) SetParams(p map[string]any) { v.m["params"] = p }
 
 // Map returns the variables as a map (for mappers that add to them).
 func (v *Vars) Map() map[string]any { return v.m }
@@ -155,11 +163,14 @@ type Redactor struct{ r *strings.Replacer }
 // Mask replaces each secret in s by this.
 const Mask = "****"
 
-// NewRedactor masks the given values, longest first.
+// NewRedactor masks the given values, longest first, each also in the
+// encoded forms a render can give it (see secretForms).
 func NewRedactor(values []string) *Redactor {
 	vs := make([]string, 0, len(values))
-	for _, v := range values {
-		if v != "" {
+	seen := make(map[string]bool, len(values))
+	for _, v := range secretForms(values) {
+		if v != "" && !seen[v] {
+			seen[v] = true
 			vs = append(vs, v)
 		}
 	}
@@ -180,4 +191,52 @@ func (r *Redactor) Redact(s string) string {
 		return s
 	}
 	return r.r.Replace(s)
+}
+
+// secretForms returns each secret with the encodings in which a render can
+// carry it: URL query and path escaping (query parameters, api_key in the
+// query) and JSON string escaping (tojson: Go's, without HTML escaping, and
+// Jinja2's, which writes every non-ASCII character and ' as \uXXXX).
+func secretForms(secrets []string) []string {
+	forms := make([]string, 0, 5*len(secrets))
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		forms = append(forms, s, url.QueryEscape(s), url.PathEscape(s))
+		b, err := json.Marshal(s)
+		if err != nil {
+			continue
+		}
+		quoted := string(b[1 : len(b)-1])
+		forms = append(forms, quoted, asciiJSON(quoted))
+		var buf strings.Builder
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if enc.Encode(s) == nil {
+			e := strings.TrimSuffix(buf.String(), "\n")
+			forms = append(forms, e[1:len(e)-1])
+		}
+	}
+	return forms
+}
+
+// asciiJSON rewrites the inside of a JSON string as Python's json.dumps
+// writes it: non-ASCII characters and ' as \uXXXX escapes.
+func asciiJSON(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\'':
+			b.WriteString(`\u0027`)
+		case r < utf8.RuneSelf:
+			b.WriteRune(r)
+		case r > 0xFFFF:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&b, `\u%04x\u%04x`, r1, r2)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+	}
+	return b.String()
 }

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/textproto"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +54,12 @@ type Definition struct {
 	// starts from; With fills its parameters.
 	Uses string         `json:"uses,omitempty" yaml:"uses"`
 	With map[string]any `json:"with,omitempty" yaml:"with"`
+
+	// Params are the template parameters after resolution (defaults
+	// filled in); Template names the template resolved from. Both are set
+	// by the marketplace, never decoded.
+	Params   map[string]any `json:"-" yaml:"-"`
+	Template string         `json:"-" yaml:"-"`
 }
 
 // Mapping sets the CVar Name from the Mapper template evaluated against
@@ -128,24 +137,31 @@ func (d *Definition) EffectiveTimeout() time.Duration {
 // Validate checks the definition's shape. Templates are checked when they
 // are compiled (package render, package mapper).
 func (d *Definition) Validate() error {
-	if d.Uses != "" {
-		return fieldErr("uses", "webhook templates are not resolved here; resolve %q first", d.Uses)
-	}
-	if !methods[d.EffectiveMethod()] {
+	if d.Method != "" && !methods[d.EffectiveMethod()] {
 		return fieldErr("method", "%q is not one of GET, POST, PUT, PATCH, DELETE, HEAD", d.Method)
 	}
-	if strings.TrimSpace(d.URL) == "" {
+	// A definition that uses a template gets its URL from it.
+	if strings.TrimSpace(d.URL) == "" && d.Uses == "" {
 		return fieldErr("url", "required")
 	}
-	for k := range d.Headers {
+	if d.With != nil && d.Uses == "" {
+		return fieldErr("with", "parameters are given only with uses")
+	}
+	// Names are checked in sorted order, so the first problem reported is
+	// the same every time.
+	canonical := make(map[string]string, len(d.Headers))
+	for _, k := range sortedKeys(d.Headers) {
 		if !validHeaderName(k) {
 			return fieldErr("headers", "%q is not a valid header name", k)
 		}
-	}
-	for k := range d.Query {
-		if k == "" {
-			return fieldErr("query", "empty parameter name")
+		c := textproto.CanonicalMIMEHeaderKey(k)
+		if prev, ok := canonical[c]; ok {
+			return fieldErr("headers", "%q and %q name the same header", prev, k)
 		}
+		canonical[c] = k
+	}
+	if _, ok := d.Query[""]; ok {
+		return fieldErr("query", "empty parameter name")
 	}
 	if d.Timeout < 0 || time.Duration(d.Timeout) > MaxTimeout {
 		return fieldErr("timeout", "%s is outside 0..%s", time.Duration(d.Timeout), MaxTimeout)
@@ -214,6 +230,15 @@ func (a *Auth) validate() error {
 		return fieldErr("auth.type", "%q is not one of none, basic, bearer, api_key", a.Type)
 	}
 	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // validHeaderName reports whether s is an RFC 9110 token.
@@ -334,7 +359,8 @@ func DecodeJSON(data []byte) (*Definition, error) {
 	if err := dec.Decode(&d); err != nil {
 		return nil, fmt.Errorf("webhook: %w", err)
 	}
-	if dec.More() {
+	// dec.More reports false before a stray '}' or ']': read a token.
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("webhook: trailing data after the definition")
 	}
 	return &d, nil
