@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nikolalohinski/gonja/v2/builtins"
 	"github.com/nikolalohinski/gonja/v2/config"
@@ -27,6 +28,9 @@ type Limits struct {
 	// MaxCacheEntries bounds the compiled-template cache; when full, it is
 	// emptied and starts again.
 	MaxCacheEntries int
+	// MaxRenderTime bounds one render: it is checked each time a loop
+	// starts and as output is written.
+	MaxRenderTime time.Duration
 }
 
 // DefaultLimits are the limits used when a field of Limits is zero.
@@ -35,6 +39,7 @@ var DefaultLimits = Limits{
 	MaxOutput:       1 << 20,
 	MaxRange:        10_000,
 	MaxCacheEntries: 10_000,
+	MaxRenderTime:   250 * time.Millisecond,
 }
 
 // Errors a render can fail with, matched with errors.Is.
@@ -42,6 +47,7 @@ var (
 	ErrOutputLimit   = errors.New("output over the size limit")
 	ErrTemplateLimit = errors.New("template over the size limit")
 	ErrPanic         = errors.New("template evaluation panicked")
+	ErrTimeLimit     = errors.New("render over the time limit")
 )
 
 // Env is a sandboxed Jinja environment with a compiled-template cache.
@@ -56,11 +62,13 @@ type Env struct {
 	exprs map[string]*Expr
 }
 
-// controlStructures are the statements a template may use: everything but
-// include, import, from and extends, which read other templates.
+// allowedStatements are the statements a template may use: everything but
+// include, import, from and extends, which read other templates, and macro
+// and call, whose unbounded recursion overflows the stack (a crash no
+// recover can catch).
 var allowedStatements = []string{
-	"autoescape", "block", "filter", "for", "if", "macro", "raw", "set",
-	"with", "do", "break", "continue", "call",
+	"autoescape", "block", "filter", "for", "if", "raw", "set",
+	"with", "do", "break", "continue",
 }
 
 // NewEnv builds a sandboxed environment. Zero fields of limits take
@@ -79,12 +87,16 @@ func NewEnv(limits Limits) *Env {
 	if limits.MaxCacheEntries <= 0 {
 		limits.MaxCacheEntries = DefaultLimits.MaxCacheEntries
 	}
+	if limits.MaxRenderTime <= 0 {
+		limits.MaxRenderTime = DefaultLimits.MaxRenderTime
+	}
 	statements := make(map[string]parser.ControlStructureParser, len(allowedStatements))
 	for _, name := range allowedStatements {
 		if p, ok := builtins.ControlStructures.Get(name); ok {
 			statements[name] = p
 		}
 	}
+	statements["for"] = boundedFor(statements["for"])
 	globals := map[string]any{}
 	for _, name := range []string{"cycler", "dict", "joiner", "namespace"} {
 		if v, ok := builtins.GlobalFunctions.Get(name); ok {
@@ -285,6 +297,11 @@ func cleanParseError(err error, src string) error {
 			return fmt.Errorf("parse: %q is not allowed: templates run sandboxed, with no access to files", name)
 		}
 	}
+	for _, name := range []string{"macro", "call"} {
+		if strings.Contains(msg, "ControlStructure '"+name+"' not found") {
+			return fmt.Errorf("parse: %q is not allowed: templates run sandboxed, and macros could recurse without bound", name)
+		}
+	}
 	return errors.New("parse: " + msg)
 }
 
@@ -293,7 +310,7 @@ func (t *Template) Render(vars map[string]any) (string, error) {
 	if t.static {
 		return t.out, nil
 	}
-	w := &limitedWriter{max: t.env.limits.MaxOutput}
+	w := &limitedWriter{max: t.env.limits.MaxOutput, budget: newBudget(t.env.limits.MaxRenderTime)}
 	if err := t.exec(w, vars); err != nil {
 		return "", err
 	}
@@ -306,10 +323,17 @@ func (t *Template) exec(w io.Writer, vars map[string]any) (err error) {
 			err = fmt.Errorf("%w: %v", ErrPanic, r)
 		}
 	}()
-	r := exec.NewRenderer(t.env.renderEnv(vars), w, t.env.cfg, t.env.loader, t.tpl)
+	env := t.env.renderEnv(vars)
+	if lw, ok := w.(*limitedWriter); ok {
+		env.Context.Set(budgetKey, lw.budget)
+	}
+	r := exec.NewRenderer(env, w, t.env.cfg, t.env.loader, t.tpl)
 	if err := r.Execute(); err != nil {
 		if errors.Is(err, ErrOutputLimit) {
 			return fmt.Errorf("%w (%d bytes)", ErrOutputLimit, t.env.limits.MaxOutput)
+		}
+		if errors.Is(err, ErrTimeLimit) {
+			return fmt.Errorf("%w (%s)", ErrTimeLimit, t.env.limits.MaxRenderTime)
 		}
 		return cleanExecError(err)
 	}
@@ -336,24 +360,77 @@ func (e *Env) renderEnv(vars map[string]any) *exec.Environment {
 	}
 }
 
-// limitedWriter collects output up to max bytes.
+// limitedWriter collects output up to max bytes, within the render's
+// time budget.
 type limitedWriter struct {
 	strings.Builder
-	max int
+	max    int
+	budget *budget
+	writes int
 }
 
 func (w *limitedWriter) Write(p []byte) (int, error) {
-	if w.Len()+len(p) > w.max {
-		return 0, ErrOutputLimit
-	}
-	return w.Builder.Write(p)
+	return w.WriteString(string(p))
 }
 
 func (w *limitedWriter) WriteString(s string) (int, error) {
 	if w.Len()+len(s) > w.max {
 		return 0, ErrOutputLimit
 	}
+	if w.writes++; w.writes%64 == 0 {
+		if err := w.budget.check(); err != nil {
+			return 0, err
+		}
+	}
 	return w.Builder.WriteString(s)
+}
+
+// budgetKey names the render's budget in its context.
+const budgetKey = "__hookworker_budget"
+
+// budget is one render's time allowance.
+type budget struct{ deadline time.Time }
+
+func newBudget(d time.Duration) *budget { return &budget{deadline: time.Now().Add(d)} }
+
+func (b *budget) check() error {
+	if b != nil && time.Now().After(b.deadline) {
+		return ErrTimeLimit
+	}
+	return nil
+}
+
+// String keeps the budget opaque to templates.
+func (b *budget) String() string { return "" }
+
+// boundedFor wraps the for statement so that every loop, nested ones at
+// each turn of their outer loop, checks the render's time budget before it
+// runs.
+func boundedFor(p parser.ControlStructureParser) parser.ControlStructureParser {
+	return func(pp *parser.Parser, args *parser.Parser) (nodes.ControlStructure, error) {
+		cs, err := p(pp, args)
+		if err != nil {
+			return nil, err
+		}
+		inner, ok := cs.(exec.ControlStructure)
+		if !ok {
+			return cs, nil
+		}
+		return &timedLoop{inner}, nil
+	}
+}
+
+type timedLoop struct{ exec.ControlStructure }
+
+func (l *timedLoop) Execute(r *exec.Renderer, tag *nodes.ControlStructureBlock) error {
+	if v, ok := r.Environment.Context.Get(budgetKey); ok {
+		if b, ok := v.(*budget); ok {
+			if err := b.check(); err != nil {
+				return err
+			}
+		}
+	}
+	return l.ControlStructure.Execute(r, tag)
 }
 
 // Expr is a compiled Jinja expression, such as a condition.
