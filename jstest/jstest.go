@@ -37,3 +37,19 @@ func Connect(t testing.TB, s *natsd.Server) (*nats.Conn, jetstream.JetStream) {
 	}
 	return nc, js
 }
+
+// ServerAt starts an embedded JetStream server for the test on the fixed
+// loopback port with its file store in storeDir, so that a test can shut it
+// down and start another on the same port and store: the new server
+// recovers the streams and consumers from the store, and clients reconnect
+// to it. The server is shut down when the test ends (Shutdown may be
+// called before that; it is idempotent).
+func ServerAt(t testing.TB, port int, storeDir string) *natsd.Server {
+	t.Helper()
+	s, err := natsd.Start(natsd.Options{Host: "127.0.0.1", Port: port, StoreDir: storeDir})
+	if err != nil {
+		t.Fatalf("start embedded nats on port %d: %v", port, err)
+	}
+	t.Cleanup(s.Shutdown)
+	return s
+}

@@ -74,16 +74,19 @@ func (r *resultRouter) captured(subject string) bool {
 // a stream captures the subject, else a core publish.
 func (r *resultRouter) publish(ctx context.Context, nc *nats.Conn, msg *nats.Msg) error {
 	if r.captured(msg.Subject) {
-		_, err := r.js.PublishMsg(ctx, msg)
+		err := r.publishJS(ctx, msg)
 		if err == nil {
 			return nil
 		}
 		if !errors.Is(err, jetstream.ErrNoStreamResponse) {
 			return fmt.Errorf("publish result: %w", err)
 		}
-		// The stream is gone and nobody listens: nothing was delivered, so
-		// a core publish cannot duplicate. Refresh the list on the way.
-		_ = r.refresh(ctx)
+		// No stream answered: either the stream is gone, or JetStream is
+		// briefly unavailable (a restart, a leader election). Fall back to a
+		// core publish only when a fresh stream list confirms the first.
+		if rerr := r.refresh(ctx); rerr != nil || r.captured(msg.Subject) {
+			return fmt.Errorf("publish result: %w", err)
+		}
 	}
 	if err := nc.PublishMsg(msg); err != nil {
 		return fmt.Errorf("publish result: %w", err)
@@ -117,5 +120,26 @@ func subjectMatches(pattern, subject string) bool {
 			return pi < 0 && si < 0
 		}
 		pattern, subject = pattern[pi+1:], subject[si+1:]
+	}
+}
+
+// publishJS publishes with the Result's dedup id, trying again with short
+// timeouts until ctx ends: after a reconnect, the next try usually goes
+// through at once, and a duplicate is absorbed by the stream.
+func (r *resultRouter) publishJS(ctx context.Context, msg *nats.Msg) error {
+	for {
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := r.js.PublishMsg(actx, msg)
+		cancel()
+		if err == nil || errors.Is(err, jetstream.ErrNoStreamResponse) || ctx.Err() != nil {
+			return err
+		}
+		t := time.NewTimer(100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
 	}
 }
