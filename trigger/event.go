@@ -8,6 +8,7 @@ import (
 	"io"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -131,14 +132,43 @@ func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
 
 // Decode parses and validates one event. Errors are *FieldError.
 func Decode(data []byte) (*Event, error) {
+	return (*Decoder)(nil).Decode(data)
+}
+
+// Decoder decodes events as Decode does, and remembers inline webhook
+// definitions by their JSON text: an inline webhook that comes with every
+// event is decoded and validated once, and events with the same text share
+// one *webhook.Definition (which callers must not modify). A nil *Decoder
+// remembers nothing. It is safe for concurrent use.
+type Decoder struct {
+	mu   sync.RWMutex
+	defs map[string]*webhook.Definition
+	max  int
+}
+
+// NewDecoder remembers up to max definitions; when full, it forgets them
+// all and starts again.
+func NewDecoder(max int) *Decoder {
+	return &Decoder{defs: map[string]*webhook.Definition{}, max: max}
+}
+
+// wireEvent is an Event whose inline webhook is kept as text until it is
+// looked up.
+type wireEvent struct {
+	Event
+	Webhook json.RawMessage `json:"webhook,omitempty"`
+}
+
+// Decode parses and validates one event. Errors are *FieldError.
+func (d *Decoder) Decode(data []byte) (*Event, error) {
 	if len(data) > MaxEventSize {
 		return nil, &FieldError{Msg: fmt.Sprintf("event is %d bytes, over the %d-byte limit", len(data), MaxEventSize)}
 	}
-	var ev Event
+	var w wireEvent
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
-	if err := dec.Decode(&ev); err != nil {
+	if err := dec.Decode(&w); err != nil {
 		return nil, decodeError(data, err)
 	}
 	if len(trimSpace(data[dec.InputOffset():])) > 0 {
@@ -147,16 +177,52 @@ func Decode(data []byte) (*Event, error) {
 	if trimSpace(data)[0] != '{' { // null decodes into a struct without error
 		return nil, &FieldError{Field: "event", Msg: "want an object, got JSON null"}
 	}
-	if err := ev.Validate(); err != nil {
+	ev := &w.Event
+	known := false
+	if raw := trimSpace(w.Webhook); len(raw) > 0 && string(raw) != "null" {
+		if def := d.lookup(raw); def != nil {
+			ev.Webhook, known = def, true
+		} else {
+			def := new(webhook.Definition)
+			wd := json.NewDecoder(bytes.NewReader(raw))
+			wd.DisallowUnknownFields()
+			if err := wd.Decode(def); err != nil {
+				return nil, decodeError(data, err)
+			}
+			ev.Webhook = def
+		}
+	}
+	if err := ev.validate(!known); err != nil {
 		return nil, err
 	}
-	return &ev, nil
+	if ev.Webhook != nil && !known {
+		d.remember(trimSpace(w.Webhook), ev.Webhook)
+	}
+	return ev, nil
 }
 
-// decodeError turns an encoding/json error into a FieldError naming the
-// field. encoding/json names the full path only for type errors; for
-// unknown fields and errors of UnmarshalJSON methods (durations, times) the
-// path is found by walking the input along the Event type.
+func (d *Decoder) lookup(raw []byte) *webhook.Definition {
+	if d == nil {
+		return nil
+	}
+	d.mu.RLock()
+	def := d.defs[string(raw)]
+	d.mu.RUnlock()
+	return def
+}
+
+func (d *Decoder) remember(raw []byte, def *webhook.Definition) {
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	if len(d.defs) >= d.max {
+		d.defs = map[string]*webhook.Definition{}
+	}
+	d.defs[string(raw)] = def
+	d.mu.Unlock()
+}
+
 func decodeError(data []byte, err error) error {
 	var syntaxErr *json.SyntaxError
 	switch {
@@ -426,7 +492,10 @@ func typeName(t reflect.Type) string {
 }
 
 // Validate checks the event against the contract.
-func (e *Event) Validate() error {
+func (e *Event) Validate() error { return e.validate(true) }
+
+// validate checks the event; the inline webhook only when checkWebhook.
+func (e *Event) validate(checkWebhook bool) error {
 	switch {
 	case e.ID == "":
 		return &FieldError{Field: "id", Msg: "required"}
@@ -453,7 +522,7 @@ func (e *Event) Validate() error {
 	if c := e.Connection; c != nil && c.Scope != "" && c.Scope != "module" && c.Scope != "global" {
 		return &FieldError{Field: "connection.scope", Msg: fmt.Sprintf("%q is not module or global", clip(c.Scope))}
 	}
-	if e.Webhook != nil {
+	if e.Webhook != nil && checkWebhook {
 		if err := e.Webhook.Validate(); err != nil {
 			var we *webhook.FieldError
 			if errors.As(err, &we) {

@@ -267,3 +267,43 @@ func checkGolden(t *testing.T, name string, got []byte) {
 		t.Errorf("output differs from %s (run go test -update to accept):\n--- got\n%s--- want\n%s", path, got, want)
 	}
 }
+
+func TestDecoderRemembersWebhooks(t *testing.T) {
+	d := NewDecoder(2)
+	ev := func(id, url string) []byte {
+		return []byte(`{"id":"` + id + `","bot_id":"b","conversation_id":"c","webhook":{"url":"` + url + `","cvars":[{"name":"x","mapper":"{{ x }}"}]}}`)
+	}
+	a, err := d.Decode(ev("1", "http://a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := d.Decode(ev("2", "http://a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Webhook != b.Webhook {
+		t.Error("the same webhook text gave two definitions")
+	}
+	if a.ID != "1" || b.ID != "2" {
+		t.Errorf("ids %q %q", a.ID, b.ID)
+	}
+	c, err := d.Decode(ev("3", "http://c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Webhook == a.Webhook || c.Webhook.URL != "http://c" {
+		t.Error("another webhook text shared a definition")
+	}
+	// An invalid definition is refused every time, never remembered.
+	bad := []byte(`{"id":"4","bot_id":"b","conversation_id":"c","webhook":{"url":"http://a","method":"FETCH"}}`)
+	for range 2 {
+		if _, err := d.Decode(bad); err == nil || !strings.Contains(err.Error(), "webhook.method") {
+			t.Errorf("invalid webhook: %v", err)
+		}
+	}
+	// Unknown fields inside a webhook are named, cached or not.
+	unknown := []byte(`{"id":"5","bot_id":"b","conversation_id":"c","webhook":{"url":"http://a","colour":1}}`)
+	if _, err := d.Decode(unknown); err == nil || !strings.Contains(err.Error(), "webhook.colour") {
+		t.Errorf("unknown webhook field: %v", err)
+	}
+}

@@ -2,10 +2,10 @@ package worker
 
 import "sync"
 
-// compiledCache keeps compiled definitions: registry definitions by
-// pointer, inline ones by their JSON text, so an inline webhook that comes
-// with every event is compiled once. It is emptied when it reaches max
-// entries.
+// compiledCache keeps compiled definitions by pointer: the registry's,
+// and inline ones, which the trigger decoder shares between events with the
+// same webhook text, so an inline webhook that comes with every event is
+// compiled once. It is emptied when it reaches max entries.
 type compiledCache struct {
 	mu  sync.RWMutex
 	m   map[any]*compiled

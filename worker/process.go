@@ -254,7 +254,7 @@ func replayCount(h nats.Header) int {
 // process runs one delivery of an event and fills j.res.
 func (w *Worker) process(ctx context.Context, j *job) verdict {
 	j.res = &trigger.Result{Replayed: replayCount(j.hdr) > 0, Unmapped: []string{}, CVars: map[string]any{}}
-	ev, err := trigger.Decode(j.data)
+	ev, err := w.decoder.Decode(j.data)
 	if err != nil {
 		j.res.EventID = gjson.GetBytes(j.data, "id").String()
 		j.res.BotID = gjson.GetBytes(j.data, "bot_id").String()
@@ -346,11 +346,9 @@ func (w *Worker) run(ctx context.Context, j *job) (verdict, error) {
 		}
 		def = d
 	}
-	// Registry definitions are cached by pointer, inline ones by their text.
-	var key any = def
-	if ev.WebhookRef == nil {
-		key = gjson.GetBytes(j.data, "webhook").Raw
-	}
+	// Definitions are cached by pointer: the registry's, and inline ones,
+	// which the decoder shares between events with the same webhook text.
+	key := def
 	c, _ = w.compiled.get(key)
 	if ev.ExpiresAt != nil && !w.clock.Now().Before(*ev.ExpiresAt) {
 		return done, fail(trigger.ClassExpired, fmt.Errorf("event expired at %s", ev.ExpiresAt.UTC().Format(time.RFC3339)))

@@ -16,6 +16,7 @@ import (
 	"github.com/hookworker/hookworker/deadletter"
 	"github.com/hookworker/hookworker/marketplace"
 	"github.com/hookworker/hookworker/render"
+	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/webhook"
 )
 
@@ -79,6 +80,7 @@ type Worker struct {
 	inflight  *inflight
 
 	compiled *compiledCache
+	decoder  *trigger.Decoder
 }
 
 // New builds a worker. It does not touch the server until Run.
@@ -121,6 +123,7 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 	w.letters = deadletter.NewStore(js, cfg.Names.DLQStream, cfg.Names.DLQPrefix, cfg.Names.FiredPrefix)
 	w.inflight = newInflight(cfg.Worker.AckWait)
 	w.compiled = newCompiledCache(10_000)
+	w.decoder = trigger.NewDecoder(10_000)
 	return w, nil
 }
 
