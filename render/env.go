@@ -310,23 +310,36 @@ func (t *Template) Render(vars map[string]any) (string, error) {
 	if t.static {
 		return t.out, nil
 	}
+	return t.render(t.env.renderEnv(vars))
+}
+
+// RenderVars renders t with a request's variables, sharing their context
+// with the request's other renders.
+func (t *Template) RenderVars(v *Vars) (string, error) {
+	if t.static {
+		return t.out, nil
+	}
+	if v.ctx == nil {
+		v.ctx = t.env.env.Context.Inherit().Update(exec.NewContext(v.m))
+	}
+	return t.render(t.env.envWith(v.ctx.Inherit()))
+}
+
+func (t *Template) render(env *exec.Environment) (string, error) {
 	w := &limitedWriter{max: t.env.limits.MaxOutput, budget: newBudget(t.env.limits.MaxRenderTime)}
-	if err := t.exec(w, vars); err != nil {
+	if err := t.exec(w, env); err != nil {
 		return "", err
 	}
 	return w.String(), nil
 }
 
-func (t *Template) exec(w io.Writer, vars map[string]any) (err error) {
+func (t *Template) exec(w *limitedWriter, env *exec.Environment) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %v", ErrPanic, r)
 		}
 	}()
-	env := t.env.renderEnv(vars)
-	if lw, ok := w.(*limitedWriter); ok {
-		env.Context.Set(budgetKey, lw.budget)
-	}
+	env.Context.Set(budgetKey, w.budget)
 	r := exec.NewRenderer(env, w, t.env.cfg, t.env.loader, t.tpl)
 	if err := r.Execute(); err != nil {
 		if errors.Is(err, ErrOutputLimit) {
@@ -350,7 +363,11 @@ func cleanExecError(err error) error {
 // renderEnv gives one render its own context: the caller's vars over the
 // environment's globals. The vars map is not modified.
 func (e *Env) renderEnv(vars map[string]any) *exec.Environment {
-	ctx := e.env.Context.Inherit().Update(exec.NewContext(vars))
+	return e.envWith(e.env.Context.Inherit().Update(exec.NewContext(vars)))
+}
+
+// envWith is the environment of one render over ctx.
+func (e *Env) envWith(ctx *exec.Context) *exec.Environment {
 	return &exec.Environment{
 		Context:           ctx,
 		Filters:           e.env.Filters,

@@ -121,8 +121,8 @@ func (w *Webhook) Render(vars *Vars) (*Request, error) {
 	fail := func(f string, err error) (*Request, error) {
 		return nil, &Error{Webhook: id, Field: f, Err: err}
 	}
-	m := vars.Map()
-	rawURL, err := w.url.Render(m)
+	m := vars
+	rawURL, err := w.url.RenderVars(m)
 	if err != nil {
 		return fail("url", err)
 	}
@@ -137,14 +137,14 @@ func (w *Webhook) Render(vars *Vars) (*Request, error) {
 	req := &Request{Method: w.method, Header: make(http.Header, len(w.headers)+2)}
 	var query []string
 	for _, f := range w.query {
-		v, err := f.tpl.Render(m)
+		v, err := f.tpl.RenderVars(m)
 		if err != nil {
 			return fail("query."+f.name, err)
 		}
 		query = append(query, url.QueryEscape(f.name)+"="+url.QueryEscape(v))
 	}
 	for _, f := range w.headers {
-		v, err := f.tpl.Render(m)
+		v, err := f.tpl.RenderVars(m)
 		if err != nil {
 			return fail("headers."+f.name, err)
 		}
@@ -156,7 +156,7 @@ func (w *Webhook) Render(vars *Vars) (*Request, error) {
 	if a := w.Def.Auth; a != nil && a.Type != "" && a.Type != webhook.AuthNone {
 		vals := map[string]string{}
 		for _, f := range w.auth {
-			v, err := f.tpl.Render(m)
+			v, err := f.tpl.RenderVars(m)
 			if err != nil {
 				return fail("auth."+f.name, err)
 			}
@@ -197,7 +197,7 @@ func (w *Webhook) Render(vars *Vars) (*Request, error) {
 	}
 	req.URL = rawURL
 	if w.body != nil {
-		body, err := w.body.Render(m)
+		body, err := w.body.RenderVars(m)
 		if err != nil {
 			return fail("body", err)
 		}

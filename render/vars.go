@@ -52,11 +52,17 @@ type Scope struct {
 type Vars struct {
 	m       map[string]any
 	secrets *secretScope
+	// ctx is m over the environment's globals, built at the first render
+	// and shared by the renders of one request (each gets a child).
+	ctx *exec.Context
 }
 
 // SetParams replaces the `params` object (a Webhook Template's rendered
 // parameters).
-func (v *Vars) SetParams(p map[string]any) { v.m["params"] = p }
+func (v *Vars) SetParams(p map[string]any) {
+	v.m["params"] = p
+	v.ctx = nil
+}
 
 // Map returns the variables as a map (for mappers that add to them).
 func (v *Vars) Map() map[string]any { return v.m }

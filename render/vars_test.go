@@ -333,3 +333,24 @@ func TestRequestRedacted(t *testing.T) {
 		})
 	}
 }
+
+// TestRendersOfARequestAreIsolated: the renders of one request share its
+// variables but not what a template sets.
+func TestRendersOfARequestAreIsolated(t *testing.T) {
+	e := NewEnv(Limits{})
+	w, err := e.CompileWebhook(&webhook.Definition{
+		URL:     "http://example.test/{% set leak = 'x' %}{{ name }}",
+		Headers: map[string]string{"X-Leak": "[{{ leak }}]", "X-Name": "{{ name }}"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &trigger.Event{ID: "e", BotID: "b", ConversationID: "c", CVars: map[string]any{"name": "ann"}}
+	req, err := w.Render(RequestVars(ev, Scope{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.URL != "http://example.test/ann" || req.Header.Get("X-Leak") != "[]" || req.Header.Get("X-Name") != "ann" {
+		t.Errorf("url %q, X-Leak %q, X-Name %q", req.URL, req.Header.Get("X-Leak"), req.Header.Get("X-Name"))
+	}
+}
