@@ -19,6 +19,9 @@ import (
 // MaxEventSize is the largest event accepted, in bytes.
 const MaxEventSize = 1 << 20
 
+// MaxDepth is the deepest nesting of JSON objects and arrays accepted.
+const MaxDepth = 32
+
 // MaxIDLen is the longest event id accepted.
 const MaxIDLen = 128
 
@@ -163,6 +166,9 @@ type wireEvent struct {
 func (d *Decoder) Decode(data []byte) (*Event, error) {
 	if len(data) > MaxEventSize {
 		return nil, &FieldError{Msg: fmt.Sprintf("event is %d bytes, over the %d-byte limit", len(data), MaxEventSize)}
+	}
+	if depth := jsonDepth(data); depth > MaxDepth {
+		return nil, &FieldError{Msg: fmt.Sprintf("JSON nested %d levels deep, over the limit of %d", depth, MaxDepth)}
 	}
 	var w wireEvent
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -573,4 +579,38 @@ func ValidSubject(s string) bool {
 		}
 	}
 	return true
+}
+
+// jsonDepth returns the deepest nesting of objects and arrays in data,
+// stopping early once it passes MaxDepth. Brackets inside strings do not
+// count.
+func jsonDepth(data []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range data {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			if depth > deepest {
+				deepest = depth
+				if deepest > MaxDepth {
+					return deepest
+				}
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }

@@ -307,3 +307,18 @@ func TestDecoderRemembersWebhooks(t *testing.T) {
 		t.Errorf("unknown webhook field: %v", err)
 	}
 }
+
+func TestDecodeDepthLimit(t *testing.T) {
+	nest := func(n int) string {
+		return strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n)
+	}
+	ok := `{"id":"d","bot_id":"b","conversation_id":"c","webhook":{"url":"http://x"},"cvars":{"deep":` + nest(MaxDepth-3) + `,"s":"[[[[{{{{"}}`
+	if _, err := Decode([]byte(ok)); err != nil {
+		t.Errorf("nesting within the limit (brackets in strings not counted): %v", err)
+	}
+	deep := `{"id":"d","bot_id":"b","conversation_id":"c","webhook":{"url":"http://x"},"cvars":{"deep":` + nest(MaxDepth) + `}}`
+	_, err := Decode([]byte(deep))
+	if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "nested") {
+		t.Errorf("nesting over the limit: %v", err)
+	}
+}
