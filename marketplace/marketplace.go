@@ -201,6 +201,9 @@ func (m *Marketplace) Resolve(d *webhook.Definition) (*webhook.Definition, error
 	if len(d.Success) > 0 {
 		out.Success = d.Success
 	}
+	if d.Signing != nil {
+		out.Signing = d.Signing
+	}
 	out.CVars = mergeMappings(out.CVars, d.CVars)
 	out.Params = params
 	out.Template = t.ID

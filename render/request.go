@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -39,6 +40,7 @@ type Webhook struct {
 	headers []field
 	body    *Template
 	auth    []field // auth templates by role: username, password, token, value
+	signing []*Template
 }
 
 type field struct {
@@ -90,6 +92,15 @@ func (e *Env) CompileWebhook(def *webhook.Definition) (*Webhook, error) {
 			w.auth = append(w.auth, field{f.name, t})
 		}
 	}
+	if def.Signing != nil {
+		for i, src := range def.Signing.Secrets {
+			t, err := e.Compile(src)
+			if err != nil {
+				return fail(fmt.Sprintf("signing.secrets[%d]", i), err)
+			}
+			w.signing = append(w.signing, t)
+		}
+	}
 	return w, nil
 }
 
@@ -110,6 +121,9 @@ type Request struct {
 	Body   []byte
 	// Secrets are the secret values the render used, for redaction.
 	Secrets []string
+	// SigningSecrets are the rendered signing secrets, when the webhook
+	// signs its requests.
+	SigningSecrets []string
 }
 
 // MaxURLLength bounds a rendered URL.
@@ -213,7 +227,17 @@ func (w *Webhook) Render(vars *Vars) (*Request, error) {
 			req.Body = []byte(body)
 		}
 	}
-	req.Secrets = vars.UsedSecrets()
+	for i, t := range w.signing {
+		s, err := t.RenderVars(vars)
+		if err != nil {
+			return fail(fmt.Sprintf("signing.secrets[%d]", i), err)
+		}
+		if s == "" {
+			return fail(fmt.Sprintf("signing.secrets[%d]", i), fmt.Errorf("rendered empty"))
+		}
+		req.SigningSecrets = append(req.SigningSecrets, s)
+	}
+	req.Secrets = slices.Concat(vars.UsedSecrets(), req.SigningSecrets)
 	return req, nil
 }
 

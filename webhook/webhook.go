@@ -48,6 +48,9 @@ type Definition struct {
 	// Success lists the statuses that count as success ("2xx", "200", ...);
 	// empty means 2xx.
 	Success []string `json:"success,omitempty" yaml:"success"`
+	// Signing signs every request the Standard Webhooks way
+	// (webhook-id, webhook-timestamp, webhook-signature). Opt-in.
+	Signing *Signing `json:"signing,omitempty" yaml:"signing"`
 	// CVars is the Response Mapper.
 	CVars []Mapping `json:"cvars,omitempty" yaml:"cvars"`
 	// Uses names a Webhook Template of the marketplace this definition
@@ -67,6 +70,13 @@ type Definition struct {
 type Mapping struct {
 	Name   string `json:"name" yaml:"name"`
 	Mapper string `json:"mapper" yaml:"mapper"`
+}
+
+// Signing lists the signing secrets, as templates (typically
+// "{{ secrets.SIGNING_KEY }}"); several during a rotation, one signature
+// each. A secret is "whsec_<base64>" or raw text.
+type Signing struct {
+	Secrets []string `json:"secrets" yaml:"secrets"`
 }
 
 // Auth types.
@@ -184,6 +194,16 @@ func (d *Definition) Validate() error {
 	for i, s := range d.Success {
 		if _, err := ParseStatusPattern(s, false); err != nil {
 			return fieldErr(fmt.Sprintf("success[%d]", i), "%v", err)
+		}
+	}
+	if d.Signing != nil {
+		if len(d.Signing.Secrets) == 0 {
+			return fieldErr("signing.secrets", "at least one secret is required")
+		}
+		for i, sec := range d.Signing.Secrets {
+			if strings.TrimSpace(sec) == "" {
+				return fieldErr(fmt.Sprintf("signing.secrets[%d]", i), "empty")
+			}
 		}
 	}
 	seen := make(map[string]bool, len(d.CVars))
