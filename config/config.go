@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"reflect"
 	"strconv"
@@ -132,6 +133,16 @@ type HTTP struct {
 	MaxIdleConnsPerHost int `yaml:"max_idle_conns_per_host" env:"HOOKWORKER_MAX_IDLE_CONNS_PER_HOST"`
 	// UserAgent is sent with every request.
 	UserAgent string `yaml:"user_agent" env:"HOOKWORKER_USER_AGENT"`
+	// Allow lists CIDRs (or addresses) that requests may reach although
+	// the egress guard refuses their range (loopback, private networks,
+	// link-local, ...). Empty: only public addresses. A development
+	// setup allows loopback; a production one should not.
+	Allow []string `yaml:"allow" env:"HOOKWORKER_HTTP_ALLOW"`
+	// HTTPSOnly refuses plain http targets.
+	HTTPSOnly bool `yaml:"https_only" env:"HOOKWORKER_HTTP_HTTPS_ONLY"`
+	// MaxRedirects is how many redirects a request follows, each hop
+	// checked by the egress guard; 0: none (a 3xx is the answer).
+	MaxRedirects int `yaml:"max_redirects" env:"HOOKWORKER_HTTP_MAX_REDIRECTS"`
 }
 
 // Webhooks locates webhook definitions.
@@ -258,6 +269,14 @@ func applyEnv(v reflect.Value, getenv func(string) string) error {
 				ds = append(ds, d)
 			}
 			fv.Set(reflect.ValueOf(ds))
+		case f.Type == reflect.TypeFor[[]string]():
+			var list []string
+			for _, part := range strings.Split(s, ",") {
+				if part = strings.TrimSpace(part); part != "" {
+					list = append(list, part)
+				}
+			}
+			fv.Set(reflect.ValueOf(list))
 		case f.Type == reflect.TypeFor[time.Duration]():
 			d, err := time.ParseDuration(s)
 			if err != nil {
@@ -366,6 +385,16 @@ func (c *Config) Validate() error {
 	}
 	if c.HTTP.MaxResponseBytes < 1 {
 		bad("http.max_response_bytes", "must be positive")
+	}
+	if c.HTTP.MaxRedirects < 0 || c.HTTP.MaxRedirects > 20 {
+		bad("http.max_redirects", "%d is outside 0..20", c.HTTP.MaxRedirects)
+	}
+	for i, a := range c.HTTP.Allow {
+		if _, err := netip.ParsePrefix(a); err != nil {
+			if _, err := netip.ParseAddr(a); err != nil {
+				bad(fmt.Sprintf("http.allow[%d]", i), "%q is not a CIDR or an address", a)
+			}
+		}
 	}
 	if c.HTTP.MaxIdleConnsPerHost < 1 {
 		bad("http.max_idle_conns_per_host", "must be positive")
