@@ -46,6 +46,11 @@ type Mapper struct {
 	env     *render.Env
 	entries []entry
 	slow    bool // some entry needs the gonja context
+	// names are the top-level names the gonja entries read; the gonja
+	// context decodes only those keys of the body, unless whole is set
+	// (an entry reads `response`, whose body is the whole document).
+	names []string
+	whole bool
 }
 
 type entry struct {
@@ -77,6 +82,20 @@ func Compile(env *render.Env, mappings []webhook.Mapping, opts Options) (*Mapper
 			m.slow = true
 		}
 		m.entries = append(m.entries, e)
+	}
+	// Every entry may fall back to gonja (a fast path can defer), so the
+	// names of all entries are kept.
+	seen := map[string]bool{}
+	for _, e := range m.entries {
+		for _, n := range e.tpl.Names() {
+			if n == "response" {
+				m.whole = true
+			}
+			if !seen[n] {
+				seen[n] = true
+				m.names = append(m.names, n)
+			}
+		}
 	}
 	return m, nil
 }
@@ -110,7 +129,7 @@ func (m *Mapper) Apply(resp *Response, cvars, conversation map[string]any) (Outp
 		}
 		if res == deferred {
 			if vars == nil {
-				vars = gonjaVars(body, resp, cvars, conversation)
+				vars = m.gonjaVars(body, resp, cvars, conversation)
 			}
 			v, found, err = m.evalSlow(e, vars)
 			if err != nil {
@@ -207,14 +226,24 @@ func parseBody(b []byte) body {
 }
 
 // gonjaVars builds the mapper context of the contract.
-func gonjaVars(b body, resp *Response, cvars, conversation map[string]any) map[string]any {
-	var parsed any
+func (m *Mapper) gonjaVars(b body, resp *Response, cvars, conversation map[string]any) map[string]any {
 	vars := map[string]any{}
-	if b.valid {
+	var parsed any
+	switch {
+	case !b.valid:
+	case m.whole:
 		parsed = Decode(b.root)
 		if obj, ok := parsed.(map[string]any); ok {
 			for k, v := range obj {
 				vars[k] = v
+			}
+		}
+	case b.root.IsObject():
+		// Only the keys the templates read: the first of duplicate keys,
+		// as Decode would keep.
+		for _, name := range m.names {
+			if r := b.root.Get(gjson.Escape(name)); r.Exists() {
+				vars[name] = Decode(r)
 			}
 		}
 	}
@@ -226,11 +255,13 @@ func gonjaVars(b body, resp *Response, cvars, conversation map[string]any) map[s
 	}
 	vars["cvars"] = cvars
 	vars["conversation"] = conversation
-	vars["response"] = map[string]any{
-		"status_code": int64(resp.StatusCode),
-		"headers":     lowerHeaders(resp.Header),
-		"body":        parsed,
-		"text":        string(resp.Body),
+	if m.whole {
+		vars["response"] = map[string]any{
+			"status_code": int64(resp.StatusCode),
+			"headers":     lowerHeaders(resp.Header),
+			"body":        parsed,
+			"text":        string(resp.Body),
+		}
 	}
 	return vars
 }

@@ -206,6 +206,9 @@ type Template struct {
 	out    string
 	tpl    *exec.Template
 	expr   nodes.Expression // set when the source is exactly one {{ expression }}
+
+	namesOnce sync.Once
+	names     []string
 }
 
 // Source returns the template's source.
