@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -188,7 +189,7 @@ func (m *Marketplace) Resolve(d *webhook.Definition) (*webhook.Definition, error
 	out.URL = cmpOr(d.URL, out.URL)
 	out.Body = cmpOr(d.Body, out.Body)
 	out.Query = merge(out.Query, d.Query)
-	out.Headers = merge(out.Headers, d.Headers)
+	out.Headers = mergeHeaders(out.Headers, d.Headers)
 	if d.Auth != nil {
 		out.Auth = d.Auth
 	}
@@ -235,9 +236,9 @@ func (t *Template) params(with map[string]any) (map[string]any, error) {
 				return nil, &webhook.FieldError{Field: "with." + p.Name,
 					Msg: "a secret parameter must be given as a template over secrets, such as \"{{ secrets.NAME }}\""}
 			}
-			out[p.Name] = v
+			out[p.Name] = jsonInts(v)
 		case ok:
-			out[p.Name] = v
+			out[p.Name] = jsonInts(v)
 		case p.Default != nil:
 			out[p.Name] = p.Default
 		case p.Required:
@@ -250,6 +251,33 @@ func (t *Template) params(with map[string]any) (map[string]any, error) {
 		return nil, &webhook.FieldError{Field: "with", Msg: fmt.Sprintf("template %q needs %s", t.ID, strings.Join(missing, ", "))}
 	}
 	return out, nil
+}
+
+// jsonInts returns v with each integral float64 as an int64, copying maps
+// and slices (v may be shared). Definitions decoded from JSON (inline in
+// events, JSON files, the KV bucket) carry every number of `with` as a
+// float64, and the contract prints integers as integers: {"ticket_id": 388}
+// must render as 388, not 388.0.
+func jsonInts(v any) any {
+	switch x := v.(type) {
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) <= 1<<53 {
+			return int64(x)
+		}
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = jsonInts(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = jsonInts(e)
+		}
+		return out
+	}
+	return v
 }
 
 func cmpOr(vals ...string) string {
@@ -268,6 +296,25 @@ func merge(base, over map[string]string) map[string]string {
 	out := make(map[string]string, len(base)+len(over))
 	maps.Copy(out, base)
 	maps.Copy(out, over)
+	return out
+}
+
+// mergeHeaders is merge for header names, which are case-insensitive: a
+// header of over replaces base's whatever the case of its name (else the
+// merged definition would name one header twice and fail validation).
+func mergeHeaders(base, over map[string]string) map[string]string {
+	out := merge(base, over)
+	for k := range base {
+		if _, same := over[k]; same {
+			continue
+		}
+		for o := range over {
+			if strings.EqualFold(k, o) {
+				delete(out, k)
+				break
+			}
+		}
+	}
 	return out
 }
 
