@@ -2,6 +2,9 @@ package worker_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net"
@@ -17,6 +20,7 @@ import (
 	"github.com/hookworker/hookworker/config"
 	"github.com/hookworker/hookworker/jstest"
 	"github.com/hookworker/hookworker/registry"
+	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/webhook"
 	"github.com/hookworker/hookworker/worker"
@@ -281,5 +285,36 @@ func TestResultStream(t *testing.T) {
 	}
 	if n := len(tg.requests()); n != 3 {
 		t.Errorf("target saw %d requests, want 3", n)
+	}
+}
+
+// TestSigning: a webhook with signing secrets sends the Standard Webhooks
+// headers, verified here by an independent HMAC computation.
+func TestSigning(t *testing.T) {
+	srv := jstest.Server(t)
+	nc, _ := jstest.Connect(t, srv)
+	tg := newTarget(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{}`) })
+	startWorker(t, nc, nil, worker.Deps{Secrets: render.Secrets{
+		"OLD": "whsec_" + base64.StdEncoding.EncodeToString([]byte("old-key-0123456789")),
+		"NEW": "raw-new-key",
+	}})
+	ev := &trigger.Event{ID: "signed-1", BotID: "b", ConversationID: "c", CVars: map[string]any{"n": json.Number("5")},
+		Webhook: &webhook.Definition{Method: "POST", URL: tg.URL, Body: `{"n": {{ n }}}`,
+			Signing: &webhook.Signing{Secrets: []string{"{{ secrets.OLD }}", "{{ secrets.NEW }}"}}}}
+	if res := fire(t, nc, ev); res.Status != trigger.StatusSucceeded {
+		t.Fatalf("%+v %+v", res, res.Error)
+	}
+	r := tg.requests()[0]
+	id, ts, sigs := r.Header.Get("webhook-id"), r.Header.Get("webhook-timestamp"), r.Header.Get("webhook-signature")
+	if id != "signed-1" || ts == "" {
+		t.Fatalf("webhook-id %q, webhook-timestamp %q", id, ts)
+	}
+	want := func(key []byte) string {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(id + "." + ts + "." + r.Body))
+		return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
+	}
+	if exp := want([]byte("old-key-0123456789")) + " " + want([]byte("raw-new-key")); sigs != exp {
+		t.Errorf("webhook-signature\n got %s\nwant %s", sigs, exp)
 	}
 }

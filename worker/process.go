@@ -22,6 +22,7 @@ import (
 	"github.com/hookworker/hookworker/mapper"
 	"github.com/hookworker/hookworker/registry"
 	"github.com/hookworker/hookworker/render"
+	"github.com/hookworker/hookworker/signing"
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/webhook"
 )
@@ -547,6 +548,15 @@ func (w *Worker) attempt(ctx context.Context, ev *trigger.Event, def *webhook.De
 	}
 	req.Header = r.Header.Clone()
 	req.Header.Set("Idempotency-Key", ev.ID)
+	if len(r.SigningSecrets) > 0 {
+		signer, err := signing.NewSigner(r.SigningSecrets)
+		if err != nil {
+			return nil, fail(trigger.ClassRender, fmt.Errorf("signing: %w", err))
+		}
+		// webhook-id is the event id: the same on every attempt, as the
+		// Standard Webhooks scheme wants for receivers that deduplicate.
+		signer.SignRequest(req, ev.ID, w.clock.Now(), r.Body)
+	}
 	if req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", w.cfg.HTTP.UserAgent)
 	}

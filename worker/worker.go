@@ -232,9 +232,17 @@ func (w *Worker) Run(ctx context.Context) error {
 	go func() { defer helpers.Done(); w.runBackstop(ctx, backstop) }()
 
 	conc := w.cfg.Worker.Concurrency
-	it, err := cons.Messages(
+	// One Consume callback hands each message to a pool of conc
+	// goroutines; it blocks while they are all busy, so at most conc
+	// messages wait in the client's buffer (PullMaxMessages), their
+	// AckWait already running (see PITFALLS).
+	msgs := make(chan jetstream.Msg)
+	cc, err := cons.Consume(func(m jetstream.Msg) { msgs <- m },
 		jetstream.PullMaxMessages(conc),
 		jetstream.PullExpiry(w.cfg.Worker.PullExpiry),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			w.log.Debug("pull", zap.Error(err))
+		}),
 	)
 	if err != nil {
 		return fmt.Errorf("worker: consume: %w", err)
@@ -248,16 +256,8 @@ func (w *Worker) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				msg, err := it.Next()
-				if err != nil {
-					if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-						return
-					}
-					w.log.Warn("pull failed", zap.Error(err))
-					continue
-				}
-				w.handle(workCtx, msg)
+			for m := range msgs {
+				w.handle(workCtx, m)
 			}
 		}()
 	}
@@ -269,9 +269,16 @@ func (w *Worker) Run(ctx context.Context) error {
 	<-ctx.Done()
 	w.log.Info("shutting down: no new pulls; finishing what is held",
 		zap.Duration("grace", w.cfg.Worker.ShutdownGrace))
-	it.Drain()
+	// Drain hands the client's buffer to the pool; once it is through,
+	// the pool runs out of messages and stops.
+	cc.Drain()
 	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	go func() {
+		<-cc.Closed()
+		close(msgs)
+		wg.Wait()
+		close(done)
+	}()
 	grace := time.NewTimer(w.cfg.Worker.ShutdownGrace)
 	defer grace.Stop()
 	select {
