@@ -84,6 +84,7 @@ func BenchmarkPipeline(b *testing.B) {
 	target := benchTarget(b)
 
 	cfg := config.Default()
+	cfg.HTTP.Allow = loopback
 	cfg.Worker.Concurrency = benchConcurrency
 	cfg.Worker.MaxAckPending = 4 * benchConcurrency
 	w, err := worker.New(cfg, worker.Deps{Conn: nc})
@@ -184,7 +185,12 @@ func BenchmarkRawJetStream(b *testing.B) {
 // body to the same target, with the same concurrency.
 func BenchmarkRawHTTP(b *testing.B) {
 	target := benchTarget(b)
-	client := worker.NewHTTPClient(config.Default().HTTP, benchConcurrency)
+	hc := config.Default().HTTP
+	hc.Allow = loopback
+	client, err := worker.NewHTTPClient(hc, benchConcurrency)
+	if err != nil {
+		b.Fatal(err)
+	}
 	body := []byte(`{"ticket_id": 388, "name": "Ana", "email": "ana@example.com", "n": 1}`)
 	var next atomic.Int64
 	b.ResetTimer()
@@ -223,6 +229,7 @@ func BenchmarkFlakyTarget(b *testing.B) {
 	ft.On("/flaky", fault.Random(0.2, fault.Status(503, "flaky"), fault.OK(benchBody), 42))
 
 	cfg := config.Default()
+	cfg.HTTP.Allow = loopback
 	cfg.Worker.Concurrency = benchConcurrency
 	cfg.Worker.MaxAckPending = 4 * benchConcurrency
 	cfg.Retry.Schedule = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -316,5 +317,23 @@ func TestSigning(t *testing.T) {
 	}
 	if exp := want([]byte("old-key-0123456789")) + " " + want([]byte("raw-new-key")); sigs != exp {
 		t.Errorf("webhook-signature\n got %s\nwant %s", sigs, exp)
+	}
+}
+
+// TestEgressBlocked: with the default policy a loopback target is refused
+// before any packet is sent: a failed Result with class blocked, no retry.
+func TestEgressBlocked(t *testing.T) {
+	srv := jstest.Server(t)
+	nc, _ := jstest.Connect(t, srv)
+	tg := newTarget(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{}`) })
+	startWorker(t, nc, func(c *config.Config) { c.HTTP.Allow = nil }, worker.Deps{})
+	for _, u := range []string{tg.URL, "http://169.254.169.254/latest/meta-data/", "http://[::ffff:127.0.0.1]:1/"} {
+		res := fire(t, nc, &trigger.Event{ID: "blocked-" + strconv.Itoa(len(u)), BotID: "b", ConversationID: "c", Webhook: &webhook.Definition{URL: u}})
+		if res.Status != trigger.StatusFailed || res.Error == nil || res.Error.Class != trigger.ClassBlocked || res.Attempts != 1 {
+			t.Errorf("%s: %+v %+v; want failed, blocked, 1 attempt", u, res, res.Error)
+		}
+	}
+	if n := len(tg.requests()); n != 0 {
+		t.Errorf("the refused target saw %d requests", n)
 	}
 }

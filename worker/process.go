@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookworker/hookworker/deadletter"
+	"github.com/hookworker/hookworker/egress"
 	"github.com/hookworker/hookworker/mapper"
 	"github.com/hookworker/hookworker/registry"
 	"github.com/hookworker/hookworker/render"
@@ -581,9 +583,26 @@ func (w *Worker) classify(ctx, actx context.Context, def *webhook.Definition, er
 	if ctx.Err() != nil {
 		return errHandBack
 	}
+	if errors.Is(err, egress.ErrBlocked) {
+		return fail(trigger.ClassBlocked, unwrapURLError(err))
+	}
 	var ne net.Error
 	if errors.Is(actx.Err(), context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
 		return fail(trigger.ClassTimeout, fmt.Errorf("no response within %s", def.EffectiveTimeout()))
 	}
 	return fail(trigger.ClassNetwork, err)
+}
+
+// unwrapURLError drops net/http's "Get \"url\": " prefix, which could
+// carry a secret in the query; the guard's own message names the address.
+func unwrapURLError(err error) error {
+	var be *egress.BlockedError
+	if errors.As(err, &be) {
+		return be
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookworker/hookworker/config"
 	"github.com/hookworker/hookworker/deadletter"
+	"github.com/hookworker/hookworker/egress"
 	"github.com/hookworker/hookworker/marketplace"
 	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/trigger"
@@ -108,7 +109,9 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 		env:      d.Env,
 	}
 	if w.http == nil {
-		w.http = NewHTTPClient(cfg.HTTP, cfg.Worker.Concurrency)
+		if w.http, err = NewHTTPClient(cfg.HTTP, cfg.Worker.Concurrency); err != nil {
+			return nil, fmt.Errorf("worker: %w", err)
+		}
 	}
 	if w.log == nil {
 		w.log = zap.NewNop()
@@ -127,19 +130,27 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 	return w, nil
 }
 
-// NewHTTPClient is the shared keep-alive client: no client-wide timeout
-// (each attempt has its own), idle connections kept per host.
-func NewHTTPClient(c config.HTTP, concurrency int) *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = max(c.MaxIdleConnsPerHost, concurrency) * 4
-	t.MaxIdleConnsPerHost = max(c.MaxIdleConnsPerHost, concurrency)
-	t.IdleConnTimeout = 90 * time.Second
-	t.ResponseHeaderTimeout = 0
-	return &http.Client{
-		Transport: t,
-		// Redirects are not followed: a 3xx is the webhook's answer.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+// NewHTTPClient is the shared keep-alive client, behind the egress
+// guard: every dialled address is checked against the policy (so DNS
+// rebinding and redirects cannot reach a refused range), redirects are
+// followed only as configured, each hop checked. There is no client-wide
+// timeout: each attempt has its own.
+func NewHTTPClient(c config.HTTP, concurrency int) (*http.Client, error) {
+	allow, err := egress.ParsePrefixes(c.Allow)
+	if err != nil {
+		return nil, fmt.Errorf("http.allow: %w", err)
 	}
+	policy := egress.Policy{Allow: allow, HTTPSOnly: c.HTTPSOnly, MaxRedirects: c.MaxRedirects}
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.MaxIdleConns = max(c.MaxIdleConnsPerHost, concurrency) * 4
+	base.MaxIdleConnsPerHost = max(c.MaxIdleConnsPerHost, concurrency)
+	base.IdleConnTimeout = 90 * time.Second
+	base.TLSHandshakeTimeout = 10 * time.Second
+	base.MaxResponseHeaderBytes = 64 << 10
+	return &http.Client{
+		Transport:     policy.Transport(base),
+		CheckRedirect: policy.CheckRedirect,
+	}, nil
 }
 
 // Setup creates or updates what the worker uses: the trigger stream and

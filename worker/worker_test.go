@@ -65,6 +65,7 @@ func startWorker(t *testing.T, nc *nats.Conn, mutate func(*config.Config), deps 
 	cfg.Worker.Concurrency = 8
 	cfg.Worker.ShutdownGrace = 5 * time.Second
 	cfg.Worker.StreamRefresh = 200 * time.Millisecond
+	cfg.HTTP.Allow = loopback // test targets are httptest servers
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -220,3 +221,7 @@ func assertDrained(t *testing.T, js jetstream.JetStream, stream, consumer string
 }
 
 func jstestJS(nc *nats.Conn) (jetstream.JetStream, error) { return jetstream.New(nc) }
+
+// loopback is the egress allow list of tests, whose targets listen on
+// loopback.
+var loopback = []string{"127.0.0.0/8", "::1/128"}

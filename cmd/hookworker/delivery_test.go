@@ -53,7 +53,7 @@ func startWorker(t *testing.T, bin, name, url string, env ...string) *workerProc
 	t.Helper()
 	cmd := exec.Command(bin, "run", "--nats-url", url)
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "HOOKWORKER_LOG_FORMAT=console", "HOOKWORKER_LOG_LEVEL=info")
+	cmd.Env = append(os.Environ(), "HOOKWORKER_LOG_FORMAT=console", "HOOKWORKER_LOG_LEVEL=info", "HOOKWORKER_HTTP_ALLOW=127.0.0.0/8")
 	cmd.Env = append(cmd.Env, env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

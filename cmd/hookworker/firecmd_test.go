@@ -45,6 +45,7 @@ func TestFireCommand(t *testing.T) {
 	t.Cleanup(target.Close)
 
 	cfg := config.Default()
+	cfg.HTTP.Allow = []string{"127.0.0.0/8"} // the target is an httptest server
 	cfg.Worker.Concurrency = 2
 	w, err := worker.New(cfg, worker.Deps{Conn: nc})
 	if err != nil {

@@ -27,7 +27,8 @@ func TestReplayAfterRecovery(t *testing.T) {
 	ft.On("/api", fault.Status(503, `{"error":"down"}`))
 
 	cfg := config.Default()
-	cfg.Retry.MaxAttempts = 1 // fail at once: this test is about replay
+	cfg.HTTP.Allow = []string{"127.0.0.0/8"} // the target is an httptest server
+	cfg.Retry.MaxAttempts = 1                // fail at once: this test is about replay
 	cfg.Worker.Concurrency = 4
 	w, err := worker.New(cfg, worker.Deps{Conn: nc})
 	if err != nil {

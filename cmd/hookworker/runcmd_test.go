@@ -57,6 +57,7 @@ func TestRunBinary(t *testing.T) {
 	cmd.Env = append(os.Environ(),
 		fmt.Sprintf("HOOKWORKER_EMBEDDED_PORT=%d", port),
 		"HOOKWORKER_NATS_URL=",
+		"HOOKWORKER_HTTP_ALLOW=127.0.0.0/8", // the target is an httptest server
 	)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
