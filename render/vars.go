@@ -175,7 +175,7 @@ func NewRedactor(values []string) *Redactor {
 	vs := make([]string, 0, len(values))
 	seen := make(map[string]bool, len(values))
 	for _, v := range secretForms(values) {
-		if v != "" && !seen[v] {
+		if len(v) >= MinMaskedLen && !seen[v] {
 			seen[v] = true
 			vs = append(vs, v)
 		}
@@ -190,6 +190,10 @@ func NewRedactor(values []string) *Redactor {
 	}
 	return &Redactor{r: strings.NewReplacer(pairs...)}
 }
+
+// MinMaskedLen is the shortest secret value masked: a shorter one would
+// mask ordinary text everywhere (a one-letter "secret" is no secret).
+const MinMaskedLen = 4
 
 // Redact returns s with every secret masked.
 func (r *Redactor) Redact(s string) string {
