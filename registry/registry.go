@@ -144,12 +144,21 @@ func LoadFile(path string, market *marketplace.Marketplace) (*webhook.Definition
 	return d, nil
 }
 
-// Resolve validates d and resolves its template, if any.
+// Resolve validates d, resolves its template, if any, and compiles every
+// template and mapper of the result, so that a definition that cannot run
+// is refused when it is loaded, not when an event needs it.
 func Resolve(d *webhook.Definition, market *marketplace.Marketplace) (*webhook.Definition, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
-	return market.Resolve(d)
+	r, err := market.Resolve(d)
+	if err != nil {
+		return nil, err
+	}
+	if errs := CompileErrors(checkEnv(), r); len(errs) > 0 {
+		return nil, errs[0]
+	}
+	return r, nil
 }
 
 // Lookup returns the definition with id: a pinned bucket revision when
@@ -193,12 +202,20 @@ func (r *Registry) lookupRevision(ctx context.Context, id string, rev uint64) (*
 		return nil, fmt.Errorf("webhook %q revision %d: %w", id, rev, err)
 	}
 	r.mu.Lock()
-	if len(r.pinned) > 10_000 {
-		r.pinned = map[pin]*webhook.Definition{}
-	}
-	r.pinned[pin{id, rev}] = d
+	r.pinLocked(pin{id, rev}, d)
 	r.mu.Unlock()
 	return d, nil
+}
+
+// maxPinned bounds the cache of definitions by revision.
+const maxPinned = 10_000
+
+// pinLocked caches a revision's definition; r.mu is held.
+func (r *Registry) pinLocked(p pin, d *webhook.Definition) {
+	if len(r.pinned) >= maxPinned {
+		r.pinned = map[pin]*webhook.Definition{}
+	}
+	r.pinned[p] = d
 }
 
 func (r *Registry) decodeEntry(e jetstream.KeyValueEntry) (*webhook.Definition, error) {
@@ -227,7 +244,9 @@ func (r *Registry) Watch(ctx context.Context, bucket jetstream.KeyValue) error {
 	r.bucket = bucket
 	r.mu.Unlock()
 	ready := make(chan struct{})
+	stopped := make(chan struct{})
 	go func() {
+		defer close(stopped)
 		defer func() { _ = w.Stop() }()
 		initial := true
 		for {
@@ -252,6 +271,10 @@ func (r *Registry) Watch(ctx context.Context, bucket jetstream.KeyValue) error {
 	select {
 	case <-ready:
 		return nil
+	case <-stopped:
+		// The watcher ended before the current definitions were all
+		// read (its connection closed).
+		return fmt.Errorf("registry: watch %s: stopped before the current definitions were read", bucket.Bucket())
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -274,7 +297,7 @@ func (r *Registry) apply(e jetstream.KeyValueEntry) {
 	}
 	r.mu.Lock()
 	r.kv[e.Key()] = d
-	r.pinned[pin{e.Key(), e.Revision()}] = d
+	r.pinLocked(pin{e.Key(), e.Revision()}, d)
 	r.mu.Unlock()
 	r.log.Info("webhook updated from the bucket", zap.String("webhook_id", e.Key()), zap.Uint64("revision", e.Revision()))
 }
