@@ -161,7 +161,7 @@ func (w *Worker) publishResult(j *job) error {
 	}
 	out := nats.NewMsg(subject)
 	out.Header.Set(trigger.HeaderMsgID, trigger.ResultMsgID(j.res.EventID, replayCount(j.hdr)))
-	data, err := json.Marshal(j.res)
+	data, err := j.res.AppendJSON(make([]byte, 0, 512))
 	if err != nil {
 		return fmt.Errorf("encode result: %w", err)
 	}
