@@ -123,6 +123,10 @@ func NewEnv(limits Limits) *Env {
 		exprs:  map[string]*Expr{},
 	}
 	installParityFilters(filters)
+	for name, fn := range operatorFilters(limits.MaxOutput) {
+		_ = filters.Register(name, fn)
+	}
+	capWidths(filters, limits.MaxOutput)
 	return e
 }
 
@@ -269,6 +273,7 @@ func (e *Env) compile(src string) (t *Template, err error) {
 	if err != nil {
 		return nil, cleanParseError(err, src)
 	}
+	guardOperators(tpl.Root())
 	t = &Template{env: e, src: src, tpl: tpl}
 	root := tpl.Root()
 	var outputs []*nodes.Output
@@ -345,7 +350,9 @@ func (t *Template) exec(w *limitedWriter, env *exec.Environment) (err error) {
 	env.Context.Set(budgetKey, w.budget)
 	r := exec.NewRenderer(env, w, t.env.cfg, t.env.loader, t.tpl)
 	if err := r.Execute(); err != nil {
-		if errors.Is(err, ErrOutputLimit) {
+		// gonja wraps errors in values that do not unwrap: match the text
+		// too.
+		if errors.Is(err, ErrOutputLimit) || strings.Contains(err.Error(), ErrOutputLimit.Error()) {
 			return fmt.Errorf("%w (%d bytes)", ErrOutputLimit, t.env.limits.MaxOutput)
 		}
 		if errors.Is(err, ErrTimeLimit) {
@@ -358,7 +365,7 @@ func (t *Template) exec(w *limitedWriter, env *exec.Environment) (err error) {
 
 // cleanExecError shortens gonja's nested error chains.
 func cleanExecError(err error) error {
-	msg := err.Error()
+	msg := cleanOperatorErrors(err.Error())
 	msg = strings.TrimPrefix(msg, "unable to execute template: ")
 	return errors.New(msg)
 }
@@ -521,7 +528,10 @@ func (e *Env) Eval(expr nodes.Expression, vars map[string]any, strict bool) (v *
 	ev := &exec.Evaluator{Config: cfg, Environment: e.renderEnv(vars), Loader: e.loader}
 	v = ev.Eval(expr)
 	if v.IsError() {
-		return nil, errors.New(v.Error())
+		if strings.Contains(v.Error(), ErrOutputLimit.Error()) {
+			return nil, ErrOutputLimit
+		}
+		return nil, errors.New(cleanOperatorErrors(v.Error()))
 	}
 	return v, nil
 }

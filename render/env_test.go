@@ -413,6 +413,16 @@ var sandboxBombs = []struct{ name, src string }{
 	// against MaxOutput, but the loops that fill it hit the time budget.
 	{"set block capture", "{% set big %}{% for i in range(1000) %}{% for j in range(1000) %}{{ 'x' * 100 }}{% endfor %}{% endfor %}{% endset %}{{ big | length }}"},
 	{"filter block capture", "{% filter length %}{% for i in range(1000) %}{% for j in range(1000) %}{{ 'x' * 100 }}{% endfor %}{% endfor %}{% endfilter %}"},
+	// Values that grow inside one expression are checked before they are
+	// built: `*`, `+`, `~` and the width of center, indent, wordwrap and
+	// format.
+	{"string repetition", "{{ ('x' * 100000000000) | length }}"},
+	{"string repetition from a variable", "{% set s = 'abc' %}{% set n = 40000000000 %}{{ (s * n) | length }}"},
+	{"center", "{{ ('x' | center(10000000000)) | length }}"},
+	{"format width", "{{ '%999999999s' | format('x') }}"},
+	{"doubling", "{% set ns = namespace(s='xx') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}"},
+	{"doubling with +", "{% set ns = namespace(s='xx') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s | length }}"},
+	{"list doubling", "{% set ns = namespace(l=[1]) %}{% for i in range(40) %}{% set ns.l = ns.l + ns.l %}{% endfor %}{{ ns.l | length }}"},
 }
 
 func TestSandboxBombs(t *testing.T) {

@@ -3,6 +3,7 @@ package render
 import (
 	"reflect"
 	"sort"
+	"unsafe"
 
 	"github.com/nikolalohinski/gonja/v2/nodes"
 )
@@ -50,9 +51,12 @@ func walkNames(v reflect.Value, seen map[uintptr]bool, found map[string]bool, de
 		walkNames(v.Elem(), seen, found, depth+1)
 	case reflect.Struct:
 		for i := range v.NumField() {
-			if v.Type().Field(i).IsExported() {
-				walkNames(v.Field(i), seen, found, depth+1)
+			f := v.Field(i)
+			if !f.CanInterface() && f.CanAddr() {
+				// Statements keep their expressions in unexported fields.
+				f = reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
 			}
+			walkNames(f, seen, found, depth+1)
 		}
 	case reflect.Slice, reflect.Array:
 		for i := range v.Len() {
