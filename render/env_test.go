@@ -422,6 +422,7 @@ var sandboxBombs = []struct{ name, src string }{
 	{"format width", "{{ '%999999999s' | format('x') }}"},
 	{"doubling", "{% set ns = namespace(s='xx') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}"},
 	{"doubling with +", "{% set ns = namespace(s='xx') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s | length }}"},
+	{"replace growth", "{% set ns = namespace(s='xy') %}{% for i in range(40) %}{% set ns.s = ns.s | replace('', '--') %}{% endfor %}{{ ns.s | length }}"},
 	{"list doubling", "{% set ns = namespace(l=[1]) %}{% for i in range(40) %}{% set ns.l = ns.l + ns.l %}{% endfor %}{{ ns.l | length }}"},
 }
 

@@ -67,9 +67,9 @@ func checkPlainError(t *testing.T, err error) {
 // finding it again; remove the rule when env.go closes the hole.
 func looksLikeSandboxHole(src string) bool {
 	// Macros are refused at compile, loops are bounded by the render's
-	// time budget and growing values by the output budget; only replace
-	// chains can still grow past it.
-	return strings.Count(src, "replace") >= 3 // replace('', 'xx') chains
+	// time budget and growing values by the output budget: no known hole
+	// is left to skip.
+	return false
 }
 
 // FuzzRender compiles src in a small-limit Env and renders it over cvars:

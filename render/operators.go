@@ -218,6 +218,17 @@ func cleanOperatorErrors(msg string) string {
 // "%999999999s") so that such a size over max is an error, not an
 // allocation.
 func capWidths(fs *exec.FilterSet, max int) {
+	if orig, ok := fs.Get("replace"); ok {
+		_ = fs.Replace("replace", func(e *exec.Evaluator, in *exec.Value, p *exec.VarArgs) *exec.Value {
+			if len(p.Args) >= 2 {
+				s, old, repl := in.String(), p.Args[0].String(), p.Args[1].String()
+				if n := strings.Count(s, old); len(repl) > len(old) && len(s)+n*(len(repl)-len(old)) > max {
+					return exec.AsValue(fmt.Errorf("%w: replace", errOperandSize))
+				}
+			}
+			return orig(e, in, p)
+		})
+	}
 	for _, name := range []string{"center", "indent", "wordwrap", "format"} {
 		orig, ok := fs.Get(name)
 		if !ok {
