@@ -212,3 +212,27 @@ func TestMaxDeliveriesBackstop(t *testing.T) {
 		t.Errorf("the trigger stream still holds %d messages", info.State.Msgs)
 	}
 }
+
+// TestHeartbeatsKeepLongAttempts: an attempt longer than AckWait is not
+// redelivered under the worker, thanks to InProgress heartbeats.
+func TestHeartbeatsKeepLongAttempts(t *testing.T) {
+	srv := jstest.Server(t)
+	nc, _ := jstest.Connect(t, srv)
+	ft := fault.NewServer(t)
+	ft.On("/slow", fault.Hang(2500*time.Millisecond))
+	startWorker(t, nc, func(c *config.Config) {
+		c.Worker.AckWait = time.Second
+		c.Retry.MaxAttempts = 1
+	}, worker.Deps{})
+	res := fire(t, nc, &trigger.Event{ID: "long", BotID: "b", ConversationID: "c",
+		Webhook: &webhook.Definition{URL: ft.URL() + "/slow", Timeout: webhook.Duration(5 * time.Second)}})
+	if res.Status != trigger.StatusSucceeded || res.Attempts != 1 {
+		t.Fatalf("result %+v %+v", res, res.Error)
+	}
+	// Without heartbeats the event would have been redelivered after 1 s
+	// and the target would have seen it twice.
+	time.Sleep(500 * time.Millisecond)
+	if n := ft.Count("/slow"); n != 1 {
+		t.Errorf("target saw %d requests for one event, want 1", n)
+	}
+}
