@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nkeys"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/hookworker/hookworker/trigger"
@@ -43,6 +44,56 @@ type NATS struct {
 	URL string `yaml:"url" env:"HOOKWORKER_NATS_URL"`
 	// Name is the client connection name shown by the server.
 	Name string `yaml:"name" env:"HOOKWORKER_NATS_NAME"`
+
+	// At most one way to authenticate: User and Password, Token,
+	// NKeySeedFile or CredsFile. None: no credentials are sent, except
+	// that a client of the embedded server (URL empty) uses the embedded
+	// server's Token or User and Password (see Embedded).
+
+	// User and Password authenticate with a username and password.
+	User     string `yaml:"user" env:"HOOKWORKER_NATS_USER"`
+	Password string `yaml:"password" env:"HOOKWORKER_NATS_PASSWORD"`
+	// Token authenticates with a token.
+	Token string `yaml:"token" env:"HOOKWORKER_NATS_TOKEN"`
+	// NKeySeedFile is a file holding a user NKey seed (SU...): the client
+	// signs the server's challenge with it.
+	NKeySeedFile string `yaml:"nkey_seed_file" env:"HOOKWORKER_NATS_NKEY_SEED_FILE"`
+	// CredsFile is a .creds file (user JWT and NKey seed) of a server in
+	// operator (decentralised JWT) mode.
+	CredsFile string `yaml:"creds_file" env:"HOOKWORKER_NATS_CREDS_FILE"`
+	// TLS: any of its files set makes the client require TLS.
+	TLS ClientTLS `yaml:"tls"`
+}
+
+// ClientTLS is the client side of TLS to the NATS server. There is no
+// way to skip verification of the server's certificate.
+type ClientTLS struct {
+	// CAFile holds the PEM certificate(s) that signed the server's
+	// certificate. Empty: the system's roots (for the embedded server
+	// with TLS: its own certificate, Embedded.TLS.CertFile).
+	CAFile string `yaml:"ca_file" env:"HOOKWORKER_NATS_TLS_CA_FILE"`
+	// CertFile and KeyFile are the client certificate and its key (PEM),
+	// for a server that verifies clients; both or neither.
+	CertFile string `yaml:"cert_file" env:"HOOKWORKER_NATS_TLS_CERT_FILE"`
+	KeyFile  string `yaml:"key_file" env:"HOOKWORKER_NATS_TLS_KEY_FILE"`
+}
+
+// AuthMethods lists the ways to authenticate that n sets, by config key.
+func (n NATS) AuthMethods() []string {
+	var m []string
+	if n.User != "" || n.Password != "" {
+		m = append(m, "user/password")
+	}
+	if n.Token != "" {
+		m = append(m, "token")
+	}
+	if n.NKeySeedFile != "" {
+		m = append(m, "nkey_seed_file")
+	}
+	if n.CredsFile != "" {
+		m = append(m, "creds_file")
+	}
+	return m
 }
 
 // Embedded configures the in-process server started when NATS.URL is empty.
@@ -53,6 +104,37 @@ type Embedded struct {
 	Port int `yaml:"port" env:"HOOKWORKER_EMBEDDED_PORT"`
 	// StoreDir holds the JetStream file store.
 	StoreDir string `yaml:"store_dir" env:"HOOKWORKER_EMBEDDED_STORE_DIR"`
+
+	// Authentication the server requires of every client. None set: any
+	// client may connect. Token cannot be combined with the others;
+	// User/Password and NKeys can (a client uses either).
+
+	// Token, when set, is required of every client.
+	Token string `yaml:"token" env:"HOOKWORKER_EMBEDDED_TOKEN"`
+	// User and Password, when set, are required of every client.
+	User     string `yaml:"user" env:"HOOKWORKER_EMBEDDED_USER"`
+	Password string `yaml:"password" env:"HOOKWORKER_EMBEDDED_PASSWORD"`
+	// NKeys are user public keys (U...) that may connect by signing with
+	// their seed (a client's NATS.NKeySeedFile).
+	NKeys []string `yaml:"nkeys" env:"HOOKWORKER_EMBEDDED_NKEYS"`
+	// TLS: with CertFile and KeyFile the server requires TLS.
+	TLS ServerTLS `yaml:"tls"`
+}
+
+// ServerTLS is the embedded server's TLS.
+type ServerTLS struct {
+	// CertFile and KeyFile are the server's certificate (naming the host
+	// clients dial, such as 127.0.0.1) and its key (PEM); both or neither.
+	CertFile string `yaml:"cert_file" env:"HOOKWORKER_EMBEDDED_TLS_CERT_FILE"`
+	KeyFile  string `yaml:"key_file" env:"HOOKWORKER_EMBEDDED_TLS_KEY_FILE"`
+	// CAFile, when set, makes the server require client certificates
+	// signed by these CA certificates (PEM).
+	CAFile string `yaml:"ca_file" env:"HOOKWORKER_EMBEDDED_TLS_CA_FILE"`
+}
+
+// RequiresAuth reports whether the embedded server requires credentials.
+func (e Embedded) RequiresAuth() bool {
+	return e.Token != "" || e.User != "" || e.Password != "" || len(e.NKeys) > 0
 }
 
 // Names are the JetStream and subject names of the contract.
@@ -175,7 +257,7 @@ type Log struct {
 // Default returns the configuration with every default filled in.
 func Default() Config {
 	return Config{
-		Embedded: Embedded{Host: "127.0.0.1", Port: 4222, StoreDir: "./data"},
+		Embedded: Embedded{Host: "127.0.0.1", Port: 4222, StoreDir: "./data", NKeys: []string{}},
 		NATS:     NATS{Name: "hookworker"},
 		Names: Names{
 			Stream:         trigger.DefaultStream,
@@ -316,6 +398,7 @@ func (c *Config) Validate() error {
 			bad("embedded.store_dir", "required when nats.url is empty")
 		}
 	}
+	c.validateNATS(bad)
 	for field, tok := range map[string]string{
 		"names.stream": c.Names.Stream, "names.consumer": c.Names.Consumer, "names.dlq_stream": c.Names.DLQStream,
 		"names.advisory_stream": c.Names.AdvisoryStream, "names.attempts_bucket": c.Names.AttemptsBucket,
@@ -410,6 +493,73 @@ func (c *Config) Validate() error {
 		bad("log.format", "%q is not json or console", c.Log.Format)
 	}
 	return errors.Join(errs...)
+}
+
+// validateNATS checks the client's security settings and, when the
+// embedded server is used, the embedded server's.
+func (c *Config) validateNATS(bad func(field, format string, args ...any)) {
+	n := c.NATS
+	if m := n.AuthMethods(); len(m) > 1 {
+		bad("nats", "set at most one of user/password, token, nkey_seed_file and creds_file (found %s)", strings.Join(m, ", "))
+	}
+	pair(bad, "nats.user", n.User, "nats.password", n.Password)
+	pair(bad, "nats.tls.cert_file", n.TLS.CertFile, "nats.tls.key_file", n.TLS.KeyFile)
+	fileExists(bad, "nats.nkey_seed_file", n.NKeySeedFile)
+	fileExists(bad, "nats.creds_file", n.CredsFile)
+	fileExists(bad, "nats.tls.ca_file", n.TLS.CAFile)
+	fileExists(bad, "nats.tls.cert_file", n.TLS.CertFile)
+	fileExists(bad, "nats.tls.key_file", n.TLS.KeyFile)
+	if n.URL != "" {
+		return // the embedded server is not used
+	}
+	e := c.Embedded
+	if e.Token != "" && (e.User != "" || e.Password != "" || len(e.NKeys) > 0) {
+		bad("embedded.token", "cannot be combined with embedded.user/password or embedded.nkeys")
+	}
+	pair(bad, "embedded.user", e.User, "embedded.password", e.Password)
+	for i, k := range e.NKeys {
+		if !nkeys.IsValidPublicUserKey(k) {
+			bad(fmt.Sprintf("embedded.nkeys[%d]", i), "%q is not a user public key (U...)", k)
+		}
+	}
+	pair(bad, "embedded.tls.cert_file", e.TLS.CertFile, "embedded.tls.key_file", e.TLS.KeyFile)
+	if e.TLS.CAFile != "" && e.TLS.CertFile == "" {
+		bad("embedded.tls.ca_file", "needs embedded.tls.cert_file and key_file (client certificates are verified over TLS)")
+	}
+	fileExists(bad, "embedded.tls.cert_file", e.TLS.CertFile)
+	fileExists(bad, "embedded.tls.key_file", e.TLS.KeyFile)
+	fileExists(bad, "embedded.tls.ca_file", e.TLS.CAFile)
+	// The client (run's own connection, fire, ...) must be able to get in.
+	if len(e.NKeys) > 0 && e.Token == "" && e.User == "" && len(n.AuthMethods()) == 0 {
+		bad("nats.nkey_seed_file", "required: the embedded server accepts only the keys of embedded.nkeys")
+	}
+	if e.TLS.CAFile != "" && n.TLS.CertFile == "" {
+		bad("nats.tls.cert_file", "required: the embedded server verifies client certificates (embedded.tls.ca_file)")
+	}
+}
+
+// pair reports one of two settings that go together set without the other.
+func pair(bad func(field, format string, args ...any), f1, v1, f2, v2 string) {
+	switch {
+	case v1 != "" && v2 == "":
+		bad(f2, "required with %s", f1)
+	case v1 == "" && v2 != "":
+		bad(f1, "required with %s", f2)
+	}
+}
+
+// fileExists reports a named file that is missing or not a regular file.
+func fileExists(bad func(field, format string, args ...any), field, path string) {
+	if path == "" {
+		return
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		bad(field, "%v", err)
+	case !fi.Mode().IsRegular():
+		bad(field, "%s is not a regular file", path)
+	}
 }
 
 // validBucket reports whether s is a valid KV bucket name.

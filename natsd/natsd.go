@@ -5,6 +5,9 @@
 // A [Server] listens on the host and port it is given (port -1 picks a free
 // one), stores JetStream data under its store directory, and logs through zap
 // when a logger is given. Shutdown waits until the server has stopped.
+//
+// The server can require a token, a user and password, NKey users, and
+// TLS with optional client-certificate verification (see [Options]).
 package natsd
 
 import (
@@ -13,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nkeys"
 	"go.uber.org/zap"
 )
 
@@ -28,9 +32,74 @@ type Options struct {
 	ServerName string
 	// Logger receives the server's log lines; nil means silent.
 	Logger *zap.Logger
+
+	// Token, when set, is required of every client. It cannot be combined
+	// with User or NKeys.
+	Token string
+	// User and Password, when set, are required of every client (or one
+	// of NKeys, when both are set).
+	User, Password string
+	// NKeys are user public keys (U...) that may connect by signing the
+	// server's challenge with their seed.
+	NKeys []string
+	// TLS, when its CertFile is set, makes the server require TLS.
+	TLS TLS
+
 	// Configure, when set, can adjust the nats-server options before start
-	// (authentication, TLS, clustering).
+	// (authentication, TLS, clustering), after the fields above applied.
 	Configure func(*server.Options)
+}
+
+// TLS is the server's TLS.
+type TLS struct {
+	// CertFile and KeyFile are the server certificate and key (PEM).
+	CertFile, KeyFile string
+	// CAFile, when set, makes the server require client certificates
+	// signed by these CA certificates (PEM).
+	CAFile string
+}
+
+// apply sets o's authentication and TLS on opts.
+func (o Options) apply(opts *server.Options) error {
+	if o.Token != "" && (o.User != "" || len(o.NKeys) > 0) {
+		return errors.New("natsd: a token cannot be combined with a user or nkeys")
+	}
+	if (o.User == "") != (o.Password == "") {
+		return errors.New("natsd: user and password go together")
+	}
+	opts.Authorization = o.Token
+	if o.User != "" {
+		// A user list rather than Username, which the server ignores when
+		// nkeys are configured too.
+		opts.Users = []*server.User{{Username: o.User, Password: o.Password}}
+	}
+	for _, k := range o.NKeys {
+		if !nkeys.IsValidPublicUserKey(k) {
+			return fmt.Errorf("natsd: %q is not a user public key", k)
+		}
+		opts.Nkeys = append(opts.Nkeys, &server.NkeyUser{Nkey: k})
+	}
+	t := o.TLS
+	if t.CertFile == "" && t.KeyFile == "" {
+		if t.CAFile != "" {
+			return errors.New("natsd: a TLS CA file (client verification) needs a certificate and key")
+		}
+		return nil
+	}
+	if t.CertFile == "" || t.KeyFile == "" {
+		return errors.New("natsd: TLS certificate and key go together")
+	}
+	tc, err := server.GenTLSConfig(&server.TLSConfigOpts{
+		CertFile: t.CertFile, KeyFile: t.KeyFile, CaFile: t.CAFile, Verify: t.CAFile != "",
+	})
+	if err != nil {
+		return fmt.Errorf("natsd: TLS: %w", err)
+	}
+	opts.TLSConfig = tc
+	opts.TLS = true
+	opts.TLSVerify = t.CAFile != ""
+	opts.TLSTimeout = 2 // seconds
+	return nil
 }
 
 // Server is a running embedded server.
@@ -63,6 +132,9 @@ func Start(o Options) (*Server, error) {
 		// Results and events are small; keep the default 1 MiB event cap
 		// reachable with headroom for headers.
 		MaxPayload: 2 << 20,
+	}
+	if err := o.apply(opts); err != nil {
+		return nil, err
 	}
 	if o.Configure != nil {
 		o.Configure(opts)

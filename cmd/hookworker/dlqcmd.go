@@ -130,13 +130,9 @@ func (a *app) openDLQ(name string) (*dlqSession, error) {
 	if err != nil {
 		return nil, err
 	}
-	url := cfg.NATS.URL
-	if url == "" {
-		url = fmt.Sprintf("nats://%s:%d", cfg.Embedded.Host, cfg.Embedded.Port)
-	}
-	nc, err := nats.Connect(url, nats.Name(name))
+	nc, url, err := connectNATS(cfg, name)
 	if err != nil {
-		return nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
+		return nil, err
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {

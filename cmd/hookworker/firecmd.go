@@ -9,7 +9,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
 	"github.com/hookworker/hookworker/trigger"
@@ -63,13 +62,9 @@ func (a *app) fire(ctx context.Context, path string, timeout time.Duration, noWa
 	if err != nil {
 		return err
 	}
-	url := cfg.NATS.URL
-	if url == "" {
-		url = fmt.Sprintf("nats://%s:%d", cfg.Embedded.Host, cfg.Embedded.Port)
-	}
-	nc, err := nats.Connect(url, nats.Name("hookworker-fire"))
+	nc, _, err := connectNATS(cfg, "hookworker-fire")
 	if err != nil {
-		return fmt.Errorf("connect to NATS at %s: %w", url, err)
+		return err
 	}
 	defer nc.Close()
 	client, err := trigger.NewClient(nc, trigger.WithFiredPrefix(cfg.Names.FiredPrefix))

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/hookworker/hookworker/marketplace"
+	"github.com/hookworker/hookworker/natsconn"
 	"github.com/hookworker/hookworker/natsd"
 	"github.com/hookworker/hookworker/registry"
 	"github.com/hookworker/hookworker/secret"
@@ -26,7 +27,10 @@ func (a *app) runCmd() *cobra.Command {
 webhooks and publish Results. With no NATS URL configured (nats.url,
 HOOKWORKER_NATS_URL or --nats-url), an embedded JetStream server is started
 on embedded.host:embedded.port (127.0.0.1:4222) storing under
-embedded.store_dir (./data), so other processes can connect to it.`,
+embedded.store_dir (./data), so other processes can connect to it. The
+embedded server requires the token, user/password, nkeys and TLS of the
+embedded section, if any; run connects to it with the nats.* credentials
+and TLS or, where those are empty, with the embedded ones.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runWorker(cmd.Context()) },
 	}
@@ -51,24 +55,22 @@ func (a *app) runWorker(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("webhooks (run `hookworker validate` for details): %w", err)
 	}
-	url := cfg.NATS.URL
+	url, client := cfg.NATS.URL, cfg.NATS
 	if url == "" {
-		srv, err := natsd.Start(natsd.Options{
-			Host:     cfg.Embedded.Host,
-			Port:     cfg.Embedded.Port,
-			StoreDir: cfg.Embedded.StoreDir,
-			Logger:   log.Named("nats").WithOptions(zap.IncreaseLevel(zapcore.WarnLevel)),
-		})
+		opts := embeddedOptions(cfg.Embedded)
+		opts.Logger = log.Named("nats").WithOptions(zap.IncreaseLevel(zapcore.WarnLevel))
+		srv, err := natsd.Start(opts)
 		if err != nil {
 			return fmt.Errorf("embedded server: %w", err)
 		}
 		defer srv.Shutdown()
 		url = srv.ClientURL()
+		client = natsconn.ForEmbedded(cfg.NATS, cfg.Embedded)
 		log.Info("embedded NATS JetStream server listening",
-			zap.String("url", url), zap.String("store_dir", cfg.Embedded.StoreDir))
+			zap.String("url", url), zap.String("store_dir", cfg.Embedded.StoreDir),
+			zap.Bool("auth", cfg.Embedded.RequiresAuth()), zap.Bool("tls", cfg.Embedded.TLS.CertFile != ""))
 	}
-	nc, err := nats.Connect(url,
-		nats.Name(cfg.NATS.Name),
+	nc, err := natsconn.Connect(client, url, cfg.NATS.Name,
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
@@ -81,7 +83,7 @@ func (a *app) runWorker(ctx context.Context) error {
 		}),
 	)
 	if err != nil {
-		return fmt.Errorf("connect to NATS at %s: %w", url, err)
+		return err
 	}
 	defer nc.Close()
 	log.Info("connected to NATS", zap.String("url", nc.ConnectedUrlRedacted()),

@@ -58,13 +58,9 @@ func (a *app) openBucket(ctx context.Context, create bool) (*kvSession, error) {
 	if name == "" {
 		return nil, errors.New("no webhook bucket is configured (webhooks.bucket, HOOKWORKER_WEBHOOKS_BUCKET)")
 	}
-	url := cfg.NATS.URL
-	if url == "" {
-		url = fmt.Sprintf("nats://%s:%d", cfg.Embedded.Host, cfg.Embedded.Port)
-	}
-	nc, err := nats.Connect(url, nats.Name("hookworker-webhook"))
+	nc, url, err := connectNATS(cfg, "hookworker-webhook")
 	if err != nil {
-		return nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
+		return nil, err
 	}
 	var kv jetstream.KeyValue
 	if create {

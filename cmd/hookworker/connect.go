@@ -1,0 +1,42 @@
+package main
+
+import (
+	"net"
+	"strconv"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/hookworker/hookworker/config"
+	"github.com/hookworker/hookworker/natsconn"
+	"github.com/hookworker/hookworker/natsd"
+)
+
+// connectNATS connects as name to nats.url with the nats.* credentials
+// and TLS or, when nats.url is empty, to the embedded server's address,
+// completing the client settings with the embedded server's (see
+// natsconn.ForEmbedded). It returns the URL, credentials redacted, for
+// messages.
+func connectNATS(cfg config.Config, name string, extra ...nats.Option) (*nats.Conn, string, error) {
+	url, client := cfg.NATS.URL, cfg.NATS
+	if url == "" {
+		url = "nats://" + net.JoinHostPort(cfg.Embedded.Host, strconv.Itoa(cfg.Embedded.Port))
+		client = natsconn.ForEmbedded(cfg.NATS, cfg.Embedded)
+	}
+	nc, err := natsconn.Connect(client, url, name, extra...)
+	return nc, natsconn.RedactURL(url), err
+}
+
+// embeddedOptions maps the embedded section onto the embedded server's
+// options (the caller adds the logger).
+func embeddedOptions(e config.Embedded) natsd.Options {
+	return natsd.Options{
+		Host:     e.Host,
+		Port:     e.Port,
+		StoreDir: e.StoreDir,
+		Token:    e.Token,
+		User:     e.User,
+		Password: e.Password,
+		NKeys:    e.NKeys,
+		TLS:      natsd.TLS{CertFile: e.TLS.CertFile, KeyFile: e.TLS.KeyFile, CAFile: e.TLS.CAFile},
+	}
+}
