@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookworker/hookworker/config"
+	"github.com/hookworker/hookworker/fault"
 	"github.com/hookworker/hookworker/jstest"
 	"github.com/hookworker/hookworker/registry"
 	"github.com/hookworker/hookworker/render"
@@ -335,5 +336,84 @@ func TestEgressBlocked(t *testing.T) {
 	}
 	if n := len(tg.requests()); n != 0 {
 		t.Errorf("the refused target saw %d requests", n)
+	}
+}
+
+// TestHostileInputFailsOnlyItsEvent: a gzip bomb stops at the response
+// cap, and template bombs (range, output, 1 % 0, growth) fail their own
+// event quickly, while ordinary events keep being served.
+func TestHostileInputFailsOnlyItsEvent(t *testing.T) {
+	srv := jstest.Server(t)
+	nc, _ := jstest.Connect(t, srv)
+	ft := fault.NewServer(t)
+	ft.On("/bomb", fault.Gzip(fault.GzipBomb(50<<20)))
+	ft.On("/ok", fault.OK(`{"ok": true}`))
+	startWorker(t, nc, func(c *config.Config) {
+		c.Worker.Concurrency = 2
+		c.Retry.MaxAttempts = 1
+	}, worker.Deps{})
+
+	hostile := []struct {
+		name  string
+		def   *webhook.Definition
+		class trigger.Class
+	}{
+		{"gzip bomb", &webhook.Definition{URL: ft.URL() + "/bomb"}, trigger.ClassTooLarge},
+		{"range bomb", &webhook.Definition{URL: ft.URL() + "/ok", Body: `{"x": "{% for a in range(5000) %}{% for b in range(5000) %}{% endfor %}{% endfor %}"}`}, trigger.ClassRender},
+		{"output bomb", &webhook.Definition{URL: ft.URL() + "/ok", Body: `{"x": "{% for a in range(10000) %}{{ 'y' * 1000 }}{% endfor %}"}`}, trigger.ClassRender},
+		{"growth bomb", &webhook.Definition{URL: ft.URL() + "/ok", Body: `{"x": "{{ 'y' * 100000000000 }}"}`}, trigger.ClassRender},
+		{"division by zero", &webhook.Definition{URL: ft.URL() + "/ok", Body: `{"x": {{ 1 % 0 }}}`}, trigger.ClassRender},
+		{"include", &webhook.Definition{URL: ft.URL() + "/ok", Body: `{% include '/etc/hostname' %}`}, trigger.ClassRender},
+	}
+	c, err := trigger.NewClient(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type outcome struct {
+		name string
+		res  *trigger.Result
+		err  error
+	}
+	results := make(chan outcome, len(hostile)+10)
+	start := time.Now()
+	for i, h := range hostile {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			res, err := c.Fire(ctx, &trigger.Event{ID: "hostile-" + strconv.Itoa(i), BotID: "b", ConversationID: "c", Webhook: h.def})
+			results <- outcome{h.name, res, err}
+		}()
+	}
+	for i := range 10 {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			res, err := c.Fire(ctx, &trigger.Event{ID: "ordinary-" + strconv.Itoa(i), BotID: "b", ConversationID: "c",
+				Webhook: &webhook.Definition{URL: ft.URL() + "/ok", CVars: []webhook.Mapping{{Name: "ok", Mapper: "{{ ok }}"}}}})
+			results <- outcome{"ordinary", res, err}
+		}()
+	}
+	want := map[string]trigger.Class{}
+	for _, h := range hostile {
+		want[h.name] = h.class
+	}
+	for range len(hostile) + 10 {
+		o := <-results
+		if o.err != nil {
+			t.Errorf("%s: %v", o.name, o.err)
+			continue
+		}
+		if o.name == "ordinary" {
+			if o.res.Status != trigger.StatusSucceeded || o.res.CVars["ok"] != true {
+				t.Errorf("ordinary event: %+v %+v", o.res, o.res.Error)
+			}
+			continue
+		}
+		if o.res.Status != trigger.StatusFailed || o.res.Error == nil || o.res.Error.Class != want[o.name] {
+			t.Errorf("%s: %+v %+v; want failed with class %s", o.name, o.res, o.res.Error, want[o.name])
+		}
+	}
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("took %s", d)
 	}
 }
