@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 	root.SetArgs(args)
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default "+defaultConfigPath+" when it exists)")
 	root.PersistentFlags().StringVar(&a.natsURL, "nats-url", "", "NATS server URL (overrides nats.url and HOOKWORKER_NATS_URL)")
-	root.AddCommand(a.runCmd(), a.fireCmd(), a.renderCmd(), a.demoTargetCmd(), a.dlqCmd(), a.replayCmd(), a.webhookCmd(), a.validateCmd())
+	root.AddCommand(a.runCmd(), a.fireCmd(), a.renderCmd(), a.demoTargetCmd(), a.dlqCmd(), a.replayCmd(), a.webhookCmd(), a.validateCmd(), a.benchCmd())
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0

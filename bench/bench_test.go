@@ -1,0 +1,186 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookworker/hookworker/render"
+	"github.com/hookworker/hookworker/trigger"
+)
+
+func TestBenchMedian(t *testing.T) {
+	for _, c := range []struct {
+		in   []float64
+		want float64
+	}{{nil, 0}, {[]float64{3}, 3}, {[]float64{5, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 2.5}} {
+		if got := median(c.in); got != c.want {
+			t.Errorf("median(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+func TestBenchPercentiles(t *testing.T) {
+	var ds []time.Duration
+	for i := 100; i >= 1; i-- { // 1..100 ms, reversed
+		ds = append(ds, time.Duration(i)*time.Millisecond)
+	}
+	got := percentiles(ds)
+	want := Percentiles{P50: 50, P90: 90, P99: 99, Max: 100}
+	if got != want {
+		t.Errorf("percentiles = %+v, want %+v", got, want)
+	}
+	if got := percentiles([]time.Duration{2 * time.Millisecond}); got.P50 != 2 || got.P99 != 2 || got.Max != 2 {
+		t.Errorf("one value: %+v", got)
+	}
+	if got := percentiles(nil); got != (Percentiles{}) {
+		t.Errorf("none: %+v", got)
+	}
+}
+
+func TestBenchComposite(t *testing.T) {
+	if got := composite(100, 100); got != 50 {
+		t.Errorf("composite(100, 100) = %v", got)
+	}
+	if got := composite(0, 100); got != 0 {
+		t.Errorf("composite(0, 100) = %v", got)
+	}
+}
+
+func TestBenchTrackerIndex(t *testing.T) {
+	tr := newTracker("run1", "b0", 10)
+	for id, want := range map[string]int{"run1-b0-0": 0, "run1-b0-9": 9} {
+		if i, ok := tr.index(id); !ok || i != want {
+			t.Errorf("index(%q) = %d, %v", id, i, ok)
+		}
+	}
+	for _, id := range []string{"run1-b0-10", "run1-b1-1", "run2-b0-1", "run1-b0-", "run1-b0--1", "run1-b0-x", ""} {
+		if i, ok := tr.index(id); ok {
+			t.Errorf("index(%q) = %d, want no match", id, i)
+		}
+	}
+}
+
+// The event is valid, and the raw HTTP phase sends exactly the body the
+// worker renders for it.
+func TestBenchEventAndBody(t *testing.T) {
+	data := eventJSON("run-b0-7", "http://127.0.0.1:9", 7)
+	ev, err := trigger.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.CVars = render.Normalize(ev.CVars).(map[string]any)
+	wh, err := render.NewEnv(render.Limits{}).CompileWebhook(ev.Webhook)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := wh.Render(render.RequestVars(ev, render.Scope{Attempt: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(req.Body, requestBody(7)) {
+		t.Errorf("rendered body %s, raw phase sends %s", req.Body, requestBody(7))
+	}
+	if req.URL != "http://127.0.0.1:9/tickets/388" || req.Method != "POST" {
+		t.Errorf("rendered %s %s", req.Method, req.URL)
+	}
+}
+
+func TestBenchCheckResult(t *testing.T) {
+	good := func() *wireResult {
+		return &wireResult{EventID: "e", Status: "succeeded", HTTPStatus: 200,
+			CVars: map[string]any{"ticket_status": "open", "ticket_id": "388", "shout": "OPEN"}}
+	}
+	if msg := checkResult(good()); msg != "" {
+		t.Errorf("good Result: %s", msg)
+	}
+	for name, change := range map[string]func(*wireResult){
+		"failed":     func(r *wireResult) { r.Status = "failed"; r.Error = &trigger.Error{Class: "blocked", Message: "no"} },
+		"status 500": func(r *wireResult) { r.HTTPStatus = 500 },
+		"wrong cvar": func(r *wireResult) { r.CVars["shout"] = "open" },
+		"extra cvar": func(r *wireResult) { r.CVars["x"] = 1 },
+		"no cvar":    func(r *wireResult) { delete(r.CVars, "ticket_id") },
+	} {
+		r := good()
+		change(r)
+		if checkResult(r) == "" {
+			t.Errorf("%s: passed the check", name)
+		}
+	}
+}
+
+// The raw phases run in-process, without a worker.
+func TestBenchRawPhases(t *testing.T) {
+	o, err := Options{Events: 500, Concurrency: 8, WorkerBin: "unused"}.normalize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{o: o, run: runID()}
+	defer h.close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	js, ju, err := h.rawJetStream(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, hu, err := h.rawHTTP(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if js <= 0 || hs <= 0 || math.IsInf(js, 0) || math.IsInf(hs, 0) {
+		t.Errorf("jetstream %v/s, http %v/s", js, hs)
+	}
+	if ju.self <= 0 || hu.self <= 0 || ju.elapsed <= 0 || hu.elapsed <= 0 {
+		t.Errorf("cpu use: jetstream %+v, http %+v", ju, hu)
+	}
+	if got := h.target.requests.Load(); got != 500 {
+		t.Errorf("target saw %d requests, want 500", got)
+	}
+	// A second burst on the same consumer works too.
+	if _, _, err := h.rawJetStream(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBenchOptions(t *testing.T) {
+	for _, o := range []Options{
+		{Events: -1, WorkerBin: "x"},
+		{Concurrency: 20000, WorkerBin: "x"},
+		{Bursts: 1000, WorkerBin: "x"},
+		{Rate: -1, WorkerBin: "x"},
+		{Concurrency: 64, MaxAckPending: 10, WorkerBin: "x"},
+		{Rate: 1e6, Duration: time.Minute, WorkerBin: "x"},
+		{WorkerBin: "x", WorkerEnv: []string{"NOEQUALS"}},
+		{},
+	} {
+		if _, err := o.normalize(); err == nil {
+			t.Errorf("%+v: accepted", o)
+		}
+	}
+	o, err := Options{WorkerBin: "x"}.normalize()
+	if err != nil || o.Events != 20000 || o.Concurrency != 64 || o.Bursts != 3 || o.MaxAckPending < 64 {
+		t.Errorf("defaults: %+v, %v", o, err)
+	}
+}
+
+func TestBenchTailWriter(t *testing.T) {
+	var out strings.Builder
+	w := &tailWriter{out: &out, prefix: "w: "}
+	for i := range 30 {
+		_, _ = w.Write([]byte("line " + string(rune('a'+i%26)) + "\npart"))
+		_, _ = w.Write([]byte("ial\n"))
+	}
+	w.flush()
+	if got := len(w.last()); got != tailLines {
+		t.Errorf("kept %d lines, want %d", got, tailLines)
+	}
+	if !strings.HasPrefix(out.String(), "w: line a\nw: partial\n") {
+		t.Errorf("output starts %q", out.String()[:30])
+	}
+}

@@ -1,0 +1,74 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// The team's goals, shown beside the figures.
+const (
+	goalRatio  = 0.70
+	goalCPUUs  = 60
+	goalP99MS  = 5
+	goalRSSMB  = 150
+	goalMarkOK = "ok"
+	goalMarkNo = "MISSED"
+)
+
+func mark(ok bool) string {
+	if ok {
+		return goalMarkOK
+	}
+	return goalMarkNo
+}
+
+// WriteText writes the report as a table for people.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	runs := func(xs []float64, format string) string {
+		s := make([]string, len(xs))
+		for i, x := range xs {
+			s[i] = fmt.Sprintf(format, x)
+		}
+		return strings.Join(s, " ")
+	}
+	p("hookworker bench: %d events x %d bursts (median), concurrency %d, max ack pending %d\n",
+		r.N, r.Bursts, r.Concurrency, r.MaxAckPending)
+	p("  event %d B, %s, %d CPUs, load average %.2f at start, %.2f at end\n\n",
+		r.EventBytes, r.GoVersion, r.CPUs, r.LoadAvgStart, r.LoadAvgEnd)
+	p("  %-38s %10s   %s\n", "burst", "events/s", "each burst")
+	p("  %-38s %10.0f   %s\n", "(a) raw JetStream: publish, ack", r.JetStreamEPS, runs(r.Runs.JetStreamEPS, "%.0f"))
+	p("  %-38s %10.0f   %s\n", "(b) raw HTTP: keep-alive POST", r.HTTPEPS, runs(r.Runs.HTTPEPS, "%.0f"))
+	p("  %-38s %10.0f\n", "    composite 1/(1/a+1/b)", r.CompositeEPS)
+	p("  %-38s %10.0f   %s\n", "(c) hookworker: fired to Result", r.HookworkerEPS, runs(r.Runs.HookworkerEPS, "%.0f"))
+	p("  %-38s %10.2f   goal >= %.2f: %s\n", "    ratio c / composite", r.Ratio, goalRatio, mark(r.Ratio >= goalRatio))
+	p("  %-38s %7.1f µs   %s; goal <= %d µs: %s\n", "worker CPU per event (bursts)", r.WorkerCPUUsPerEvent,
+		runs(r.Runs.WorkerCPUUsPerEvent, "%.1f"), goalCPUUs, mark(r.WorkerCPUUsPerEvent <= goalCPUUs))
+	p("  %-38s %7.1f MB   goal < %d MB: %s\n\n", "worker peak RSS", r.WorkerPeakRSSMB, goalRSSMB, mark(r.WorkerPeakRSSMB < goalRSSMB))
+	p("  %-30s %14s %8s %10s %16s\n", "CPU per event (µs), busy CPUs", "bench process", "worker", "CPUs busy", "other processes")
+	for _, c := range []struct {
+		name string
+		c    PhaseCPU
+	}{{"(a) raw JetStream", r.CPU.JetStream}, {"(b) raw HTTP", r.CPU.HTTP}, {"(c) hookworker", r.CPU.Hookworker}} {
+		p("  %-30s %14.1f %8.1f %9.0f%% %15.0f%%\n", c.name, c.c.BenchUsPerEvent, c.c.WorkerUsPerEvent, 100*c.c.BusyShare, 100*c.c.OthersShare)
+	}
+	p("  (bench process: JetStream server, HTTP target, publisher and checker; shares of %d CPUs x burst time)\n\n", r.CPUs)
+	pc := r.Paced
+	p("paced: %.0f events/s asked, %.0f/s fired, %d events over %.1fs; worker CPU %.1f µs/event\n",
+		pc.Rate, pc.AchievedRate, pc.Events, pc.DurationS, pc.WorkerCPUUsPerEvent)
+	p("  %-18s %8s %8s %8s %8s\n", "latency (ms)", "p50", "p90", "p99", "max")
+	l := r.LatencyMS.FiredToResult
+	p("  %-18s %8.2f %8.2f %8.2f %8.2f   goal p99 <= %d ms: %s\n", "fired -> Result", l.P50, l.P90, l.P99, l.Max,
+		goalP99MS, mark(l.P99 <= goalP99MS))
+	l = r.LatencyMS.FiredToTarget
+	p("  %-18s %8.2f %8.2f %8.2f %8.2f\n\n", "fired -> target", l.P50, l.P90, l.P99, l.Max)
+	if r.ResultsOK {
+		p("results: %d checked, every one succeeded with the expected CVars; %d duplicates\n", r.ResultsChecked, r.Duplicates)
+	} else {
+		p("results: %d checked, NOT all as expected\n", r.ResultsChecked)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

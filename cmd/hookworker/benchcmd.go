@@ -1,0 +1,70 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hookworker/hookworker/bench"
+)
+
+func (a *app) benchCmd() *cobra.Command {
+	o := bench.DefaultOptions()
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure hookworker against this machine's raw JetStream and HTTP limits",
+		Long: `Start an embedded JetStream server and a local keep-alive HTTP target in this
+process, start the worker under test as a separate process (this binary, or
+--worker-bin, running "run --nats-url <url>"), and measure side by side:
+
+  (a) raw JetStream: N messages the size of the events published, consumed
+      and acked with the worker's concurrency;
+  (b) raw HTTP: N keep-alive POSTs of the worker's body to the same target,
+      with the same concurrency;
+  (c) hookworker: N events fired as a burst, N Results back, each checked.
+
+Each burst runs --bursts times and the median is reported, with hookworker's
+ratio to the composite limit 1/(1/a+1/b) (quote the ratio: absolute rates
+drift with the machine), the worker's CPU time per event and its peak RSS.
+Then events are fired at --rate for --duration and the fired->Result and
+fired->target latency percentiles are reported. Everything runs on loopback
+and is removed afterwards; the worker's HOOKWORKER_* settings come from the
+bench (use --worker-env to add some); --config and --nats-url are not used.
+Progress goes to standard error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.WorkerBin == "" {
+				exe, err := os.Executable()
+				if err != nil {
+					return fmt.Errorf("worker binary: %w (give --worker-bin)", err)
+				}
+				o.WorkerBin = exe
+			}
+			o.Log = a.io.err
+			rep, err := bench.Run(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.io.out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
+			}
+			return rep.WriteText(a.io.out)
+		},
+	}
+	f := cmd.Flags()
+	f.IntVarP(&o.Events, "events", "n", o.Events, "events (and raw messages and requests) per burst")
+	f.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "the worker's concurrency, also used by the raw consumer and HTTP client")
+	f.IntVar(&o.MaxAckPending, "max-ack-pending", 0, "MaxAckPending of the worker's and the raw consumer (default the worker's default, at least --concurrency)")
+	f.IntVar(&o.Bursts, "bursts", o.Bursts, "how many times each burst runs; the median is reported")
+	f.Float64Var(&o.Rate, "rate", o.Rate, "events/s of the paced latency phase (0: half the burst rate)")
+	f.DurationVar(&o.Duration, "duration", o.Duration, "length of the paced latency phase")
+	f.StringVar(&o.WorkerBin, "worker-bin", "", "hookworker binary to run as the worker (default this executable)")
+	f.StringArrayVar(&o.WorkerEnv, "worker-env", nil, "KEY=VALUE for the worker's environment, e.g. HOOKWORKER_PULL_EXPIRY=2s (repeatable)")
+	f.BoolVar(&asJSON, "json", false, "print the figures as JSON")
+	return cmd
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookworker/hookworker/bench"
+)
+
+// TestBenchCommand runs the whole harness with small numbers, the worker
+// being the real binary in a process of its own.
+func TestBenchCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs a worker process")
+	}
+	bin := buildBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	start := time.Now()
+	code, out, errOut := runCLI(t, ctx, nil, "bench", "--json", "--worker-bin", bin,
+		"-n", "300", "--concurrency", "16", "--rate", "200", "--duration", "1s", "--bursts", "1")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	t.Logf("bench took %s\n%s", time.Since(start), errOut)
+
+	var rep bench.Report
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	// Every figure is present: check the raw JSON for the documented keys.
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"jetstream_eps", "http_eps", "composite_eps", "hookworker_eps", "ratio",
+		"worker_cpu_us_per_event", "worker_peak_rss_mb", "latency_ms", "n", "concurrency", "go_version", "cpus",
+		"results_checked", "results_ok", "paced", "runs", "cpu"} {
+		if _, ok := raw[k]; !ok {
+			t.Errorf("JSON has no %q", k)
+		}
+	}
+	positive := map[string]float64{
+		"jetstream_eps": rep.JetStreamEPS, "http_eps": rep.HTTPEPS, "composite_eps": rep.CompositeEPS,
+		"hookworker_eps": rep.HookworkerEPS, "ratio": rep.Ratio,
+		"worker_cpu_us_per_event": rep.WorkerCPUUsPerEvent, "worker_peak_rss_mb": rep.WorkerPeakRSSMB,
+		"paced.achieved_rate":                rep.Paced.AchievedRate,
+		"cpu.hookworker.bench_us_per_event":  rep.CPU.Hookworker.BenchUsPerEvent,
+		"cpu.hookworker.worker_us_per_event": rep.CPU.Hookworker.WorkerUsPerEvent,
+		"cpu.jetstream.bench_us_per_event":   rep.CPU.JetStream.BenchUsPerEvent,
+		"cpu.http.bench_us_per_event":        rep.CPU.HTTP.BenchUsPerEvent,
+	}
+	for name, p := range map[string]bench.Percentiles{
+		"fired_to_result": rep.LatencyMS.FiredToResult, "fired_to_target": rep.LatencyMS.FiredToTarget,
+	} {
+		positive[name+".p50"], positive[name+".p90"] = p.P50, p.P90
+		positive[name+".p99"], positive[name+".max"] = p.P99, p.Max
+		if !(p.P50 <= p.P90 && p.P90 <= p.P99 && p.P99 <= p.Max) {
+			t.Errorf("%s: percentiles out of order: %+v", name, p)
+		}
+	}
+	for name, v := range positive {
+		if !(v > 0) {
+			t.Errorf("%s = %v, want > 0", name, v)
+		}
+	}
+	if rep.Ratio <= 0 || rep.Ratio >= 2 {
+		t.Errorf("ratio %v outside (0, 2)", rep.Ratio)
+	}
+	if !rep.ResultsOK || rep.ResultsChecked != 300+200 {
+		t.Errorf("results_ok %v, results_checked %d, want true and 500", rep.ResultsOK, rep.ResultsChecked)
+	}
+	if rep.N != 300 || rep.Concurrency != 16 || rep.Bursts != 1 || rep.Paced.Events != 200 || rep.CPUs < 1 || rep.GoVersion == "" {
+		t.Errorf("settings not echoed: %+v", rep)
+	}
+	if len(rep.Runs.HookworkerEPS) != 1 || len(rep.Runs.JetStreamEPS) != 1 || len(rep.Runs.HTTPEPS) != 1 {
+		t.Errorf("runs: %+v", rep.Runs)
+	}
+
+	// The human table names every figure.
+	code, out, errOut = runCLI(t, ctx, nil, "bench", "--worker-bin", bin,
+		"-n", "100", "--concurrency", "8", "--rate", "100", "--duration", "200ms", "--bursts", "1")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, s := range []string{"raw JetStream", "raw HTTP", "composite", "ratio c / composite",
+		"worker CPU per event", "worker peak RSS", "fired -> Result", "fired -> target", "every one succeeded"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("table lacks %q:\n%s", s, out)
+		}
+	}
+}
+
+// A worker whose Results are wrong fails the bench: here its egress guard
+// refuses the loopback target, so every event fails with class blocked.
+func TestBenchCommandChecksResults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs a worker process")
+	}
+	bin := buildBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	code, out, errOut := runCLI(t, ctx, nil, "bench", "--json", "--worker-bin", bin,
+		"--worker-env", "HOOKWORKER_HTTP_ALLOW=10.0.0.0/8",
+		"-n", "50", "--concurrency", "8", "--duration", "100ms", "--bursts", "1")
+	if code == 0 {
+		t.Fatalf("exit 0 with blocked requests:\n%s", out)
+	}
+	if !strings.Contains(errOut, "failed the check") || !strings.Contains(errOut, "blocked") {
+		t.Errorf("stderr does not explain the failed check:\n%s", errOut)
+	}
+	if out != "" {
+		t.Errorf("stdout %q, want nothing", out)
+	}
+}
+
+func TestBenchCommandRejectsBadFlags(t *testing.T) {
+	code, _, errOut := runCLI(t, context.Background(), nil, "bench", "--worker-bin", "/nonexistent", "--bursts", "0", "--concurrency", "-3")
+	if code == 0 || !strings.Contains(errOut, "concurrency") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = runCLI(t, context.Background(), nil, "bench", "--worker-bin", "/nonexistent/hookworker", "-n", "10", "--bursts", "1")
+	if code == 0 || !strings.Contains(errOut, "start the worker") {
+		t.Errorf("missing binary: exit %d, stderr %q", code, errOut)
+	}
+}
