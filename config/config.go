@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"reflect"
@@ -35,6 +36,7 @@ type Config struct {
 	Webhooks Webhooks `yaml:"webhooks"`
 	Secrets  Secrets  `yaml:"secrets"`
 	Log      Log      `yaml:"log"`
+	Ops      Ops      `yaml:"ops"`
 }
 
 // NATS is how to reach the NATS server.
@@ -254,6 +256,23 @@ type Log struct {
 	Format string `yaml:"format" env:"HOOKWORKER_LOG_FORMAT"`
 }
 
+// Ops is the operations listener of `hookworker run`: Prometheus metrics
+// and health probes over HTTP.
+type Ops struct {
+	// Listen is the host:port serving /metrics, /healthz and /readyz
+	// (port 0: any free port). Empty, or "off" (the environment cannot
+	// set an empty value): no listener.
+	Listen string `yaml:"listen" env:"HOOKWORKER_OPS_LISTEN"`
+}
+
+// Addr is the address to listen on, or "" when the listener is off.
+func (o Ops) Addr() string {
+	if strings.EqualFold(strings.TrimSpace(o.Listen), "off") {
+		return ""
+	}
+	return o.Listen
+}
+
 // Default returns the configuration with every default filled in.
 func Default() Config {
 	return Config{
@@ -298,6 +317,7 @@ func Default() Config {
 		},
 		Webhooks: Webhooks{Dir: "configs/webhooks", TemplatesDir: "configs/templates", Bucket: "hookworker-webhooks"},
 		Log:      Log{Level: "info", Format: "console"},
+		Ops:      Ops{Listen: "127.0.0.1:9464"},
 	}
 }
 
@@ -491,6 +511,18 @@ func (c *Config) Validate() error {
 	case "json", "console":
 	default:
 		bad("log.format", "%q is not json or console", c.Log.Format)
+	}
+	if a := c.Ops.Addr(); a != "" {
+		_, port, err := net.SplitHostPort(a)
+		if err == nil {
+			var n uint64
+			if n, err = strconv.ParseUint(port, 10, 16); err == nil && port != strconv.FormatUint(n, 10) {
+				err = errors.New("bad port")
+			}
+		}
+		if err != nil {
+			bad("ops.listen", "%q is not host:port (such as 127.0.0.1:9464 or :9464), empty or off", c.Ops.Listen)
+		}
 	}
 	return errors.Join(errs...)
 }

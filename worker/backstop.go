@@ -112,6 +112,7 @@ func (w *Worker) backstop(ctx context.Context, advisory []byte) error {
 	}
 	j := &job{data: raw.Data, hdr: raw.Header, subject: raw.Subject, start: w.clock.Now(),
 		meta: &jetstream.MsgMetadata{NumDelivered: adv.Deliveries, Timestamp: raw.Time}}
+	j.trace, j.tracestate = traceOf(raw.Header)
 	j.res = &trigger.Result{Replayed: replayCount(raw.Header) > 0, Unmapped: []string{}, CVars: map[string]any{}}
 	cause := fmt.Errorf("delivered %d times without an outcome: the worker crashed or stalled on it each time", adv.Deliveries)
 	class := trigger.ClassTimeout
@@ -130,6 +131,7 @@ func (w *Worker) backstop(ctx context.Context, advisory []byte) error {
 	if err := w.deadLetter(j); err != nil {
 		return err
 	}
+	w.metrics.DeadLetter(string(class))
 	if err := w.publishResult(j); err != nil {
 		return err
 	}
@@ -139,6 +141,6 @@ func (w *Worker) backstop(ctx context.Context, advisory []byte) error {
 	if j.ev != nil && j.hist != nil {
 		_ = w.histories.delete(ctx, j.ev.ID)
 	}
-	w.logOutcome(j.res)
+	w.outcome(j)
 	return nil
 }

@@ -19,4 +19,11 @@
 // On shutdown (the context given to Run is cancelled) the worker stops
 // pulling, finishes what it holds within the configured grace period, and
 // hands back (Nak) whatever is still running after it.
+//
+// Operations: a [Metrics] given in [Deps] (package metrics) counts events,
+// outcomes, attempts by target host, retries, dead letters and cache use;
+// [Worker.Ready] backs a readiness probe and [Worker.ConsumerInfo] the
+// consumer's pending counts. The W3C traceparent header of a trigger
+// message is continued on every HTTP attempt (a new span each) and on the
+// Result (package tracectx); the trace id is in the outcome log line.
 package worker

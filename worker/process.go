@@ -25,6 +25,7 @@ import (
 	"github.com/hookworker/hookworker/registry"
 	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/signing"
+	"github.com/hookworker/hookworker/tracectx"
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/webhook"
 )
@@ -86,15 +87,25 @@ type job struct {
 	req    *render.Request // last rendered request
 	redact *render.Redactor
 	delay  time.Duration // for retry
+
+	// trace is the trigger message's trace context, or a new one;
+	// tracestate goes with it. span is that of the last attempt.
+	trace      tracectx.Parent
+	tracestate string
+	span       tracectx.Parent
 }
 
 // handle processes one message: the Result is published (and, on failure,
 // the dead letter stored) before the message is acknowledged.
 func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
+	w.metrics.EventReceived()
+	w.metrics.InFlight(1)
+	defer w.metrics.InFlight(-1)
 	w.inflight.add(msg)
 	defer w.inflight.remove(msg)
 	j := &job{data: msg.Data(), hdr: msg.Headers(), subject: msg.Subject(), start: w.clock.Now()}
 	j.meta, _ = msg.Metadata()
+	j.trace, j.tracestate = traceOf(j.hdr)
 	v := w.process(ctx, j)
 	switch v {
 	case retry, handBack:
@@ -107,6 +118,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 			w.log.Warn("hand back failed; JetStream redelivers after AckWait", zap.Error(err))
 		}
 		if v == retry {
+			w.metrics.RetryScheduled(RetryDelayed)
 			w.log.Debug("retry scheduled", zap.String("event_id", j.ev.ID), zap.Duration("delay", delay),
 				zap.Int("attempts", len(j.hist.Attempts)))
 		}
@@ -118,6 +130,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 			_ = msg.NakWithDelay(5 * time.Second)
 			return
 		}
+		w.metrics.DeadLetter(string(j.res.Error.Class))
 	}
 	if err := w.publishResult(j); err != nil {
 		w.log.Warn("result not published; the event goes back to JetStream",
@@ -138,7 +151,17 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 			w.log.Debug("attempt history not deleted; it expires", zap.Error(err))
 		}
 	}
-	w.logOutcome(j.res)
+	w.outcome(j)
+}
+
+// outcome logs and counts a terminal outcome.
+func (w *Worker) outcome(j *job) {
+	class := ""
+	if j.res.Error != nil {
+		class = string(j.res.Error.Class)
+	}
+	w.metrics.Outcome(string(j.res.Status), class)
+	w.logOutcome(j.res, j.trace.TraceID)
 }
 
 func (w *Worker) saveHistory(j *job) {
@@ -161,6 +184,10 @@ func (w *Worker) publishResult(j *job) error {
 	}
 	out := nats.NewMsg(subject)
 	out.Header.Set(trigger.HeaderMsgID, trigger.ResultMsgID(j.res.EventID, replayCount(j.hdr)))
+	out.Header.Set(tracectx.Header, j.resultTrace().String())
+	if j.tracestate != "" {
+		out.Header.Set(tracectx.StateHeader, j.tracestate)
+	}
 	data, err := j.res.AppendJSON(make([]byte, 0, 512))
 	if err != nil {
 		return fmt.Errorf("encode result: %w", err)
@@ -209,7 +236,9 @@ func (w *Worker) deadLetter(j *job) error {
 	return w.letters.Put(ctx, l)
 }
 
-func (w *Worker) logOutcome(res *trigger.Result) {
+// logOutcome writes the one line of a terminal outcome; the error message
+// is redacted (see finish), and no body is logged.
+func (w *Worker) logOutcome(res *trigger.Result, trace tracectx.TraceID) {
 	if ce := w.log.Check(zap.InfoLevel, "event done"); ce != nil {
 		fields := []zap.Field{
 			zap.String("event_id", res.EventID),
@@ -220,6 +249,9 @@ func (w *Worker) logOutcome(res *trigger.Result) {
 			zap.Int("attempts", res.Attempts),
 			zap.Int("http_status", res.HTTPStatus),
 			zap.Float64("duration_ms", res.DurationMS),
+		}
+		if trace.IsValid() {
+			fields = append(fields, zap.Stringer("trace_id", trace))
 		}
 		if res.Error != nil {
 			fields = append(fields, zap.String("class", string(res.Error.Class)), zap.String("error", res.Error.Message))
@@ -373,6 +405,7 @@ func (w *Worker) run(ctx context.Context, j *job) (verdict, error) {
 			return done, nil
 		}
 	}
+	w.metrics.DefinitionCache(c != nil)
 	if c == nil {
 		if def.Uses != "" {
 			resolved, err := w.market.Resolve(def)
@@ -402,8 +435,15 @@ func (w *Worker) run(ctx context.Context, j *job) (verdict, error) {
 			return done, redactErr(fail(trigger.ClassRender, err), render.NewRedactor(vars.UsedSecrets()))
 		}
 		j.req, j.redact = req, render.NewRedactor(req.Secrets)
+		var traceparent string
+		if req.Header.Get(tracectx.Header) == "" { // else the webhook's own wins
+			j.span = j.trace.Child()
+			traceparent = j.span.String()
+		}
 		at := w.clock.Now()
-		resp, err := w.attempt(ctx, ev, def, req)
+		t0 := time.Now()
+		resp, err := w.attempt(ctx, ev, def, req, traceparent, j.tracestate)
+		w.observeAttempt(req, resp, err, time.Since(t0))
 		if errors.Is(err, errHandBack) {
 			return handBack, nil
 		}
@@ -485,6 +525,7 @@ func (w *Worker) run(ctx context.Context, j *job) (verdict, error) {
 			return retry, nil
 		}
 		quickLeft--
+		w.metrics.RetryScheduled(RetryInWorker)
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -536,8 +577,20 @@ func (c *compiled) isSuccess(status int) bool {
 	return false
 }
 
-// attempt makes one HTTP request and reads the response, capped.
-func (w *Worker) attempt(ctx context.Context, ev *trigger.Event, def *webhook.Definition, r *render.Request) (*mapper.Response, error) {
+// observeAttempt counts one attempt in the metrics.
+func (w *Worker) observeAttempt(req *render.Request, resp *mapper.Response, err error, d time.Duration) {
+	status := 0
+	if err == nil {
+		status = resp.StatusCode
+	} else if classOf(err) == trigger.ClassRender {
+		d = 0 // no request was made
+	}
+	w.metrics.Attempt(hostOf(req.URL), attemptClass(status, err), d)
+}
+
+// attempt makes one HTTP request and reads the response, capped. A
+// non-empty traceparent is sent with the tracestate, if any.
+func (w *Worker) attempt(ctx context.Context, ev *trigger.Event, def *webhook.Definition, r *render.Request, traceparent, tracestate string) (*mapper.Response, error) {
 	actx, cancel := context.WithTimeout(ctx, def.EffectiveTimeout())
 	defer cancel()
 	var body io.Reader
@@ -550,6 +603,14 @@ func (w *Worker) attempt(ctx context.Context, ev *trigger.Event, def *webhook.De
 	}
 	req.Header = r.Header.Clone()
 	req.Header.Set("Idempotency-Key", ev.ID)
+	if traceparent != "" {
+		req.Header.Set(tracectx.Header, traceparent)
+		if tracestate != "" {
+			req.Header.Set(tracectx.StateHeader, tracestate)
+		} else {
+			req.Header.Del(tracectx.StateHeader)
+		}
+	}
 	if len(r.SigningSecrets) > 0 {
 		signer, err := signing.NewSigner(r.SigningSecrets)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -60,6 +61,9 @@ type Deps struct {
 	// Env renders templates; nil: a sandboxed environment with default
 	// limits.
 	Env *render.Env
+	// Metrics receives measurements (package metrics); nil: none are
+	// taken.
+	Metrics Metrics
 }
 
 // Worker consumes events and runs their webhooks.
@@ -82,6 +86,10 @@ type Worker struct {
 
 	compiled *compiledCache
 	decoder  *trigger.Decoder
+
+	metrics Metrics
+	// state is stateNew, stateRunning, stateDraining or stateStopped.
+	state atomic.Int32
 }
 
 // New builds a worker. It does not touch the server until Run.
@@ -107,6 +115,7 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 		market:   d.Templates,
 		secrets:  d.Secrets,
 		env:      d.Env,
+		metrics:  d.Metrics,
 	}
 	if w.http == nil {
 		if w.http, err = NewHTTPClient(cfg.HTTP, cfg.Worker.Concurrency); err != nil {
@@ -121,6 +130,9 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 	}
 	if w.env == nil {
 		w.env = render.NewEnv(render.Limits{})
+	}
+	if w.metrics == nil {
+		w.metrics = nopMetrics{}
 	}
 	w.results = newResultRouter(js, cfg.Worker.StreamRefresh)
 	w.letters = deadletter.NewStore(js, cfg.Names.DLQStream, cfg.Names.DLQPrefix, cfg.Names.FiredPrefix)
@@ -226,6 +238,7 @@ func (w *Worker) setupTrigger(ctx context.Context) (jetstream.Consumer, error) {
 // stops pulling, lets in-flight events finish within the grace period and
 // hands back the rest. It returns nil after a clean shutdown.
 func (w *Worker) Run(ctx context.Context) error {
+	defer w.state.Store(stateStopped)
 	cons, backstop, err := w.setup(ctx)
 	if err != nil {
 		return err
@@ -272,12 +285,14 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	w.state.Store(stateRunning)
 	w.log.Info("worker started",
 		zap.String("stream", w.cfg.Names.Stream),
 		zap.String("consumer", w.cfg.Names.Consumer),
 		zap.Int("concurrency", conc))
 
 	<-ctx.Done()
+	w.state.Store(stateDraining)
 	w.log.Info("shutting down: no new pulls; finishing what is held",
 		zap.Duration("grace", w.cfg.Worker.ShutdownGrace))
 	// Drain hands the client's buffer to the pool; once it is through,

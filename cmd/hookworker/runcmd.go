@@ -12,9 +12,11 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/hookworker/hookworker/marketplace"
+	"github.com/hookworker/hookworker/metrics"
 	"github.com/hookworker/hookworker/natsconn"
 	"github.com/hookworker/hookworker/natsd"
 	"github.com/hookworker/hookworker/registry"
+	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/secret"
 	"github.com/hookworker/hookworker/worker"
 )
@@ -30,7 +32,12 @@ on embedded.host:embedded.port (127.0.0.1:4222) storing under
 embedded.store_dir (./data), so other processes can connect to it. The
 embedded server requires the token, user/password, nkeys and TLS of the
 embedded section, if any; run connects to it with the nats.* credentials
-and TLS or, where those are empty, with the embedded ones.`,
+and TLS or, where those are empty, with the embedded ones.
+
+With ops.listen set (default 127.0.0.1:9464), an HTTP listener serves
+Prometheus metrics on /metrics, liveness on /healthz and readiness on
+/readyz (connected to NATS, trigger stream and consumer present, not
+shutting down). A port already taken is logged and run goes on without it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runWorker(cmd.Context()) },
 	}
@@ -94,15 +101,27 @@ func (a *app) runWorker(ctx context.Context) error {
 			return err
 		}
 	}
-	w, err := worker.New(cfg, worker.Deps{
+	deps := worker.Deps{
 		Conn:      nc,
 		Logger:    log,
 		Registry:  reg,
 		Templates: market,
 		Secrets:   secret.Chain{secret.Env{Getenv: a.getenv}, secret.Dir(cfg.Secrets.Dir)},
-	})
+		Env:       render.NewEnv(render.Limits{}),
+	}
+	var m *metrics.Metrics
+	if cfg.Ops.Addr() != "" {
+		m = metrics.New(metrics.Options{})
+		m.ObserveTemplateCache(deps.Env.CacheLen)
+		deps.Metrics = m
+	}
+	w, err := worker.New(cfg, deps)
 	if err != nil {
 		return err
+	}
+	if m != nil {
+		stop := startOps(cfg.Ops.Addr(), m, w, log.Named("ops"))
+		defer stop()
 	}
 	if err := w.Run(ctx); err != nil {
 		return err
@@ -111,6 +130,32 @@ func (a *app) runWorker(ctx context.Context) error {
 		log.Warn("flush on exit", zap.Error(err))
 	}
 	return nil
+}
+
+// startOps serves metrics and probes on addr until the returned function
+// is called. A listener that cannot start is logged, not fatal: a second
+// worker on the same machine with the default address still runs.
+func startOps(addr string, m *metrics.Metrics, w *worker.Worker, log *zap.Logger) (stop func()) {
+	m.ObserveConsumer(func(ctx context.Context) (metrics.ConsumerState, error) {
+		info, err := w.ConsumerInfo(ctx)
+		if err != nil {
+			return metrics.ConsumerState{}, err
+		}
+		return metrics.ConsumerState{Pending: info.NumPending, AckPending: uint64(info.NumAckPending)}, nil
+	}, 2*time.Second)
+	srv, err := metrics.Listen(addr, m, w.Ready, log)
+	if err != nil {
+		log.Error("no metrics or probes: the ops listener did not start (set ops.listen)", zap.Error(err))
+		return func() {}
+	}
+	log.Info("ops listener: /metrics, /healthz, /readyz", zap.String("url", srv.URL()))
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			log.Warn("ops listener shutdown", zap.Error(err))
+		}
+	}
 }
 
 // watchBucket creates the webhook bucket if needed and has the registry

@@ -1,0 +1,267 @@
+// Package metrics is the worker's operations surface: Prometheus
+// collectors and the HTTP listener that serves them with the health
+// probes.
+//
+// [Metrics] implements worker.Metrics: the worker calls its methods as
+// events go through. Every series has the hookworker_ prefix; label values
+// are bounded (a target host, never a URL; a status or class, never an
+// event id), and the number of distinct hosts is capped (see
+// [Options.MaxHosts]).
+//
+//	hookworker_events_received_total                       messages taken from the trigger consumer (redeliveries included)
+//	hookworker_events_in_flight                            events being handled now
+//	hookworker_results_total{status,class}                 terminal outcomes: status succeeded, failed or skipped; class the error class, "none" without error
+//	hookworker_attempts_total{host,class}                  HTTP attempts: class 1xx..5xx by the response status, or network, timeout, blocked, too_large, render, canceled
+//	hookworker_request_duration_seconds{host}              histogram of attempt durations (request to last byte of the response)
+//	hookworker_retries_scheduled_total{kind}               retries: kind delayed (handed back to JetStream with a delay) or in_worker (a short wait in the worker)
+//	hookworker_dead_letters_total{class}                   dead letters written, by error class
+//	hookworker_definition_cache_hits_total                 compiled webhook definitions found in the worker's cache
+//	hookworker_definition_cache_misses_total               webhook definitions compiled (not in the cache)
+//	hookworker_template_cache_entries                      templates in the render environment's cache
+//	hookworker_consumer_pending_messages                   the trigger consumer's pending messages (not yet delivered), read from the server at scrape time
+//	hookworker_consumer_ack_pending_messages               the trigger consumer's delivered, unacknowledged messages, read at scrape time
+//	hookworker_consumer_info_errors_total                  scrapes at which the consumer's state could not be read
+//
+// plus the standard go_* and process_* collectors.
+package metrics
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+const namespace = "hookworker"
+
+// OtherHost is the host label of attempts to hosts beyond Options.MaxHosts.
+const OtherHost = "other"
+
+// Options tune Metrics.
+type Options struct {
+	// MaxHosts caps the distinct values of the host label; later hosts
+	// are counted as OtherHost. Zero: 1000.
+	MaxHosts int
+	// Buckets of the request duration histogram, in seconds. Nil: 5ms to
+	// 30s.
+	Buckets []float64
+}
+
+// Metrics holds the worker's collectors in a registry of its own.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	received    prometheus.Counter
+	inFlight    prometheus.Gauge
+	results     *prometheus.CounterVec
+	attempts    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	retries     *prometheus.CounterVec
+	deadLetters *prometheus.CounterVec
+	cacheHits   prometheus.Counter
+	cacheMisses prometheus.Counter
+
+	hostsMu  sync.RWMutex
+	hosts    map[string]struct{}
+	maxHosts int
+}
+
+// New registers the collectors, the Go runtime's and the process's
+// included, in a new registry.
+func New(o Options) *Metrics {
+	if o.MaxHosts <= 0 {
+		o.MaxHosts = 1000
+	}
+	if o.Buckets == nil {
+		o.Buckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+	}
+	m := &Metrics{
+		reg:      prometheus.NewRegistry(),
+		hosts:    map[string]struct{}{},
+		maxHosts: o.MaxHosts,
+		received: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "events_received_total",
+			Help: "Messages taken from the trigger consumer, redeliveries (delayed retries) included.",
+		}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "events_in_flight",
+			Help: "Events being handled now.",
+		}),
+		results: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "results_total",
+			Help: "Terminal outcomes of events (one Result each), by status and error class (none without error).",
+		}, []string{"status", "class"}),
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "attempts_total",
+			Help: "HTTP attempts by target host and class: 1xx to 5xx by response status, or network, timeout, blocked, too_large, render, canceled.",
+		}, []string{"host", "class"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "request_duration_seconds",
+			Help:    "Duration of HTTP attempts, from the request to the end of the response body, by target host.",
+			Buckets: o.Buckets,
+		}, []string{"host"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "retries_scheduled_total",
+			Help: "Retries scheduled: delayed (handed back to JetStream with a delay) or in_worker (a short wait in the worker).",
+		}, []string{"kind"}),
+		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "dead_letters_total",
+			Help: "Dead letters written, by error class.",
+		}, []string{"class"}),
+		cacheHits: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "definition_cache_hits_total",
+			Help: "Webhook definitions found compiled in the worker's cache.",
+		}),
+		cacheMisses: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "definition_cache_misses_total",
+			Help: "Webhook definitions compiled because they were not in the worker's cache.",
+		}),
+	}
+	m.reg.MustRegister(m.received, m.inFlight, m.results, m.attempts, m.latency,
+		m.retries, m.deadLetters, m.cacheHits, m.cacheMisses,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	// Series that should read 0 rather than be missing before the first
+	// event.
+	for _, k := range []string{"delayed", "in_worker"} {
+		m.retries.WithLabelValues(k)
+	}
+	return m
+}
+
+// Registry is where the collectors are registered.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// EventReceived counts a message taken from the trigger consumer.
+func (m *Metrics) EventReceived() { m.received.Inc() }
+
+// InFlight adds delta to the events being handled.
+func (m *Metrics) InFlight(delta int) { m.inFlight.Add(float64(delta)) }
+
+// Outcome counts a terminal outcome; class is empty without error.
+func (m *Metrics) Outcome(status, class string) {
+	if class == "" {
+		class = "none"
+	}
+	m.results.WithLabelValues(status, class).Inc()
+}
+
+// Attempt counts one HTTP attempt to host (host[:port], never a URL) and
+// its duration; class is the response's status class (2xx...) or the
+// failure class. A zero duration (no request was made) is not observed.
+func (m *Metrics) Attempt(host, class string, d time.Duration) {
+	host = m.hostLabel(host)
+	m.attempts.WithLabelValues(host, class).Inc()
+	if d > 0 {
+		m.latency.WithLabelValues(host).Observe(d.Seconds())
+	}
+}
+
+// RetryScheduled counts a retry of the given kind: delayed or in_worker.
+func (m *Metrics) RetryScheduled(kind string) { m.retries.WithLabelValues(kind).Inc() }
+
+// DeadLetter counts a dead letter written with the given error class.
+func (m *Metrics) DeadLetter(class string) { m.deadLetters.WithLabelValues(class).Inc() }
+
+// DefinitionCache counts a lookup of a compiled definition.
+func (m *Metrics) DefinitionCache(hit bool) {
+	if hit {
+		m.cacheHits.Inc()
+	} else {
+		m.cacheMisses.Inc()
+	}
+}
+
+// hostLabel bounds the host label: the first MaxHosts hosts keep their
+// name, later ones are OtherHost.
+func (m *Metrics) hostLabel(host string) string {
+	host = strings.ToLower(host)
+	if host == "" {
+		return "none"
+	}
+	m.hostsMu.RLock()
+	_, ok := m.hosts[host]
+	m.hostsMu.RUnlock()
+	if ok {
+		return host
+	}
+	m.hostsMu.Lock()
+	defer m.hostsMu.Unlock()
+	if _, ok := m.hosts[host]; ok {
+		return host
+	}
+	if len(m.hosts) >= m.maxHosts {
+		return OtherHost
+	}
+	m.hosts[host] = struct{}{}
+	return host
+}
+
+// ObserveTemplateCache exports n, the render environment's template cache
+// size, as hookworker_template_cache_entries.
+func (m *Metrics) ObserveTemplateCache(n func() int) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: namespace, Name: "template_cache_entries",
+		Help: "Compiled templates in the render environment's cache.",
+	}, func() float64 { return float64(n()) }))
+}
+
+// ConsumerState is what the consumer collector reads from the server.
+type ConsumerState struct {
+	// Pending: messages not yet delivered to any worker.
+	Pending uint64
+	// AckPending: messages delivered and not yet acknowledged.
+	AckPending uint64
+}
+
+// ObserveConsumer reads the trigger consumer's state with read (given a
+// context with the timeout; zero: 2s) at every scrape and exports its
+// pending and ack-pending counts. A failed read leaves the two gauges out
+// of that scrape and counts hookworker_consumer_info_errors_total.
+func (m *Metrics) ObserveConsumer(read func(context.Context) (ConsumerState, error), timeout time.Duration) {
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	m.reg.MustRegister(&consumerCollector{
+		read:    read,
+		timeout: timeout,
+		pending: prometheus.NewDesc(prometheus.BuildFQName(namespace, "consumer", "pending_messages"),
+			"Messages of the trigger consumer not yet delivered, read from the server at scrape time.", nil, nil),
+		ackPending: prometheus.NewDesc(prometheus.BuildFQName(namespace, "consumer", "ack_pending_messages"),
+			"Messages of the trigger consumer delivered and not yet acknowledged, read from the server at scrape time.", nil, nil),
+		errors: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "consumer_info_errors_total",
+			Help: "Scrapes at which the trigger consumer's state could not be read.",
+		}),
+	})
+}
+
+type consumerCollector struct {
+	read                func(context.Context) (ConsumerState, error)
+	timeout             time.Duration
+	pending, ackPending *prometheus.Desc
+	errors              prometheus.Counter
+}
+
+func (c *consumerCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.pending
+	ch <- c.ackPending
+	c.errors.Describe(ch)
+}
+
+func (c *consumerCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	st, err := c.read(ctx)
+	if err != nil {
+		c.errors.Inc()
+	} else {
+		ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(st.Pending))
+		ch <- prometheus.MustNewConstMetric(c.ackPending, prometheus.GaugeValue, float64(st.AckPending))
+	}
+	c.errors.Collect(ch)
+}

@@ -1,0 +1,159 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookworker/hookworker/tracectx"
+)
+
+// Metrics receives the worker's measurements; package metrics implements
+// it for Prometheus, and the default does nothing. Label values are
+// bounded: a host is host[:port] from the rendered URL, never the URL; a
+// status or class is one of a few words, never an event id.
+type Metrics interface {
+	// EventReceived: a message was taken from the trigger consumer
+	// (a redelivery included).
+	EventReceived()
+	// InFlight adds delta to the events being handled.
+	InFlight(delta int)
+	// Outcome: an event's terminal outcome (status succeeded, failed or
+	// skipped; class the error class, empty without error).
+	Outcome(status, class string)
+	// Attempt: one HTTP attempt to host; class is the response's status
+	// class (2xx ...) or the failure class (network, timeout, blocked,
+	// too_large, render, canceled); d is zero when no request was made.
+	Attempt(host, class string, d time.Duration)
+	// RetryScheduled: a retry of kind delayed (handed back to JetStream
+	// with a delay) or in_worker (a short wait in the worker).
+	RetryScheduled(kind string)
+	// DeadLetter: a dead letter was written.
+	DeadLetter(class string)
+	// DefinitionCache: a webhook definition was found compiled (hit) or
+	// had to be compiled.
+	DefinitionCache(hit bool)
+}
+
+// Retry kinds of Metrics.RetryScheduled.
+const (
+	RetryDelayed  = "delayed"
+	RetryInWorker = "in_worker"
+)
+
+type nopMetrics struct{}
+
+func (nopMetrics) EventReceived()                        {}
+func (nopMetrics) InFlight(int)                          {}
+func (nopMetrics) Outcome(string, string)                {}
+func (nopMetrics) Attempt(string, string, time.Duration) {}
+func (nopMetrics) RetryScheduled(string)                 {}
+func (nopMetrics) DeadLetter(string)                     {}
+func (nopMetrics) DefinitionCache(bool)                  {}
+
+// Run states, for Ready.
+const (
+	stateNew int32 = iota
+	stateRunning
+	stateDraining
+	stateStopped
+)
+
+// Ready reports whether the worker is taking events: nil when Run is
+// consuming, the NATS connection is up, the server knows the trigger
+// stream and consumer, and no shutdown has begun; else why not.
+func (w *Worker) Ready(ctx context.Context) error {
+	switch w.state.Load() {
+	case stateNew:
+		return errors.New("starting: the consumer is not running yet")
+	case stateDraining:
+		return errors.New("shutting down: finishing what is held")
+	case stateStopped:
+		return errors.New("stopped")
+	}
+	if st := w.nc.Status(); st != nats.CONNECTED {
+		return fmt.Errorf("NATS connection %s", strings.ToLower(st.String()))
+	}
+	if _, err := w.ConsumerInfo(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ConsumerInfo asks the server for the trigger consumer's state (which
+// also shows that its stream exists).
+func (w *Worker) ConsumerInfo(ctx context.Context) (*jetstream.ConsumerInfo, error) {
+	n := w.cfg.Names
+	c, err := w.js.Consumer(ctx, n.Stream, n.Consumer)
+	if err != nil {
+		return nil, fmt.Errorf("consumer %s on stream %s: %w", n.Consumer, n.Stream, err)
+	}
+	return c.CachedInfo(), nil
+}
+
+// attemptClass is the Metrics class of one attempt.
+func attemptClass(status int, err error) string {
+	switch {
+	case errors.Is(err, errHandBack):
+		return "canceled"
+	case err != nil:
+		return string(classOf(err))
+	case status >= 100 && status < 600:
+		return strconv.Itoa(status/100) + "xx"
+	default:
+		return "other"
+	}
+}
+
+// hostOf is the host[:port] of a rendered URL, the host label of Metrics.
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}
+
+// headerValue reads a NATS header case-insensitively (NATS headers are
+// case-sensitive; HTTP's, where traceparent comes from, are not).
+func headerValue(h nats.Header, name string) string {
+	if v := h.Get(name); v != "" {
+		return v
+	}
+	for k, vs := range h {
+		if len(vs) > 0 && strings.EqualFold(k, name) {
+			return vs[0]
+		}
+	}
+	return ""
+}
+
+// traceOf continues the trace of the trigger message's traceparent, or
+// starts one (see package tracectx); the tracestate is kept only with a
+// valid traceparent.
+func traceOf(h nats.Header) (tracectx.Parent, string) {
+	if p, err := tracectx.Parse(headerValue(h, tracectx.Header)); err == nil {
+		return p, headerValue(h, tracectx.StateHeader)
+	}
+	return tracectx.New(), ""
+}
+
+// resultTrace is the traceparent of the job's Result: the span of its last
+// attempt, or a new span of its trace when it made none.
+func (j *job) resultTrace() tracectx.Parent {
+	if j.span.IsValid() {
+		return j.span
+	}
+	if !j.trace.IsValid() {
+		j.trace, j.tracestate = traceOf(j.hdr)
+	}
+	j.span = j.trace.Child()
+	return j.span
+}
