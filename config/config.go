@@ -27,16 +27,17 @@ import (
 
 // Config is the whole process configuration.
 type Config struct {
-	NATS     NATS     `yaml:"nats"`
-	Embedded Embedded `yaml:"embedded"`
-	Names    Names    `yaml:"names"`
-	Worker   Worker   `yaml:"worker"`
-	Retry    Retry    `yaml:"retry"`
-	HTTP     HTTP     `yaml:"http"`
-	Webhooks Webhooks `yaml:"webhooks"`
-	Secrets  Secrets  `yaml:"secrets"`
-	Log      Log      `yaml:"log"`
-	Ops      Ops      `yaml:"ops"`
+	NATS      NATS      `yaml:"nats"`
+	Embedded  Embedded  `yaml:"embedded"`
+	Names     Names     `yaml:"names"`
+	Worker    Worker    `yaml:"worker"`
+	Retry     Retry     `yaml:"retry"`
+	Isolation Isolation `yaml:"isolation"`
+	HTTP      HTTP      `yaml:"http"`
+	Webhooks  Webhooks  `yaml:"webhooks"`
+	Secrets   Secrets   `yaml:"secrets"`
+	Log       Log       `yaml:"log"`
+	Ops       Ops       `yaml:"ops"`
 }
 
 // NATS is how to reach the NATS server.
@@ -209,6 +210,29 @@ type Worker struct {
 	StreamRefresh time.Duration `yaml:"stream_refresh" env:"HOOKWORKER_STREAM_REFRESH"`
 }
 
+// Isolation keeps one target host from hurting the others: a host over
+// its limits, or whose circuit breaker is open, has its events handed back
+// to JetStream with a delay instead of holding worker slots.
+type Isolation struct {
+	// PerHostConcurrency bounds the attempts in flight to one host (host
+	// and port) in this process; 0: no bound beyond worker.concurrency.
+	PerHostConcurrency int `yaml:"per_host_concurrency" env:"HOOKWORKER_ISOLATION_PER_HOST_CONCURRENCY"`
+	// Rate bounds the attempts per second to one host (token bucket of
+	// Burst); 0: no bound.
+	Rate  float64 `yaml:"rate" env:"HOOKWORKER_ISOLATION_RATE"`
+	Burst int     `yaml:"burst" env:"HOOKWORKER_ISOLATION_BURST"`
+	// The circuit breaker opens when, over BreakerWindow, at least
+	// BreakerMinRequests attempts to a host finished and at least
+	// BreakerFailureRatio of them failed (network, timeout, 5xx, 429); it
+	// stays open BreakerOpenFor, then lets BreakerProbes attempts through
+	// and closes when they succeed. BreakerFailureRatio 0 turns it off.
+	BreakerFailureRatio float64       `yaml:"breaker_failure_ratio" env:"HOOKWORKER_ISOLATION_BREAKER_FAILURE_RATIO"`
+	BreakerMinRequests  int           `yaml:"breaker_min_requests" env:"HOOKWORKER_ISOLATION_BREAKER_MIN_REQUESTS"`
+	BreakerWindow       time.Duration `yaml:"breaker_window" env:"HOOKWORKER_ISOLATION_BREAKER_WINDOW"`
+	BreakerOpenFor      time.Duration `yaml:"breaker_open_for" env:"HOOKWORKER_ISOLATION_BREAKER_OPEN_FOR"`
+	BreakerProbes       int           `yaml:"breaker_probes" env:"HOOKWORKER_ISOLATION_BREAKER_PROBES"`
+}
+
 // HTTP tunes the shared HTTP client.
 type HTTP struct {
 	// MaxResponseBytes caps a response body; more is a too_large failure.
@@ -310,6 +334,13 @@ func Default() Config {
 			ShutdownGrace: 20 * time.Second,
 			StreamRefresh: 5 * time.Second,
 		},
+		Isolation: Isolation{
+			BreakerFailureRatio: 0.5,
+			BreakerMinRequests:  20,
+			BreakerWindow:       30 * time.Second,
+			BreakerOpenFor:      30 * time.Second,
+			BreakerProbes:       1,
+		},
 		HTTP: HTTP{
 			MaxResponseBytes:    1 << 20,
 			MaxIdleConnsPerHost: 64,
@@ -393,6 +424,12 @@ func applyEnv(v reflect.Value, getenv func(string) string) error {
 				return fmt.Errorf("%s: %q is not an integer", name, s)
 			}
 			fv.SetInt(n)
+		case f.Type.Kind() == reflect.Float64:
+			x, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a number", name, s)
+			}
+			fv.SetFloat(x)
 		case f.Type.Kind() == reflect.Bool:
 			b, err := strconv.ParseBool(s)
 			if err != nil {
@@ -488,6 +525,19 @@ func (c *Config) Validate() error {
 	}
 	if c.HTTP.MaxResponseBytes < 1 {
 		bad("http.max_response_bytes", "must be positive")
+	}
+	iso := c.Isolation
+	if iso.PerHostConcurrency < 0 {
+		bad("isolation.per_host_concurrency", "negative")
+	}
+	if iso.Rate < 0 || iso.Burst < 0 {
+		bad("isolation.rate", "rate and burst must not be negative")
+	}
+	if iso.BreakerFailureRatio < 0 || iso.BreakerFailureRatio > 1 {
+		bad("isolation.breaker_failure_ratio", "%v is outside 0..1", iso.BreakerFailureRatio)
+	}
+	if iso.BreakerFailureRatio > 0 && (iso.BreakerMinRequests < 1 || iso.BreakerWindow <= 0 || iso.BreakerOpenFor <= 0 || iso.BreakerProbes < 1) {
+		bad("isolation", "with a breaker, breaker_min_requests and breaker_probes must be at least 1, breaker_window and breaker_open_for positive")
 	}
 	if c.HTTP.MaxRedirects < 0 || c.HTTP.MaxRedirects > 20 {
 		bad("http.max_redirects", "%d is outside 0..20", c.HTTP.MaxRedirects)

@@ -46,6 +46,9 @@ type Metrics interface {
 const (
 	RetryDelayed  = "delayed"
 	RetryInWorker = "in_worker"
+	// RetryIsolation: handed back because the target host was over its
+	// limits or its circuit breaker was open (no attempt was made).
+	RetryIsolation = "isolation"
 )
 
 type nopMetrics struct{}

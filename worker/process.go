@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/hookworker/hookworker/deadletter"
 	"github.com/hookworker/hookworker/egress"
+	"github.com/hookworker/hookworker/hostguard"
 	"github.com/hookworker/hookworker/mapper"
 	"github.com/hookworker/hookworker/registry"
 	"github.com/hookworker/hookworker/render"
@@ -87,6 +89,8 @@ type job struct {
 	req    *render.Request // last rendered request
 	redact *render.Redactor
 	delay  time.Duration // for retry
+	// isolated is why per-host isolation handed the event back, or "".
+	isolated string
 
 	// trace is the trigger message's trace context, or a new one;
 	// tracestate goes with it. span is that of the last attempt.
@@ -117,7 +121,12 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		if err := msg.NakWithDelay(delay); err != nil {
 			w.log.Warn("hand back failed; JetStream redelivers after AckWait", zap.Error(err))
 		}
-		if v == retry {
+		switch {
+		case v == retry && j.isolated != "":
+			w.metrics.RetryScheduled(RetryIsolation)
+			w.log.Debug("handed back by per-host isolation", zap.String("event_id", j.ev.ID),
+				zap.String("reason", j.isolated), zap.Duration("delay", delay))
+		case v == retry:
 			w.metrics.RetryScheduled(RetryDelayed)
 			w.log.Debug("retry scheduled", zap.String("event_id", j.ev.ID), zap.Duration("delay", delay),
 				zap.Int("attempts", len(j.hist.Attempts)))
@@ -440,9 +449,25 @@ func (w *Worker) run(ctx context.Context, j *job) (verdict, error) {
 			j.span = j.trace.Child()
 			traceparent = j.span.String()
 		}
+		// Per-host isolation: a host over its limits or with an open
+		// breaker gets the event back later, without an attempt. On the
+		// last delivery the attempt is made anyway, rather than strand it.
+		var release func(failed bool)
+		if !w.lastDelivery(j) {
+			rel, deny := w.guard.Acquire(hostKey(req.URL))
+			if deny != nil {
+				j.delay = jitter(deny.RetryAfter)
+				j.isolated = deny.Reason
+				return retry, nil
+			}
+			release = rel
+		}
 		at := w.clock.Now()
 		t0 := time.Now()
 		resp, err := w.attempt(ctx, ev, def, req, traceparent, j.tracestate)
+		if release != nil {
+			release(hostFailed(resp, err))
+		}
 		w.observeAttempt(req, resp, err, time.Since(t0))
 		if errors.Is(err, errHandBack) {
 			return handBack, nil
@@ -666,4 +691,37 @@ func unwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// hostKey is the isolation key of a rendered URL: its host and port.
+func hostKey(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return hostguard.HostKey(u)
+}
+
+// hostFailed reports whether an attempt counts against its host's
+// breaker: the host did not answer (network, timeout) or answered that it
+// cannot (5xx, 429). A refusal by the egress guard, a shutdown or a 4xx
+// says nothing about the host's health.
+func hostFailed(resp *mapper.Response, err error) bool {
+	if err != nil {
+		switch classOf(err) {
+		case trigger.ClassNetwork, trigger.ClassTimeout:
+			return !errors.Is(err, errHandBack)
+		}
+		return false
+	}
+	return resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests
+}
+
+// jitter spreads a hand-back delay by up to +20%, so that events denied
+// together do not come back together.
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 100 * time.Millisecond
+	}
+	return d + time.Duration(rand.Int64N(int64(d)/5+1))
 }

@@ -30,6 +30,9 @@ func fastRetry(c *config.Config) {
 	c.Retry.Schedule = []time.Duration{1200 * time.Millisecond}
 	c.Retry.Floor429 = 400 * time.Millisecond
 	c.Worker.AckWait = 5 * time.Second
+	// Every case fails against the same fault server: keep its breaker
+	// closed (isolation has its own tests).
+	c.Isolation.BreakerFailureRatio = 0
 }
 
 // gaps returns the time between consecutive requests.

@@ -16,6 +16,7 @@ import (
 	"github.com/hookworker/hookworker/config"
 	"github.com/hookworker/hookworker/deadletter"
 	"github.com/hookworker/hookworker/egress"
+	"github.com/hookworker/hookworker/hostguard"
 	"github.com/hookworker/hookworker/marketplace"
 	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/trigger"
@@ -85,6 +86,7 @@ type Worker struct {
 	inflight  *inflight
 
 	compiled *compiledCache
+	guard    *hostguard.Guard
 	decoder  *trigger.Decoder
 
 	metrics Metrics
@@ -138,6 +140,17 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 	w.letters = deadletter.NewStore(js, cfg.Names.DLQStream, cfg.Names.DLQPrefix, cfg.Names.FiredPrefix)
 	w.inflight = newInflight(cfg.Worker.AckWait)
 	w.compiled = newCompiledCache(10_000)
+	iso := cfg.Isolation
+	w.guard = hostguard.New(hostguard.Config{
+		MaxConcurrent:  iso.PerHostConcurrency,
+		Rate:           iso.Rate,
+		Burst:          iso.Burst,
+		FailureRatio:   iso.BreakerFailureRatio,
+		MinRequests:    iso.BreakerMinRequests,
+		Window:         iso.BreakerWindow,
+		OpenFor:        iso.BreakerOpenFor,
+		HalfOpenProbes: iso.BreakerProbes,
+	}, nil)
 	w.decoder = trigger.NewDecoder(10_000)
 	return w, nil
 }
