@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hookworker/hookworker/streams"
 	"github.com/hookworker/hookworker/trigger"
 )
 
@@ -33,10 +34,10 @@ func NewStore(js jetstream.JetStream, stream, prefix, firedPrefix string) *Store
 	return &Store{js: js, stream: stream, prefix: prefix, firedPrefix: firedPrefix}
 }
 
-// Ensure creates or updates the dead-letter stream (file storage, kept
-// until purged or replayed).
+// Ensure creates the dead-letter stream (file storage, kept until purged
+// or replayed) when it does not exist; an existing one is used as it is.
 func (s *Store) Ensure(ctx context.Context) error {
-	_, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	_, err := streams.Ensure(ctx, s.js, jetstream.StreamConfig{
 		Name:       s.stream,
 		Subjects:   []string{s.prefix + ".>"},
 		Storage:    jetstream.FileStorage,
@@ -44,10 +45,7 @@ func (s *Store) Ensure(ctx context.Context) error {
 		Duplicates: 10 * time.Minute,
 	})
 	if err != nil {
-		if _, serr := s.js.Stream(ctx, s.stream); serr == nil {
-			return nil // exists with other settings: use it as it is
-		}
-		return fmt.Errorf("deadletter: stream %s: %w", s.stream, err)
+		return fmt.Errorf("deadletter: %w", err)
 	}
 	return nil
 }

@@ -4,7 +4,14 @@
 package jstest
 
 import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -52,4 +59,74 @@ func ServerAt(t testing.TB, port int, storeDir string) *natsd.Server {
 	}
 	t.Cleanup(s.Shutdown)
 	return s
+}
+
+// Cluster starts an n-node JetStream cluster for the test on loopback:
+// nodes named n1..nN in cluster "jstest", each with its own client port,
+// cluster port and file store in a temporary directory, routed to each
+// other. It returns once the nodes are routed and a JetStream meta leader
+// is elected. Every node is shut down when the test ends (Shutdown may be
+// called before that; it is idempotent).
+func Cluster(t testing.TB, n int) []*natsd.Server {
+	t.Helper()
+	if n < 1 {
+		t.Fatalf("cluster of %d nodes", n)
+	}
+	// Cluster ports must be known in advance for the routes: take free
+	// ones (a port taken in between makes a node fail to start).
+	ports := make([]int, n)
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("free port: %v", err)
+		}
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+	}
+	nodes := make([]*natsd.Server, n)
+	for i := range nodes {
+		var routes []*url.URL
+		for j, p := range ports {
+			if j != i {
+				routes = append(routes, &url.URL{Scheme: "nats", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(p))})
+			}
+		}
+		s, err := natsd.Start(natsd.Options{
+			Host:       "127.0.0.1",
+			Port:       -1,
+			StoreDir:   t.TempDir(),
+			ServerName: fmt.Sprintf("n%d", i+1),
+			Configure: func(o *server.Options) {
+				o.Cluster = server.ClusterOpts{Name: "jstest", Host: "127.0.0.1", Port: ports[i]}
+				o.Routes = routes
+			},
+		})
+		if err != nil {
+			t.Fatalf("start cluster node n%d: %v", i+1, err)
+		}
+		t.Cleanup(s.Shutdown)
+		nodes[i] = s
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		// Ready: every node routed to every other, and the meta leader
+		// sees every node online with JetStream.
+		leaders, routed, peers := 0, 0, 0
+		for _, s := range nodes {
+			if s.Raw().JetStreamIsLeader() {
+				leaders++
+				peers = len(s.Raw().JetStreamClusterPeers())
+			}
+			if s.Raw().NumRemotes() >= n-1 {
+				routed++
+			}
+		}
+		if leaders == 1 && routed == n && peers == n {
+			return nodes
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cluster of %d: %d meta leaders, %d nodes fully routed, %d JetStream peers after 30s", n, leaders, routed, peers)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

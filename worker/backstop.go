@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/hookworker/hookworker/streams"
 	"github.com/hookworker/hookworker/trigger"
 )
 
@@ -24,7 +25,7 @@ func (w *Worker) advisorySubject() string {
 // the durable consumer every worker process shares to read them.
 func (w *Worker) setupBackstop(ctx context.Context) (jetstream.Consumer, error) {
 	n := w.cfg.Names
-	_, err := w.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	_, err := streams.Ensure(ctx, w.js, jetstream.StreamConfig{
 		Name:      n.AdvisoryStream,
 		Subjects:  []string{w.advisorySubject()},
 		Storage:   jetstream.FileStorage,
@@ -32,9 +33,7 @@ func (w *Worker) setupBackstop(ctx context.Context) (jetstream.Consumer, error) 
 		MaxAge:    7 * 24 * time.Hour,
 	})
 	if err != nil {
-		if _, serr := w.js.Stream(ctx, n.AdvisoryStream); serr != nil {
-			return nil, fmt.Errorf("worker: advisory stream %s: %w", n.AdvisoryStream, err)
-		}
+		return nil, fmt.Errorf("worker: advisory %w", err)
 	}
 	cons, err := w.js.CreateOrUpdateConsumer(ctx, n.AdvisoryStream, jetstream.ConsumerConfig{
 		Durable:   n.Consumer + "-backstop",

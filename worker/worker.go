@@ -19,6 +19,7 @@ import (
 	"github.com/hookworker/hookworker/hostguard"
 	"github.com/hookworker/hookworker/marketplace"
 	"github.com/hookworker/hookworker/render"
+	"github.com/hookworker/hookworker/streams"
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/webhook"
 )
@@ -191,15 +192,13 @@ func (w *Worker) setup(ctx context.Context) (jetstream.Consumer, jetstream.Consu
 	if err := w.letters.Ensure(ctx); err != nil {
 		return nil, nil, fmt.Errorf("worker: %w", err)
 	}
-	kv, err := w.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := streams.EnsureKeyValue(ctx, w.js, jetstream.KeyValueConfig{
 		Bucket:  w.cfg.Names.AttemptsBucket,
 		TTL:     w.cfg.Retry.MaxAge + 24*time.Hour,
 		Storage: jetstream.FileStorage,
 	})
 	if err != nil {
-		if kv, err = w.js.KeyValue(ctx, w.cfg.Names.AttemptsBucket); err != nil {
-			return nil, nil, fmt.Errorf("worker: attempts bucket %s: %w", w.cfg.Names.AttemptsBucket, err)
-		}
+		return nil, nil, fmt.Errorf("worker: attempts %w", err)
 	}
 	w.histories = &historyStore{kv: kv}
 	cons, err := w.setupTrigger(ctx)
@@ -222,14 +221,10 @@ func (w *Worker) setupTrigger(ctx context.Context) (jetstream.Consumer, error) {
 		Storage:    jetstream.FileStorage,
 		Duplicates: 2 * time.Minute,
 	}
-	if _, err := w.js.CreateOrUpdateStream(ctx, sc); err != nil {
-		// An operator may have created the stream with other settings
-		// (replicas, limits): use it as it is if it exists.
-		if _, serr := w.js.Stream(ctx, n.Stream); serr != nil {
-			return nil, fmt.Errorf("worker: stream %s: %w", n.Stream, err)
-		}
-		w.log.Warn("trigger stream exists with other settings; using it as it is",
-			zap.String("stream", n.Stream), zap.Error(err))
+	// An existing stream is used as its operator configured it (replicas,
+	// limits); only a missing subject is added.
+	if _, err := streams.Ensure(ctx, w.js, sc); err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
 	}
 	cc := jetstream.ConsumerConfig{
 		Durable:       n.Consumer,

@@ -18,6 +18,7 @@ import (
 	"github.com/hookworker/hookworker/registry"
 	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/secret"
+	"github.com/hookworker/hookworker/streams"
 	"github.com/hookworker/hookworker/worker"
 )
 
@@ -178,16 +179,14 @@ func webhookBucket(ctx context.Context, nc *nats.Conn, name string) (jetstream.K
 	if err != nil {
 		return nil, err
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := streams.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      name,
 		Description: "hookworker webhook definitions (JSON) by id",
 		History:     64,
 		Storage:     jetstream.FileStorage,
 	})
 	if err != nil {
-		if kv, err = js.KeyValue(ctx, name); err != nil {
-			return nil, fmt.Errorf("webhook bucket %s: %w", name, err)
-		}
+		return nil, fmt.Errorf("webhook %w", err)
 	}
 	return kv, nil
 }

@@ -1,0 +1,873 @@
+package main
+
+// Fleet tests: several real `hookworker run` processes share the durable
+// consumer. TestFleetSharesWork has three processes split a burst on one
+// NATS server and SIGKILLs one of them midway; TestClusterLeaderLoss runs
+// two processes against a 3-node JetStream cluster whose streams have three
+// replicas and shuts down the trigger stream's leader under load. Results
+// are captured by a RESULTS stream, so the workers publish them with
+// JetStream and a duplicate Result is absorbed by its Nats-Msg-Id: the
+// stream tells whether every event got exactly one; a core subscription
+// counts the duplicates.
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookworker/hookworker/fault"
+	"github.com/hookworker/hookworker/jstest"
+	"github.com/hookworker/hookworker/natsd"
+	"github.com/hookworker/hookworker/trigger"
+)
+
+// fleetPatterns are the stderr lines a fleetProc counts.
+var fleetPatterns = []string{
+	"event done", "worker started", "worker stopped", "WARN", "ERROR",
+	"result not published", "ack failed", "hand back failed", "grace period over",
+	"disconnected from NATS", "reconnected to NATS", "exists with other settings",
+}
+
+const fleetTail = 60 // stderr lines kept for the failure dump
+
+// fleetProc is one `hookworker run` process of a fleet. At log level info
+// a worker writes a line per event, so unlike workerProc it keeps only
+// counts of the lines that matter, its first warnings and its last lines.
+type fleetProc struct {
+	t    *testing.T
+	name string
+	ua   string // the User-Agent its webhook requests carry
+	cmd  *exec.Cmd
+
+	mu     sync.Mutex
+	counts map[string]int
+	warns  []string // the first 20 WARN or ERROR lines
+	tail   []string // the last fleetTail lines
+
+	started chan struct{} // closed on "worker started"
+	exited  chan struct{} // closed when the process has exited
+	err     error         // its exit error, valid after exited
+}
+
+// startFleetProc starts `hookworker args...` in a fresh directory with
+// the given HOOKWORKER_* overrides, its own User-Agent and no ops
+// listener. It does not wait for the worker to start (see waitStarted).
+// The tail of its stderr is logged if the test fails; it is killed when
+// the test ends.
+func startFleetProc(t *testing.T, bin, name string, args []string, env ...string) *fleetProc {
+	t.Helper()
+	p := &fleetProc{
+		t: t, name: name, ua: "hookworker/" + name,
+		counts:  map[string]int{},
+		started: make(chan struct{}), exited: make(chan struct{}),
+	}
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Dir = t.TempDir()
+	p.cmd.Env = append(os.Environ(),
+		"HOOKWORKER_LOG_FORMAT=console",
+		"HOOKWORKER_LOG_LEVEL=info",
+		"HOOKWORKER_HTTP_ALLOW=127.0.0.0/8",
+		"HOOKWORKER_OPS_LISTEN=off",
+		"HOOKWORKER_USER_AGENT="+p.ua,
+		"HOOKWORKER_NATS_NAME="+p.ua, // the server's connz shows where it is
+	)
+	p.cmd.Env = append(p.cmd.Env, env...)
+	stderr, err := p.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			p.line(sc.Text())
+		}
+		_, _ = io.Copy(io.Discard, stderr)
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.exited:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.exited
+		}
+		if t.Failed() {
+			p.mu.Lock()
+			t.Logf("worker %s (%v): counts %v\nfirst warnings:\n%s\nlast %d stderr lines:\n%s",
+				name, p.err, p.counts, strings.Join(p.warns, "\n"), len(p.tail), strings.Join(p.tail, "\n"))
+			p.mu.Unlock()
+		}
+	})
+	return p
+}
+
+func (p *fleetProc) line(l string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, pat := range fleetPatterns {
+		if strings.Contains(l, pat) {
+			p.counts[pat]++
+		}
+	}
+	if (strings.Contains(l, "WARN") || strings.Contains(l, "ERROR")) && len(p.warns) < 20 {
+		p.warns = append(p.warns, l)
+	}
+	if len(p.tail) == fleetTail {
+		copy(p.tail, p.tail[1:])
+		p.tail = p.tail[:fleetTail-1]
+	}
+	p.tail = append(p.tail, l)
+	if strings.Contains(l, "worker started") && p.counts["worker started"] == 1 {
+		close(p.started)
+	}
+}
+
+// count is how many stderr lines contained pattern (one of fleetPatterns).
+func (p *fleetProc) count(pattern string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.counts[pattern]
+}
+
+func (p *fleetProc) waitStarted(d time.Duration) {
+	p.t.Helper()
+	select {
+	case <-p.started:
+	case <-p.exited:
+		p.t.Fatalf("worker %s exited (%v) before logging \"worker started\"", p.name, p.err)
+	case <-time.After(d):
+		p.t.Fatalf("worker %s: no \"worker started\" within %s", p.name, d)
+	}
+}
+
+func (p *fleetProc) signal(sig os.Signal) {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.t.Fatalf("signal %v to worker %s: %v", sig, p.name, err)
+	}
+}
+
+// wait waits up to d for the process to exit and returns its exit error.
+func (p *fleetProc) wait(d time.Duration) error {
+	p.t.Helper()
+	select {
+	case <-p.exited:
+		return p.err
+	case <-time.After(d):
+		p.t.Fatalf("worker %s did not exit within %s", p.name, d)
+		return nil
+	}
+}
+
+// stop sends SIGTERM and requires status 0 within d; it returns how long
+// the exit took.
+func (p *fleetProc) stop(d time.Duration) time.Duration {
+	p.t.Helper()
+	start := time.Now()
+	p.signal(syscall.SIGTERM)
+	if err := p.wait(d); err != nil {
+		p.t.Fatalf("worker %s exited with %v after SIGTERM, want status 0", p.name, err)
+	}
+	if p.count("worker stopped") == 0 {
+		p.t.Errorf("worker %s exited without logging \"worker stopped\"", p.name)
+	}
+	return time.Since(start)
+}
+
+// publishBurst publishes an event per id (inline webhook to url) with
+// asynchronous JetStream publishes, window at a time, and publishes again,
+// with the same Nats-Msg-Id, those whose PubAck did not come. It returns
+// how many events needed more than one publish.
+func publishBurst(nc *nats.Conn, ids []string, url string, window int, d time.Duration) (retried int, err error) {
+	js, err := jetstream.New(nc,
+		jetstream.WithPublishAsyncTimeout(10*time.Second),
+		jetstream.WithPublishAsyncMaxPending(window))
+	if err != nil {
+		return 0, err
+	}
+	subject := trigger.FiredSubject(trigger.DefaultFiredPrefix, "bot-1")
+	deadline := time.Now().Add(d)
+	tries := map[string]int{}
+	for pending := ids; len(pending) > 0; {
+		if time.Now().After(deadline) {
+			return retried, fmt.Errorf("%d of %d events not stored after %s", len(pending), len(ids), d)
+		}
+		var failed []string
+		for from := 0; from < len(pending); from += window {
+			chunk := pending[from:min(from+window, len(pending))]
+			futs := make([]jetstream.PubAckFuture, len(chunk))
+			for i, id := range chunk {
+				ev := event(id, url)
+				if err := ev.Validate(); err != nil {
+					return retried, err
+				}
+				data, err := json.Marshal(ev)
+				if err != nil {
+					return retried, err
+				}
+				if tries[id]++; tries[id] == 2 {
+					retried++
+				}
+				if futs[i], err = js.PublishAsync(subject, data, jetstream.WithMsgID(id)); err != nil {
+					failed = append(failed, id)
+				}
+			}
+			for i, f := range futs {
+				if f == nil {
+					continue
+				}
+				select {
+				case <-f.Ok():
+				case <-f.Err():
+					failed = append(failed, chunk[i])
+				case <-time.After(15 * time.Second):
+					failed = append(failed, chunk[i])
+				}
+			}
+		}
+		if pending = failed; len(pending) > 0 {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	return retried, nil
+}
+
+// createResultsStream creates the RESULTS stream capturing every Result
+// subject, with replicas copies.
+func createResultsStream(t *testing.T, js jetstream.JetStream, replicas int) jetstream.StreamConfig {
+	t.Helper()
+	cfg := jetstream.StreamConfig{
+		Name:       "RESULTS",
+		Subjects:   []string{trigger.DefaultResultPrefix + ".>"},
+		Storage:    jetstream.FileStorage,
+		Duplicates: 5 * time.Minute,
+		Replicas:   replicas,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, cfg); err != nil {
+		t.Fatalf("create stream RESULTS: %v", err)
+	}
+	return cfg
+}
+
+// streamInfo fetches the info of a stream, trying again for up to d (a
+// client reconnecting, a leader election).
+func streamInfo(js jetstream.JetStream, name string, d time.Duration) (*jetstream.StreamInfo, error) {
+	deadline := time.Now().Add(d)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		s, err := js.Stream(ctx, name)
+		var info *jetstream.StreamInfo
+		if err == nil {
+			info, err = s.Info(ctx)
+		}
+		cancel()
+		if err == nil || time.Now().After(deadline) {
+			return info, err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitStored waits until stream holds at least n messages.
+func waitStored(t *testing.T, js jetstream.JetStream, stream string, n uint64, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	var last string
+	for {
+		info, err := streamInfo(js, stream, 5*time.Second)
+		if err == nil && info.State.Msgs >= n {
+			return
+		}
+		if err != nil {
+			last = err.Error()
+		} else {
+			last = fmt.Sprintf("%d messages", info.State.Msgs)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stream %s holds %s after %s, want %d", stream, last, d, n)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// readStored reads every Result stored in stream: how many per event id,
+// and those that do not decode or did not succeed.
+func readStored(t *testing.T, js jetstream.JetStream, stream string) (stored map[string]int, bad []string, total int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	oc, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := oc.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored = map[string]int{}
+	want := int(info.NumPending)
+	for total < want {
+		batch, err := oc.Fetch(min(want-total, 1000), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := 0
+		for m := range batch.Messages() {
+			k++
+			var r trigger.Result
+			if err := json.Unmarshal(m.Data(), &r); err != nil {
+				bad = append(bad, fmt.Sprintf("undecodable %q", m.Data()))
+				continue
+			}
+			if r.Status != trigger.StatusSucceeded {
+				bad = append(bad, fmt.Sprintf("%s: %s %+v", r.EventID, r.Status, r.Error))
+			}
+			stored[r.EventID]++
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+			t.Fatal(err)
+		}
+		if k == 0 {
+			t.Fatalf("read %d of %d stored Results", total, want)
+		}
+		total += k
+	}
+	return stored, bad, total
+}
+
+// checkStored requires exactly one succeeded Result stored per id and no
+// other, and returns how many are stored.
+func checkStored(t *testing.T, js jetstream.JetStream, stream string, ids []string) int {
+	t.Helper()
+	stored, bad, total := readStored(t, js, stream)
+	var lost, twice []string
+	for _, id := range ids {
+		switch stored[id] {
+		case 0:
+			lost = append(lost, id)
+		case 1:
+		default:
+			twice = append(twice, fmt.Sprintf("%s×%d", id, stored[id]))
+		}
+	}
+	if len(lost) > 0 {
+		t.Errorf("%d events without a stored Result: %s", len(lost), firstOf(lost, 20))
+	}
+	if len(twice) > 0 {
+		t.Errorf("%d events with more than one stored Result (dedup did not absorb them): %s", len(twice), firstOf(twice, 20))
+	}
+	if len(bad) > 0 {
+		t.Errorf("%d unexpected stored Results: %s", len(bad), firstOf(bad, 20))
+	}
+	if total != len(ids) {
+		t.Errorf("%s holds %d Results for %d events", stream, total, len(ids))
+	}
+	return total
+}
+
+func firstOf(s []string, n int) string {
+	if len(s) > n {
+		return strings.Join(s[:n], ", ") + ", …"
+	}
+	return strings.Join(s, ", ")
+}
+
+// byUserAgent counts the webhook requests on path per User-Agent, that is
+// per worker process.
+func byUserAgent(target *fault.Server, path string) map[string]int {
+	m := map[string]int{}
+	for _, r := range target.Requests(path) {
+		m[r.Header.Get("User-Agent")]++
+	}
+	return m
+}
+
+// TestFleetSharesWork: three processes share the consumer and split a
+// burst of 10,000 events; one is SIGKILLed midway. Every event gets
+// exactly one stored Result, the trigger stream drains, the survivors exit
+// 0 on SIGTERM, and each process had done some of the work before the kill.
+func TestFleetSharesWork(t *testing.T) {
+	const (
+		n         = 10_000
+		conc      = 16
+		killAfter = 3_000
+	)
+	start := time.Now()
+	bin := buildBinary(t)
+	t.Logf("binary built in %s", time.Since(start).Round(time.Millisecond))
+	srv := jstest.Server(t)
+	url := srv.ClientURL()
+	nc, js, _ := connect(t, url)
+	res := subscribeResults(t, nc)
+	createResultsStream(t, js, 1)
+	target := fault.NewServer(t)
+	target.On("/hook", fault.Hang(5*time.Millisecond))
+
+	env := []string{
+		fmt.Sprintf("HOOKWORKER_CONCURRENCY=%d", conc),
+		// What the killed process held comes back after 5s, not 30s.
+		"HOOKWORKER_ACK_WAIT=5s",
+		"HOOKWORKER_SHUTDOWN_GRACE=10s",
+	}
+	// One after another: a stream update by one worker's setup racing
+	// with a consumer create by another's is a data race inside
+	// nats-server v2.15.2 (fileStore.UpdateConfig writes fs.cfg under
+	// fs.mu, fileStore.ConsumerStore reads fs.cfg.Name without it), which
+	// the race detector reports in this process, where the server runs.
+	var procs []*fleetProc
+	for i := 1; i <= 3; i++ {
+		p := startFleetProc(t, bin, fmt.Sprintf("w%d", i), []string{"run", "--nats-url", url}, env...)
+		p.waitStarted(30 * time.Second)
+		procs = append(procs, p)
+	}
+	t.Logf("3 workers started %s after the test began", time.Since(start).Round(time.Millisecond))
+
+	ids := eventIDs("fleet", n)
+	pubStart := time.Now()
+	type pubResult struct {
+		retried int
+		took    time.Duration
+		err     error
+	}
+	pubDone := make(chan pubResult, 1)
+	go func() {
+		retried, err := publishBurst(nc, ids, target.URL()+"/hook", 500, 60*time.Second)
+		pubDone <- pubResult{retried, time.Since(pubStart), err}
+	}()
+
+	res.waitSucceeded(t, killAfter, 60*time.Second)
+	victim := procs[1]
+	atKill := byUserAgent(target, "/hook")
+	victim.signal(syscall.SIGKILL)
+	killedAt := time.Now()
+	_ = victim.wait(10 * time.Second)
+	doneAtKill := res.distinctSucceeded()
+	t.Logf("%s SIGKILLed %s after publishing began, with %d events done; requests per process so far %v",
+		victim.name, killedAt.Sub(pubStart).Round(time.Millisecond), doneAtKill, atKill)
+	for _, p := range procs {
+		if atKill[p.ua] == 0 {
+			t.Errorf("worker %s had handled no event when %s was killed (requests per User-Agent %v)", p.name, victim.name, atKill)
+		}
+	}
+
+	var pub pubResult
+	select {
+	case pub = <-pubDone:
+	case <-time.After(90 * time.Second):
+		t.Fatal("publishing not done after 90s")
+	}
+	if pub.err != nil {
+		t.Fatalf("publish: %v", pub.err)
+	}
+	t.Logf("%d events published in %s (%d republished)", n, pub.took.Round(time.Millisecond), pub.retried)
+
+	res.waitSucceeded(t, n, 90*time.Second)
+	allDone := time.Since(pubStart)
+	waitDrained(t, js, 30*time.Second)
+	drained := time.Since(pubStart)
+	time.Sleep(300 * time.Millisecond) // let any stray Result arrive
+	var stops []string
+	for _, p := range procs {
+		if p != victim {
+			stops = append(stops, fmt.Sprintf("%s %s", p.name, p.stop(20*time.Second).Round(time.Millisecond)))
+		}
+	}
+
+	stored := checkStored(t, js, "RESULTS", ids)
+	total, all, bad := res.snapshot()
+	if len(bad) > 0 {
+		t.Errorf("%d unexpected Results on the subscription: %s", len(bad), firstOf(bad, 20))
+	}
+	resKeys, resExtra, resWorst := dups(all)
+	byKey := target.CountByKey()
+	httpKeys, httpExtra, httpWorst := dups(byKey)
+	split := byUserAgent(target, "/hook")
+	var splitLog []string
+	for _, p := range procs {
+		splitLog = append(splitLog, fmt.Sprintf("%s: %d requests (%d before the kill), %d \"event done\"",
+			p.name, split[p.ua], atKill[p.ua], p.count("event done")))
+	}
+	t.Logf("work split: %s; %s had %d webhooks running when killed (requests without \"event done\")",
+		strings.Join(splitLog, "; "), victim.name, split[victim.ua]-victim.count("event done"))
+	t.Logf("stored Results %d for %d events; on the subscription %d Results, %d events with more than one (%d extra) %v",
+		stored, n, total, resKeys, resExtra, resWorst)
+	t.Logf("webhook requests %d over %d keys, keys run more than once %d (%d extra) %v",
+		target.Count("/hook"), len(byKey), httpKeys, httpExtra, httpWorst)
+	t.Logf("all done %s after publishing began (%s after the kill), drained at %s; survivors stopped in %s; whole test %s",
+		allDone.Round(time.Millisecond), time.Since(killedAt).Round(time.Millisecond), drained.Round(time.Millisecond),
+		strings.Join(stops, ", "), time.Since(start).Round(time.Millisecond))
+	for _, p := range procs {
+		if c := p.count("result not published") + p.count("ack failed"); c > 0 {
+			t.Logf("worker %s logged %d result/ack failures", p.name, c)
+		}
+	}
+	if len(byKey) != n {
+		t.Errorf("the target saw %d Idempotency-Keys, want %d", len(byKey), n)
+	}
+	// Only what the killed process held can run twice: conc events in its
+	// handlers and PullMaxMessages (= conc) in its client buffer. A
+	// transport retry could add one more request per held event.
+	if held := 2 * conc; resKeys > held || httpKeys > held || httpExtra > 2*held {
+		t.Errorf("%d events with more than one Result, %d keys run more than once (%d extra requests): more than %s could hold (%d)",
+			resKeys, httpKeys, httpExtra, victim.name, held)
+	}
+}
+
+// clusterStreams are the streams the workers use, with three replicas,
+// created before any worker starts (a worker uses an existing stream as
+// it is).
+func clusterStreams() []jetstream.StreamConfig {
+	return []jetstream.StreamConfig{
+		{
+			Name:       trigger.DefaultStream,
+			Subjects:   []string{trigger.DefaultFiredPrefix + ".>"},
+			Retention:  jetstream.WorkQueuePolicy,
+			Storage:    jetstream.FileStorage,
+			Duplicates: 2 * time.Minute,
+			Replicas:   3,
+		},
+		{
+			Name:       trigger.DefaultDLQStream,
+			Subjects:   []string{trigger.DefaultDLQPrefix + ".>"},
+			Storage:    jetstream.FileStorage,
+			Retention:  jetstream.LimitsPolicy,
+			Duplicates: 10 * time.Minute,
+			Replicas:   3,
+		},
+		{
+			Name:      "CONNECTIONS_ADVISORIES",
+			Subjects:  []string{"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + trigger.DefaultStream + ".hookworker"},
+			Storage:   jetstream.FileStorage,
+			Retention: jetstream.WorkQueuePolicy,
+			MaxAge:    7 * 24 * time.Hour,
+			Replicas:  3,
+		},
+	}
+}
+
+// leaderOf is the name of the server leading stream, or "".
+func leaderOf(js jetstream.JetStream, stream string) string {
+	info, err := streamInfo(js, stream, 5*time.Second)
+	if err != nil || info.Cluster == nil {
+		return ""
+	}
+	return info.Cluster.Leader
+}
+
+// replicasOf describes the replica count of stream and its peers.
+func replicasOf(js jetstream.JetStream, stream string) (int, string) {
+	info, err := streamInfo(js, stream, 5*time.Second)
+	if err != nil {
+		return 0, err.Error()
+	}
+	peers := []string{}
+	if info.Cluster != nil {
+		peers = append(peers, info.Cluster.Leader+"*")
+		for _, r := range info.Cluster.Replicas {
+			peers = append(peers, fmt.Sprintf("%s(current %v)", r.Name, r.Current))
+		}
+	}
+	return info.Config.Replicas, strings.Join(peers, " ")
+}
+
+// waitReplicas waits until stream has a leader and want-1 current replicas.
+func waitReplicas(t *testing.T, js jetstream.JetStream, stream string, want int, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		info, err := streamInfo(js, stream, 5*time.Second)
+		if err == nil && info.Cluster != nil && info.Cluster.Leader != "" && info.Config.Replicas == want {
+			current := 0
+			for _, r := range info.Cluster.Replicas {
+				if r.Current {
+					current++
+				}
+			}
+			if current == want-1 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			n, peers := replicasOf(js, stream)
+			t.Fatalf("stream %s: %d replicas [%s] after %s, want %d current", stream, n, peers, d, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// consumerLeader is the name of the server leading the consumer, or "".
+func consumerLeader(js jetstream.JetStream, stream, consumer string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := js.Consumer(ctx, stream, consumer)
+	if err != nil {
+		return ""
+	}
+	ci := c.CachedInfo()
+	if ci.Cluster == nil {
+		return ""
+	}
+	return ci.Cluster.Leader
+}
+
+// waitConsumerReplicas waits until the consumer has a leader and want-1
+// current replicas; if it has not after half of d, it sets the consumer's
+// replicas to want. It returns the consumer's leader.
+func waitConsumerReplicas(t *testing.T, js jetstream.JetStream, stream, consumer string, want int, d time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	scaled := false
+	var last string
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c, err := js.Consumer(ctx, stream, consumer)
+		cancel()
+		if err == nil {
+			ci := c.CachedInfo()
+			current := 0
+			var peers []string
+			if ci.Cluster != nil {
+				peers = append(peers, ci.Cluster.Leader+"*")
+				for _, r := range ci.Cluster.Replicas {
+					peers = append(peers, fmt.Sprintf("%s(current %v)", r.Name, r.Current))
+					if r.Current {
+						current++
+					}
+				}
+			}
+			last = fmt.Sprintf("replicas config %d [%s]", ci.Config.Replicas, strings.Join(peers, " "))
+			if ci.Cluster != nil && ci.Cluster.Leader != "" && current == want-1 {
+				t.Logf("consumer %s: %s", consumer, last)
+				return ci.Cluster.Leader
+			}
+			if !scaled && time.Until(deadline) < d/2 {
+				t.Logf("consumer %s did not follow its stream to %d replicas (%s): setting them", consumer, want, last)
+				cfg := ci.Config
+				cfg.Replicas = want
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				_, err := js.UpdateConsumer(ctx, stream, cfg)
+				cancel()
+				if err != nil {
+					t.Fatalf("consumer %s: set %d replicas: %v", consumer, want, err)
+				}
+				scaled = true
+			}
+		} else {
+			last = err.Error()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("consumer %s: %s after %s, want %d current", consumer, last, d, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// clientsByNode lists, per node, the clients whose connection name starts
+// with prefix.
+func clientsByNode(nodes []*natsd.Server, prefix string) string {
+	var out []string
+	for _, s := range nodes {
+		cz, err := s.Raw().Connz(&server.ConnzOptions{})
+		if err != nil {
+			out = append(out, fmt.Sprintf("%s: %v", s.Raw().Name(), err))
+			continue
+		}
+		var names []string
+		for _, c := range cz.Conns {
+			if strings.HasPrefix(c.Name, prefix) {
+				names = append(names, c.Name)
+			}
+		}
+		sort.Strings(names)
+		out = append(out, fmt.Sprintf("%s: %v", s.Raw().Name(), names))
+	}
+	return strings.Join(out, ", ")
+}
+
+// TestClusterLeaderLoss: two processes consume from a 3-node JetStream
+// cluster whose streams have three replicas; the trigger stream's leader
+// node is shut down under load. Every event gets a succeeded Result stored
+// exactly once, the trigger stream drains, the workers exit 0 on SIGTERM.
+func TestClusterLeaderLoss(t *testing.T) {
+	const (
+		n    = 2_000
+		conc = 16
+	)
+	start := time.Now()
+	bin := buildBinary(t)
+	t.Logf("binary built in %s", time.Since(start).Round(time.Millisecond))
+	clusterAt := time.Now()
+	nodes := jstest.Cluster(t, 3)
+	var urls []string
+	for _, s := range nodes {
+		urls = append(urls, s.ClientURL())
+	}
+	url := strings.Join(urls, ",")
+	t.Logf("3-node cluster ready in %s: %s", time.Since(clusterAt).Round(time.Millisecond), url)
+	nc, js, client := connect(t, url)
+	res := subscribeResults(t, nc)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	want := clusterStreams()
+	for _, cfg := range want {
+		if _, err := js.CreateStream(ctx, cfg); err != nil {
+			t.Fatalf("create stream %s: %v", cfg.Name, err)
+		}
+	}
+	want = append(want, createResultsStream(t, js, 3))
+	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:   "hookworker-attempts",
+		TTL:      48 * time.Hour, // the worker's: retry.max_age + 24h
+		Storage:  jetstream.FileStorage,
+		Replicas: 3,
+	}); err != nil {
+		t.Fatalf("create bucket hookworker-attempts: %v", err)
+	}
+	kvStream := "KV_hookworker-attempts"
+	for _, cfg := range want {
+		waitReplicas(t, js, cfg.Name, 3, 30*time.Second)
+	}
+	waitReplicas(t, js, kvStream, 3, 30*time.Second)
+
+	// No webhook bucket: the registry would watch an R1 bucket that the
+	// leader loss could take away.
+	cfgFile := filepath.Join(t.TempDir(), "hookworker.yaml")
+	if err := os.WriteFile(cfgFile, []byte("webhooks:\n  bucket: \"\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	target := fault.NewServer(t)
+	target.On("/hook", fault.Hang(5*time.Millisecond))
+	env := []string{
+		fmt.Sprintf("HOOKWORKER_CONCURRENCY=%d", conc),
+		"HOOKWORKER_ACK_WAIT=5s",
+		"HOOKWORKER_SHUTDOWN_GRACE=10s",
+	}
+	args := []string{"run", "--config", cfgFile, "--nats-url", url}
+	var procs []*fleetProc
+	for _, name := range []string{"w1", "w2"} {
+		p := startFleetProc(t, bin, name, args, env...) // one after another: see TestFleetSharesWork
+		p.waitStarted(30 * time.Second)
+		procs = append(procs, p)
+	}
+	t.Logf("2 workers started %s after the test began", time.Since(start).Round(time.Millisecond))
+
+	// The workers must use the streams as they are.
+	var changed []string
+	for _, name := range []string{trigger.DefaultStream, trigger.DefaultDLQStream, "CONNECTIONS_ADVISORIES", "RESULTS", kvStream} {
+		if r, peers := replicasOf(js, name); r != 3 {
+			changed = append(changed, fmt.Sprintf("%s: %d [%s]", name, r, peers))
+		}
+	}
+	if len(changed) > 0 {
+		t.Fatalf("starting the workers changed the replicas of streams created with 3: %s", strings.Join(changed, "; "))
+	}
+	if _, err := js.Stream(ctx, "KV_hookworker-webhooks"); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		t.Errorf("webhooks.bucket \"\" in the config file did not turn the webhook bucket off: stream KV_hookworker-webhooks: %v", err)
+	}
+	consLeader := waitConsumerReplicas(t, js, trigger.DefaultStream, "hookworker", 3, 30*time.Second)
+
+	ids := eventIDs("cluster", n)
+	pubStart := time.Now()
+	pub := publishSteadily(client, ids, target.URL()+"/hook", 5*time.Millisecond)
+	pub.waitPublished(t, n/2, 60*time.Second)
+
+	leader := leaderOf(js, trigger.DefaultStream)
+	var victim *natsd.Server
+	for _, s := range nodes {
+		if s.Raw().Name() == leader {
+			victim = s
+		}
+	}
+	if victim == nil {
+		t.Fatalf("no node named %q leads %s", leader, trigger.DefaultStream)
+	}
+	var metaLeader string
+	for _, s := range nodes {
+		if s.Raw().JetStreamIsLeader() {
+			metaLeader = s.Raw().Name()
+		}
+	}
+	consLeader = consumerLeader(js, trigger.DefaultStream, "hookworker")
+	doneBefore := res.distinctSucceeded()
+	t.Logf("shutting down %s (leads %s; consumer led by %s, RESULTS by %s, meta leader %s; worker connections %s) after %d published and %d done, %s after publishing began",
+		leader, trigger.DefaultStream, consLeader, leaderOf(js, "RESULTS"), metaLeader, clientsByNode(nodes, "hookworker/"),
+		pub.published.Load(), doneBefore, time.Since(pubStart).Round(time.Millisecond))
+	down := time.Now()
+	victim.Shutdown()
+	shutdownTook := time.Since(down)
+	var newLeader string
+	for newLeader == "" || newLeader == leader {
+		if time.Since(down) > 30*time.Second {
+			t.Fatalf("%s has no new leader 30s after %s went down", trigger.DefaultStream, leader)
+		}
+		time.Sleep(50 * time.Millisecond)
+		newLeader = leaderOf(js, trigger.DefaultStream)
+	}
+	elected := time.Since(down)
+	t.Logf("%s shut down in %s; %s led by %s %s after the shutdown began",
+		leader, shutdownTook.Round(time.Millisecond), trigger.DefaultStream, newLeader, elected.Round(time.Millisecond))
+
+	pub.wait(t, 90*time.Second)
+	published := time.Since(down)
+	waitStored(t, js, "RESULTS", n, 90*time.Second)
+	allStored := time.Since(down)
+	waitDrained(t, js, 30*time.Second)
+	drained := time.Since(down)
+	time.Sleep(300 * time.Millisecond) // let any stray Result arrive
+	var stops []string
+	for _, p := range procs {
+		stops = append(stops, fmt.Sprintf("%s %s", p.name, p.stop(20*time.Second).Round(time.Millisecond)))
+	}
+
+	stored := checkStored(t, js, "RESULTS", ids)
+	total, all, bad := res.snapshot()
+	if len(bad) > 0 {
+		t.Errorf("%d unexpected Results on the subscription: %s", len(bad), firstOf(bad, 20))
+	}
+	resKeys, resExtra, resWorst := dups(all)
+	byKey := target.CountByKey()
+	httpKeys, httpExtra, httpWorst := dups(byKey)
+	split := byUserAgent(target, "/hook")
+	var procLog []string
+	for _, p := range procs {
+		procLog = append(procLog, fmt.Sprintf("%s: %d requests, %d \"event done\", %d disconnects, %d reconnects, %d warnings (%d result not published, %d ack failed)",
+			p.name, split[p.ua], p.count("event done"), p.count("disconnected from NATS"), p.count("reconnected to NATS"),
+			p.count("WARN"), p.count("result not published"), p.count("ack failed")))
+	}
+	sort.Strings(procLog)
+	t.Logf("workers: %s", strings.Join(procLog, "; "))
+	t.Logf("events %d (publishes retried %d), stored Results %d; on the subscription %d Results for %d events (%d missed), %d with more than one (%d extra) %v",
+		n, pub.retried.Load(), stored, total, len(all), n-len(all), resKeys, resExtra, resWorst)
+	t.Logf("webhook requests %d over %d keys, keys run more than once %d (%d extra) %v",
+		target.Count("/hook"), len(byKey), httpKeys, httpExtra, httpWorst)
+	t.Logf("after the shutdown: publishing ended in %s, all Results stored in %s, stream drained in %s; workers stopped in %s; whole test %s",
+		published.Round(time.Millisecond), allStored.Round(time.Millisecond), drained.Round(time.Millisecond),
+		strings.Join(stops, ", "), time.Since(start).Round(time.Millisecond))
+	if len(byKey) != n {
+		t.Errorf("the target saw %d Idempotency-Keys, want %d", len(byKey), n)
+	}
+}
