@@ -236,3 +236,39 @@ func TestHeartbeatsKeepLongAttempts(t *testing.T) {
 		t.Errorf("target saw %d requests for one event, want 1", n)
 	}
 }
+
+// TestShutdownWhileNATSIsDown: SIGTERM (a cancelled Run) while the server
+// is unreachable stops the worker within its grace period instead of
+// waiting for the connection to return.
+func TestShutdownWhileNATSIsDown(t *testing.T) {
+	srv := jstest.Server(t)
+	nc, _ := jstest.Connect(t, srv)
+	cfg := config.Default()
+	cfg.Worker.ShutdownGrace = time.Second
+	w, err := worker.New(cfg, worker.Deps{Conn: nc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for w.Ready(context.Background()) != nil && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	srv.Shutdown()
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("stopped after %s, grace is 1s", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker did not stop within 10s while NATS was down")
+	}
+}

@@ -269,7 +269,15 @@ func (w *Worker) Run(ctx context.Context) error {
 	// messages wait in the client's buffer (PullMaxMessages), their
 	// AckWait already running (see PITFALLS).
 	msgs := make(chan jetstream.Msg)
-	cc, err := cons.Consume(func(m jetstream.Msg) { msgs <- m },
+	// quit ends the pool; a message the callback still holds then is left
+	// to JetStream, which redelivers it after AckWait.
+	quit := make(chan struct{})
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		select {
+		case msgs <- m:
+		case <-quit:
+		}
+	},
 		jetstream.PullMaxMessages(conc),
 		jetstream.PullExpiry(w.cfg.Worker.PullExpiry),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
@@ -288,8 +296,13 @@ func (w *Worker) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for m := range msgs {
-				w.handle(workCtx, m)
+			for {
+				select {
+				case m := <-msgs:
+					w.handle(workCtx, m)
+				case <-quit:
+					return
+				}
 			}
 		}()
 	}
@@ -306,22 +319,34 @@ func (w *Worker) Run(ctx context.Context) error {
 	// Drain hands the client's buffer to the pool; once it is through,
 	// the pool runs out of messages and stops.
 	cc.Drain()
-	done := make(chan struct{})
-	go func() {
-		<-cc.Closed()
-		close(msgs)
-		wg.Wait()
-		close(done)
-	}()
+	// Drain hands the client's buffer to the pool. Wait for it within the
+	// grace period (it never ends while NATS is unreachable), then stop
+	// the pool once what it holds is done; past the grace period,
+	// in-flight events are cancelled and handed back.
 	grace := time.NewTimer(w.cfg.Worker.ShutdownGrace)
 	defer grace.Stop()
+	graceOver := false
 	select {
-	case <-done:
+	case <-cc.Closed():
 	case <-grace.C:
+		graceOver = true
+	}
+	if graceOver {
 		w.log.Warn("grace period over: handing back in-flight events")
 		cancelWork()
-		<-done
 	}
+	close(quit)
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	if !graceOver {
+		select {
+		case <-finished:
+		case <-grace.C:
+			w.log.Warn("grace period over: handing back in-flight events")
+			cancelWork()
+		}
+	}
+	<-finished
 	w.log.Info("worker stopped")
 	return nil
 }
