@@ -633,13 +633,12 @@ func consumerLeader(js jetstream.JetStream, stream, consumer string) string {
 	return ci.Cluster.Leader
 }
 
-// waitConsumerReplicas waits until the consumer has a leader and want-1
-// current replicas; if it has not after half of d, it sets the consumer's
-// replicas to want. It returns the consumer's leader.
+// waitConsumerReplicas waits until the consumer (created by the workers
+// with the stream's replica count) has a leader and want-1 current
+// replicas. It returns the consumer's leader.
 func waitConsumerReplicas(t *testing.T, js jetstream.JetStream, stream, consumer string, want int, d time.Duration) string {
 	t.Helper()
 	deadline := time.Now().Add(d)
-	scaled := false
 	var last string
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -662,18 +661,6 @@ func waitConsumerReplicas(t *testing.T, js jetstream.JetStream, stream, consumer
 			if ci.Cluster != nil && ci.Cluster.Leader != "" && current == want-1 {
 				t.Logf("consumer %s: %s", consumer, last)
 				return ci.Cluster.Leader
-			}
-			if !scaled && time.Until(deadline) < d/2 {
-				t.Logf("consumer %s did not follow its stream to %d replicas (%s): setting them", consumer, want, last)
-				cfg := ci.Config
-				cfg.Replicas = want
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				_, err := js.UpdateConsumer(ctx, stream, cfg)
-				cancel()
-				if err != nil {
-					t.Fatalf("consumer %s: set %d replicas: %v", consumer, want, err)
-				}
-				scaled = true
 			}
 		} else {
 			last = err.Error()
@@ -788,7 +775,7 @@ func TestClusterLeaderLoss(t *testing.T) {
 	if _, err := js.Stream(ctx, "KV_hookworker-webhooks"); !errors.Is(err, jetstream.ErrStreamNotFound) {
 		t.Errorf("webhooks.bucket \"\" in the config file did not turn the webhook bucket off: stream KV_hookworker-webhooks: %v", err)
 	}
-	consLeader := waitConsumerReplicas(t, js, trigger.DefaultStream, "hookworker", 3, 30*time.Second)
+	waitConsumerReplicas(t, js, trigger.DefaultStream, "hookworker", 3, 30*time.Second)
 
 	ids := eventIDs("cluster", n)
 	pubStart := time.Now()
@@ -811,7 +798,7 @@ func TestClusterLeaderLoss(t *testing.T) {
 			metaLeader = s.Raw().Name()
 		}
 	}
-	consLeader = consumerLeader(js, trigger.DefaultStream, "hookworker")
+	consLeader := consumerLeader(js, trigger.DefaultStream, "hookworker")
 	doneBefore := res.distinctSucceeded()
 	t.Logf("shutting down %s (leads %s; consumer led by %s, RESULTS by %s, meta leader %s; worker connections %s) after %d published and %d done, %s after publishing began",
 		leader, trigger.DefaultStream, consLeader, leaderOf(js, "RESULTS"), metaLeader, clientsByNode(nodes, "hookworker/"),
