@@ -7,14 +7,10 @@ package main
 // twice, and a NATS restart under load loses nothing.
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"os/exec"
 	"sort"
 	"strings"
 	"sync"
@@ -31,139 +27,6 @@ import (
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/webhook"
 )
-
-// workerProc is one `hookworker run` process.
-type workerProc struct {
-	t    *testing.T
-	name string
-	cmd  *exec.Cmd
-
-	mu    sync.Mutex
-	lines []string
-	seen  chan struct{} // signalled on every new line
-
-	exited chan struct{} // closed when the process has exited
-	err    error         // its exit error, valid after exited
-}
-
-// startWorker runs `hookworker run --nats-url url` in a fresh directory with
-// the given HOOKWORKER_* overrides and waits for "worker started". Its
-// stderr is dumped if the test fails; it is killed when the test ends.
-func startWorker(t *testing.T, bin, name, url string, env ...string) *workerProc {
-	t.Helper()
-	cmd := exec.Command(bin, "run", "--nats-url", url)
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "HOOKWORKER_LOG_FORMAT=console", "HOOKWORKER_LOG_LEVEL=info", "HOOKWORKER_HTTP_ALLOW=127.0.0.0/8")
-	cmd.Env = append(cmd.Env, env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	begin := time.Now()
-	w := &workerProc{t: t, name: name, cmd: cmd, seen: make(chan struct{}, 1), exited: make(chan struct{})}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			w.mu.Lock()
-			w.lines = append(w.lines, sc.Text())
-			w.mu.Unlock()
-			select {
-			case w.seen <- struct{}{}:
-			default:
-			}
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-		w.err = cmd.Wait()
-		close(w.exited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-w.exited:
-		default:
-			_ = cmd.Process.Kill()
-			<-w.exited
-		}
-		if t.Failed() {
-			t.Logf("stderr of worker %s (%v):\n%s", name, w.err, w.stderr())
-		}
-	})
-	w.waitLog("worker started", 30*time.Second)
-	t.Logf("worker %s started in %s", name, time.Since(begin).Round(time.Millisecond))
-	return w
-}
-
-func (w *workerProc) stderr() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return strings.Join(w.lines, "\n")
-}
-
-// count returns how many stderr lines contain s.
-func (w *workerProc) count(s string) int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n := 0
-	for _, l := range w.lines {
-		if strings.Contains(l, s) {
-			n++
-		}
-	}
-	return n
-}
-
-// waitLog waits until a stderr line contains s.
-func (w *workerProc) waitLog(s string, d time.Duration) {
-	w.t.Helper()
-	deadline := time.After(d)
-	for w.count(s) == 0 {
-		select {
-		case <-w.seen:
-		case <-w.exited:
-			if w.count(s) > 0 {
-				return
-			}
-			w.t.Fatalf("worker %s exited (%v) before logging %q", w.name, w.err, s)
-		case <-deadline:
-			w.t.Fatalf("worker %s: no %q within %s", w.name, s, d)
-		}
-	}
-}
-
-// signal sends sig to the process.
-func (w *workerProc) signal(sig os.Signal) {
-	w.t.Helper()
-	if err := w.cmd.Process.Signal(sig); err != nil {
-		w.t.Fatalf("signal %v to worker %s: %v", sig, w.name, err)
-	}
-}
-
-// wait waits up to d for the process to exit and returns its exit error.
-func (w *workerProc) wait(d time.Duration) error {
-	w.t.Helper()
-	select {
-	case <-w.exited:
-		return w.err
-	case <-time.After(d):
-		w.t.Fatalf("worker %s did not exit within %s", w.name, d)
-		return nil
-	}
-}
-
-// stop sends SIGTERM and requires a clean exit (status 0) within d; it
-// returns how long the exit took.
-func (w *workerProc) stop(d time.Duration) time.Duration {
-	w.t.Helper()
-	start := time.Now()
-	w.signal(syscall.SIGTERM)
-	if err := w.wait(d); err != nil {
-		w.t.Fatalf("worker %s exited with %v after SIGTERM, want status 0", w.name, err)
-	}
-	return time.Since(start)
-}
 
 // results counts the Results seen on connections.result.> by a core
 // subscription, per event id.

@@ -11,18 +11,14 @@ package main
 // counts the duplicates.
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,164 +32,6 @@ import (
 	"github.com/hookworker/hookworker/natsd"
 	"github.com/hookworker/hookworker/trigger"
 )
-
-// fleetPatterns are the stderr lines a fleetProc counts.
-var fleetPatterns = []string{
-	"event done", "worker started", "worker stopped", "WARN", "ERROR",
-	"result not published", "ack failed", "hand back failed", "grace period over",
-	"disconnected from NATS", "reconnected to NATS", "exists with other settings",
-}
-
-const fleetTail = 60 // stderr lines kept for the failure dump
-
-// fleetProc is one `hookworker run` process of a fleet. At log level info
-// a worker writes a line per event, so unlike workerProc it keeps only
-// counts of the lines that matter, its first warnings and its last lines.
-type fleetProc struct {
-	t    *testing.T
-	name string
-	ua   string // the User-Agent its webhook requests carry
-	cmd  *exec.Cmd
-
-	mu     sync.Mutex
-	counts map[string]int
-	warns  []string // the first 20 WARN or ERROR lines
-	tail   []string // the last fleetTail lines
-
-	started chan struct{} // closed on "worker started"
-	exited  chan struct{} // closed when the process has exited
-	err     error         // its exit error, valid after exited
-}
-
-// startFleetProc starts `hookworker args...` in a fresh directory with
-// the given HOOKWORKER_* overrides, its own User-Agent and no ops
-// listener. It does not wait for the worker to start (see waitStarted).
-// The tail of its stderr is logged if the test fails; it is killed when
-// the test ends.
-func startFleetProc(t *testing.T, bin, name string, args []string, env ...string) *fleetProc {
-	t.Helper()
-	p := &fleetProc{
-		t: t, name: name, ua: "hookworker/" + name,
-		counts:  map[string]int{},
-		started: make(chan struct{}), exited: make(chan struct{}),
-	}
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Dir = t.TempDir()
-	p.cmd.Env = append(os.Environ(),
-		"HOOKWORKER_LOG_FORMAT=console",
-		"HOOKWORKER_LOG_LEVEL=info",
-		"HOOKWORKER_HTTP_ALLOW=127.0.0.0/8",
-		"HOOKWORKER_OPS_LISTEN=off",
-		"HOOKWORKER_USER_AGENT="+p.ua,
-		"HOOKWORKER_NATS_NAME="+p.ua, // the server's connz shows where it is
-	)
-	p.cmd.Env = append(p.cmd.Env, env...)
-	stderr, err := p.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			p.line(sc.Text())
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-		p.err = p.cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.exited:
-		default:
-			_ = p.cmd.Process.Kill()
-			<-p.exited
-		}
-		if t.Failed() {
-			p.mu.Lock()
-			t.Logf("worker %s (%v): counts %v\nfirst warnings:\n%s\nlast %d stderr lines:\n%s",
-				name, p.err, p.counts, strings.Join(p.warns, "\n"), len(p.tail), strings.Join(p.tail, "\n"))
-			p.mu.Unlock()
-		}
-	})
-	return p
-}
-
-func (p *fleetProc) line(l string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, pat := range fleetPatterns {
-		if strings.Contains(l, pat) {
-			p.counts[pat]++
-		}
-	}
-	if (strings.Contains(l, "WARN") || strings.Contains(l, "ERROR")) && len(p.warns) < 20 {
-		p.warns = append(p.warns, l)
-	}
-	if len(p.tail) == fleetTail {
-		copy(p.tail, p.tail[1:])
-		p.tail = p.tail[:fleetTail-1]
-	}
-	p.tail = append(p.tail, l)
-	if strings.Contains(l, "worker started") && p.counts["worker started"] == 1 {
-		close(p.started)
-	}
-}
-
-// count is how many stderr lines contained pattern (one of fleetPatterns).
-func (p *fleetProc) count(pattern string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.counts[pattern]
-}
-
-func (p *fleetProc) waitStarted(d time.Duration) {
-	p.t.Helper()
-	select {
-	case <-p.started:
-	case <-p.exited:
-		p.t.Fatalf("worker %s exited (%v) before logging \"worker started\"", p.name, p.err)
-	case <-time.After(d):
-		p.t.Fatalf("worker %s: no \"worker started\" within %s", p.name, d)
-	}
-}
-
-func (p *fleetProc) signal(sig os.Signal) {
-	p.t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		p.t.Fatalf("signal %v to worker %s: %v", sig, p.name, err)
-	}
-}
-
-// wait waits up to d for the process to exit and returns its exit error.
-func (p *fleetProc) wait(d time.Duration) error {
-	p.t.Helper()
-	select {
-	case <-p.exited:
-		return p.err
-	case <-time.After(d):
-		p.t.Fatalf("worker %s did not exit within %s", p.name, d)
-		return nil
-	}
-}
-
-// stop sends SIGTERM and requires status 0 within d; it returns how long
-// the exit took.
-func (p *fleetProc) stop(d time.Duration) time.Duration {
-	p.t.Helper()
-	start := time.Now()
-	p.signal(syscall.SIGTERM)
-	if err := p.wait(d); err != nil {
-		p.t.Fatalf("worker %s exited with %v after SIGTERM, want status 0", p.name, err)
-	}
-	if p.count("worker stopped") == 0 {
-		p.t.Errorf("worker %s exited without logging \"worker stopped\"", p.name)
-	}
-	return time.Since(start)
-}
 
 // publishBurst publishes an event per id (inline webhook to url) with
 // asynchronous JetStream publishes, window at a time, and publishes again,
@@ -437,9 +275,9 @@ func TestFleetSharesWork(t *testing.T) {
 	// nats-server v2.15.2 (fileStore.UpdateConfig writes fs.cfg under
 	// fs.mu, fileStore.ConsumerStore reads fs.cfg.Name without it), which
 	// the race detector reports in this process, where the server runs.
-	var procs []*fleetProc
+	var procs []*workerProc
 	for i := 1; i <= 3; i++ {
-		p := startFleetProc(t, bin, fmt.Sprintf("w%d", i), []string{"run", "--nats-url", url}, env...)
+		p := startProc(t, bin, fmt.Sprintf("w%d", i), []string{"run", "--nats-url", url}, env...)
 		p.waitStarted(30 * time.Second)
 		procs = append(procs, p)
 	}
@@ -754,9 +592,9 @@ func TestClusterLeaderLoss(t *testing.T) {
 		"HOOKWORKER_SHUTDOWN_GRACE=10s",
 	}
 	args := []string{"run", "--config", cfgFile, "--nats-url", url}
-	var procs []*fleetProc
+	var procs []*workerProc
 	for _, name := range []string{"w1", "w2"} {
-		p := startFleetProc(t, bin, name, args, env...) // one after another: see TestFleetSharesWork
+		p := startProc(t, bin, name, args, env...) // one after another: see TestFleetSharesWork
 		p.waitStarted(30 * time.Second)
 		procs = append(procs, p)
 	}
