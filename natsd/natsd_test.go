@@ -1,15 +1,8 @@
 package natsd
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
-	"net"
+	"github.com/hookworker/hookworker/testcert"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,40 +84,8 @@ func TestUserAndNKeys(t *testing.T) {
 	}
 }
 
-// selfSigned writes a self-signed server certificate for 127.0.0.1 and its
-// key, and returns their paths.
-func selfSigned(t *testing.T) (certFile, keyFile string) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "natsd test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
-}
-
 func TestTLS(t *testing.T) {
-	cert, key := selfSigned(t)
+	cert, key := testcert.SelfSigned(t)
 	s := start(t, Options{TLS: TLS{CertFile: cert, KeyFile: key}})
 	if !strings.HasPrefix(s.ClientURL(), "tls://") {
 		t.Errorf("ClientURL %s", s.ClientURL())
@@ -152,7 +113,7 @@ func TestTLS(t *testing.T) {
 }
 
 func TestInvalidOptions(t *testing.T) {
-	cert, key := selfSigned(t)
+	cert, key := testcert.SelfSigned(t)
 	missing := filepath.Join(t.TempDir(), "missing.pem")
 	tests := []struct {
 		name string

@@ -2,21 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
+	"github.com/hookworker/hookworker/testcert"
 	"io"
 	"maps"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -198,7 +190,7 @@ func TestRunEmbeddedToken(t *testing.T) {
 // TestRunEmbeddedTLS: run's embedded server requires TLS; run trusts the
 // server's own certificate, fire trusts it through nats.tls.ca_file.
 func TestRunEmbeddedTLS(t *testing.T) {
-	cert, key := selfSignedCert(t)
+	cert, key := testcert.SelfSigned(t)
 	target := ticketTarget(t)
 	r := startEmbeddedRun(t, map[string]string{
 		"HOOKWORKER_EMBEDDED_TLS_CERT_FILE": cert,
@@ -221,36 +213,4 @@ func TestRunEmbeddedTLS(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "unknown authority") || !strings.Contains(errOut, "nats.tls.ca_file") {
 		t.Errorf("without the CA: exit %d, stderr %s", code, errOut)
 	}
-}
-
-// selfSignedCert writes a self-signed certificate for 127.0.0.1 and its
-// key, and returns their paths.
-func selfSignedCert(t *testing.T) (certFile, keyFile string) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "hookworker test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
 }
