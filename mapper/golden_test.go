@@ -5,8 +5,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
+	"github.com/hookworker/hookworker/golden"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,8 +16,6 @@ import (
 	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/webhook"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/golden_cases.golden from the current output")
 
 // goldenCase is one entry of testdata/golden_cases.json.
 type goldenCase struct {
@@ -101,38 +99,7 @@ func TestGolden(t *testing.T) {
 		})
 	}
 	path := filepath.Join("testdata", "golden_cases.golden")
-	if *update {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./mapper -run Golden -update)", err)
-	}
-	if got := buf.String(); got != string(want) {
-		t.Errorf("output differs from %s (run with -update to accept):\n%s", path, lineDiff(string(want), got))
-	}
-}
-
-// lineDiff lists the lines of want and got that differ, by position.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			fmt.Fprintf(&b, "line %d:\n  want %s\n  got  %s\n", i+1, wl, gl)
-		}
-	}
-	return b.String()
+	golden.Check(t, path, buf.Bytes())
 }
 
 // jinja2Outcome is one entry of testdata/golden_jinja2.json, written by

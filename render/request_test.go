@@ -3,10 +3,9 @@ package render
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
+	"github.com/hookworker/hookworker/golden"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -18,7 +17,6 @@ import (
 
 // updateGolden rewrites testdata/golden/*.golden from the current output:
 // go test ./render -run TestRenderRequestGolden -update
-var updateGolden = flag.Bool("update", false, "rewrite testdata/golden/*.golden from the current output")
 
 // goldenSecrets are the secrets every golden case can use.
 var goldenSecrets = Secrets{"API_TOKEN": "tok-abc123", "PASSWORD": "pa:ss wörd", "API_KEY": "key 1/2+3"}
@@ -263,22 +261,7 @@ func writeRequest(b *strings.Builder, req *Request) {
 // -update.
 func compareGolden(t *testing.T, path, got string) {
 	t.Helper()
-	if *updateGolden {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (run with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	golden.Check(t, path, []byte(got))
 }
 
 // TestGoldenFilesUsed fails on golden files no case writes.
