@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -113,15 +112,6 @@ func attemptClass(status int, err error) string {
 	default:
 		return "other"
 	}
-}
-
-// hostOf is the host[:port] of a rendered URL, the host label of Metrics.
-func hostOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
-	}
-	return u.Host
 }
 
 // headerValue reads a NATS header case-insensitively (NATS headers are

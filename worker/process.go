@@ -452,9 +452,12 @@ func (w *Worker) run(ctx context.Context, j *job) (verdict, error) {
 		// Per-host isolation: a host over its limits or with an open
 		// breaker gets the event back later, without an attempt. On the
 		// last delivery the attempt is made anyway, rather than strand it.
+		// One parse of the rendered URL serves the isolation key and the
+		// metrics' host label.
+		u, _ := url.Parse(req.URL)
 		var release func(failed bool)
 		if !w.lastDelivery(j) {
-			rel, deny := w.guard.Acquire(hostKey(req.URL))
+			rel, deny := w.guard.Acquire(hostKey(u, req.URL))
 			if deny != nil {
 				j.delay = jitter(deny.RetryAfter)
 				j.isolated = deny.Reason
@@ -468,7 +471,7 @@ func (w *Worker) run(ctx context.Context, j *job) (verdict, error) {
 		if release != nil {
 			release(hostFailed(resp, err))
 		}
-		w.observeAttempt(req, resp, err, time.Since(t0))
+		w.observeAttempt(u, resp, err, time.Since(t0))
 		if errors.Is(err, errHandBack) {
 			return handBack, nil
 		}
@@ -487,7 +490,8 @@ func (w *Worker) run(ctx context.Context, j *job) (verdict, error) {
 		if err == nil {
 			j.hist.Attempts = append(j.hist.Attempts, a)
 			res.Attempts = len(j.hist.Attempts)
-			out, merr := c.mapper.Apply(resp, ev.CVars, render.ConversationVars(ev))
+			conv, _ := vars.Map()["conversation"].(map[string]any)
+			out, merr := c.mapper.Apply(resp, ev.CVars, conv)
 			if merr != nil {
 				return done, redactErr(fail(trigger.ClassMapping, merr), j.redact)
 			}
@@ -603,14 +607,18 @@ func (c *compiled) isSuccess(status int) bool {
 }
 
 // observeAttempt counts one attempt in the metrics.
-func (w *Worker) observeAttempt(req *render.Request, resp *mapper.Response, err error, d time.Duration) {
+func (w *Worker) observeAttempt(u *url.URL, resp *mapper.Response, err error, d time.Duration) {
 	status := 0
 	if err == nil {
 		status = resp.StatusCode
 	} else if classOf(err) == trigger.ClassRender {
 		d = 0 // no request was made
 	}
-	w.metrics.Attempt(hostOf(req.URL), attemptClass(status, err), d)
+	host := ""
+	if u != nil {
+		host = u.Host
+	}
+	w.metrics.Attempt(host, attemptClass(status, err), d)
 }
 
 // attempt makes one HTTP request and reads the response, capped. A
@@ -693,10 +701,10 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// hostKey is the isolation key of a rendered URL: its host and port.
-func hostKey(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
+// hostKey is the isolation key of a rendered URL: its host and port (the
+// raw text when it did not parse).
+func hostKey(u *url.URL, raw string) string {
+	if u == nil {
 		return raw
 	}
 	return hostguard.HostKey(u)
