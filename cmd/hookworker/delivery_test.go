@@ -9,7 +9,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -535,47 +534,7 @@ func TestNatsRestartDuringLoad(t *testing.T) {
 
 	// Every event has its Result in the stream (duplicates are absorbed
 	// there by the Result's Nats-Msg-Id).
-	stored := map[string]int{}
-	storedAt := map[string]time.Time{} // CompletedAt of the stored Result
-	var storedBad []string
-	ctx, cancel = context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	oc, err := js.OrderedConsumer(ctx, "RESULTS", jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := oc.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := int(info.NumPending)
-	for got := 0; got < want; {
-		batch, err := oc.Fetch(want-got, jetstream.FetchMaxWait(5*time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		k := 0
-		for m := range batch.Messages() {
-			k++
-			var r trigger.Result
-			if err := json.Unmarshal(m.Data(), &r); err != nil {
-				storedBad = append(storedBad, fmt.Sprintf("undecodable %q", m.Data()))
-				continue
-			}
-			if r.Status != trigger.StatusSucceeded {
-				storedBad = append(storedBad, fmt.Sprintf("%s: %s %+v", r.EventID, r.Status, r.Error))
-			}
-			stored[r.EventID]++
-			storedAt[r.EventID] = r.CompletedAt
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			t.Fatal(err)
-		}
-		if k == 0 {
-			t.Fatalf("read %d of %d stored Results", got, want)
-		}
-		got += k
-	}
+	stored, storedAt, storedBad, want := readStored(t, js, "RESULTS")
 	var lost []string
 	for _, id := range ids {
 		if stored[id] == 0 {

@@ -152,8 +152,9 @@ func waitStored(t *testing.T, js jetstream.JetStream, stream string, n uint64, d
 }
 
 // readStored reads every Result stored in stream: how many per event id,
-// and those that do not decode or did not succeed.
-func readStored(t *testing.T, js jetstream.JetStream, stream string) (stored map[string]int, bad []string, total int) {
+// when each event's (last stored) Result completed, and those that do not
+// decode or did not succeed.
+func readStored(t *testing.T, js jetstream.JetStream, stream string) (stored map[string]int, at map[string]time.Time, bad []string, total int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -165,7 +166,7 @@ func readStored(t *testing.T, js jetstream.JetStream, stream string) (stored map
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored = map[string]int{}
+	stored, at = map[string]int{}, map[string]time.Time{}
 	want := int(info.NumPending)
 	for total < want {
 		batch, err := oc.Fetch(min(want-total, 1000), jetstream.FetchMaxWait(5*time.Second))
@@ -184,6 +185,7 @@ func readStored(t *testing.T, js jetstream.JetStream, stream string) (stored map
 				bad = append(bad, fmt.Sprintf("%s: %s %+v", r.EventID, r.Status, r.Error))
 			}
 			stored[r.EventID]++
+			at[r.EventID] = r.CompletedAt
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
 			t.Fatal(err)
@@ -193,14 +195,14 @@ func readStored(t *testing.T, js jetstream.JetStream, stream string) (stored map
 		}
 		total += k
 	}
-	return stored, bad, total
+	return stored, at, bad, total
 }
 
 // checkStored requires exactly one succeeded Result stored per id and no
 // other, and returns how many are stored.
 func checkStored(t *testing.T, js jetstream.JetStream, stream string, ids []string) int {
 	t.Helper()
-	stored, bad, total := readStored(t, js, stream)
+	stored, _, bad, total := readStored(t, js, stream)
 	var lost, twice []string
 	for _, id := range ids {
 		switch stored[id] {
