@@ -1,6 +1,7 @@
 // Package jstest gives tests a real NATS JetStream server: an in-process
 // nats-server on a free loopback port with its store in the test's temporary
-// directory, shut down when the test ends.
+// directory, shut down when the test ends (a cluster of them, or one on a
+// fixed port to restart).
 package jstest
 
 import (

@@ -19,6 +19,7 @@ import (
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/webhook"
 	"github.com/hookworker/hookworker/worker"
+	"github.com/hookworker/hookworker/workertest"
 )
 
 // seen is one request as the target received it.
@@ -69,36 +70,8 @@ func startWorker(t *testing.T, nc *nats.Conn, mutate func(*config.Config), deps 
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	deps.Conn = nc
-	w, err := worker.New(cfg, deps)
-	if err != nil {
-		t.Fatalf("worker.New: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("worker.Run: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("worker did not stop within 10s")
-		}
-	})
-	// Wait until the consumer exists, so events fired now are consumed.
-	js, _ := jetstream.New(nc)
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, err := js.Consumer(context.Background(), cfg.Names.Stream, cfg.Names.Consumer); err == nil {
-			return w
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("consumer not created within 5s")
-	return nil
+	w, _ := workertest.Run(t, nc, cfg, deps)
+	return w
 }
 
 func fire(t *testing.T, nc *nats.Conn, ev *trigger.Event) *trigger.Result {

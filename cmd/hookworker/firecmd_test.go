@@ -17,6 +17,7 @@ import (
 	"github.com/hookworker/hookworker/jstest"
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/worker"
+	"github.com/hookworker/hookworker/workertest"
 )
 
 // writeEvent writes an event file pointing its inline webhook at url.
@@ -47,14 +48,7 @@ func TestFireCommand(t *testing.T) {
 	cfg := config.Default()
 	cfg.HTTP.Allow = []string{"127.0.0.0/8"} // the target is an httptest server
 	cfg.Worker.Concurrency = 2
-	w, err := worker.New(cfg, worker.Deps{Conn: nc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	_, stopWorker := workertest.Run(t, nc, cfg, worker.Deps{})
 
 	url := srv.ClientURL()
 	tests := []struct {
@@ -97,9 +91,7 @@ func TestFireCommand(t *testing.T) {
 	}
 
 	t.Run("no worker answers", func(t *testing.T) {
-		cancel()
-		<-done
-		done <- nil // for the cleanup
+		stopWorker()
 		start := time.Now()
 		code, _, errOut := runCLI(t, context.Background(), nil, "fire", writeEvent(t, "f-4", target.URL), "--nats-url", url, "--timeout", "300ms")
 		if code != 1 || !strings.Contains(errOut, "within 300ms") {

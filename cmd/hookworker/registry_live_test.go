@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookworker/hookworker/config"
 	"github.com/hookworker/hookworker/deadletter"
@@ -24,6 +23,7 @@ import (
 	"github.com/hookworker/hookworker/registry"
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/worker"
+	"github.com/hookworker/hookworker/workertest"
 )
 
 // countingTransport records the path of every request one worker sends.
@@ -62,7 +62,9 @@ type liveWorker struct {
 func startLiveWorker(t *testing.T, srv *natsd.Server, bucket string) *liveWorker {
 	t.Helper()
 	nc, _ := jstest.Connect(t, srv)
+	// The bucket watch ends with the test.
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	reg := registry.New(nil, nil)
 	if err := watchBucket(ctx, nc, bucket, reg); err != nil {
 		t.Fatal(err)
@@ -73,33 +75,8 @@ func startLiveWorker(t *testing.T, srv *natsd.Server, bucket string) *liveWorker
 	cfg.Worker.StreamRefresh = 200 * time.Millisecond
 	cfg.Retry.MaxAttempts = 1
 	lw := &liveWorker{reg: reg, rt: &countingTransport{}}
-	w, err := worker.New(cfg, worker.Deps{Conn: nc, Registry: reg, HTTP: &http.Client{Transport: lw.rt}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("worker.Run: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("worker did not stop within 10s")
-		}
-	})
-	js, _ := jetstream.New(nc)
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, err := js.Consumer(ctx, cfg.Names.Stream, cfg.Names.Consumer); err == nil {
-			return lw
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("consumer not created within 5s")
-	return nil
+	workertest.Run(t, nc, cfg, worker.Deps{Registry: reg, HTTP: &http.Client{Transport: lw.rt}})
+	return lw
 }
 
 // path returns the URL path the worker's registry has for id, or "".

@@ -15,6 +15,7 @@ import (
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/webhook"
 	"github.com/hookworker/hookworker/worker"
+	"github.com/hookworker/hookworker/workertest"
 )
 
 // TestReplayAfterRecovery: events dead-lettered while their target was
@@ -30,14 +31,7 @@ func TestReplayAfterRecovery(t *testing.T) {
 	cfg.HTTP.Allow = []string{"127.0.0.0/8"} // the target is an httptest server
 	cfg.Retry.MaxAttempts = 1                // fail at once: this test is about replay
 	cfg.Worker.Concurrency = 4
-	w, err := worker.New(cfg, worker.Deps{Conn: nc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	workertest.Run(t, nc, cfg, worker.Deps{})
 
 	results, err := nc.SubscribeSync("connections.result.>")
 	if err != nil {
