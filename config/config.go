@@ -31,6 +31,7 @@ type Config struct {
 	Embedded  Embedded  `yaml:"embedded"`
 	Names     Names     `yaml:"names"`
 	Worker    Worker    `yaml:"worker"`
+	Ordering  Ordering  `yaml:"ordering"`
 	Retry     Retry     `yaml:"retry"`
 	Isolation Isolation `yaml:"isolation"`
 	HTTP      HTTP      `yaml:"http"`
@@ -47,6 +48,11 @@ type NATS struct {
 	URL string `yaml:"url" env:"HOOKWORKER_NATS_URL"`
 	// Name is the client connection name shown by the server.
 	Name string `yaml:"name" env:"HOOKWORKER_NATS_NAME"`
+	// Replicas is how many copies of each stream and KV bucket hookworker
+	// creates when it is missing (trigger, dead letters, advisories,
+	// attempts and webhook buckets): 1, or 3 (or 5) on a cluster. Existing
+	// ones keep their own; consumers follow their stream.
+	Replicas int `yaml:"replicas" env:"HOOKWORKER_NATS_REPLICAS"`
 
 	// At most one way to authenticate: User and Password, Token,
 	// NKeySeedFile or CredsFile. None: no credentials are sent, except
@@ -146,6 +152,10 @@ type Names struct {
 	Stream string `yaml:"stream" env:"HOOKWORKER_STREAM"`
 	// FiredPrefix: events arrive on <FiredPrefix>.<bot_id>[.…].
 	FiredPrefix string `yaml:"fired_prefix" env:"HOOKWORKER_FIRED_PREFIX"`
+	// OrderedPrefix: events that must run in order within their
+	// conversation arrive on <OrderedPrefix>.<bot_id>.<conversation_id>
+	// (see Ordering).
+	OrderedPrefix string `yaml:"ordered_prefix" env:"HOOKWORKER_ORDERED_PREFIX"`
 	// Consumer is the durable pull consumer every worker shares.
 	Consumer string `yaml:"consumer" env:"HOOKWORKER_CONSUMER"`
 	// ResultPrefix: Results of events without reply_to go to
@@ -208,6 +218,21 @@ type Worker struct {
 	// StreamRefresh is how often the worker re-reads which streams capture
 	// reply subjects (to choose JetStream or core publish for Results).
 	StreamRefresh time.Duration `yaml:"stream_refresh" env:"HOOKWORKER_STREAM_REFRESH"`
+}
+
+// Ordering runs the events of one conversation one after another, in
+// firing order, for events published to the ordered subjects
+// (<names.ordered_prefix>.<bot_id>.<conversation_id>). The trigger stream
+// maps each conversation to one of Partitions partitions (a subject
+// transform); each partition has its own durable consumer that lets one
+// event at a time be in flight across the fleet (MaxAckPending 1), so
+// different conversations still run in parallel. Events on the fired
+// subjects are not affected.
+type Ordering struct {
+	// Partitions is the number of ordered lanes; 0 turns ordered subjects
+	// off. Changing it remaps conversations to lanes: change it only
+	// while no ordered event is queued.
+	Partitions int `yaml:"partitions" env:"HOOKWORKER_ORDERING_PARTITIONS"`
 }
 
 // Isolation keeps one target host from hurting the others: a host over
@@ -301,10 +326,11 @@ func (o Ops) Addr() string {
 func Default() Config {
 	return Config{
 		Embedded: Embedded{Host: "127.0.0.1", Port: 4222, StoreDir: "./data", NKeys: []string{}},
-		NATS:     NATS{Name: "hookworker"},
+		NATS:     NATS{Name: "hookworker", Replicas: 1},
 		Names: Names{
 			Stream:         trigger.DefaultStream,
 			FiredPrefix:    trigger.DefaultFiredPrefix,
+			OrderedPrefix:  trigger.DefaultOrderedPrefix,
 			Consumer:       "hookworker",
 			ResultPrefix:   trigger.DefaultResultPrefix,
 			DLQStream:      trigger.DefaultDLQStream,
@@ -334,6 +360,7 @@ func Default() Config {
 			ShutdownGrace: 20 * time.Second,
 			StreamRefresh: 5 * time.Second,
 		},
+		Ordering: Ordering{Partitions: 8},
 		Isolation: Isolation{
 			BreakerFailureRatio: 0.5,
 			BreakerMinRequests:  20,
@@ -456,6 +483,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validateNATS(bad)
+	if r := c.NATS.Replicas; r < 1 || r > 5 {
+		bad("nats.replicas", "%d is outside 1..5", r)
+	}
 	for field, tok := range map[string]string{
 		"names.stream": c.Names.Stream, "names.consumer": c.Names.Consumer, "names.dlq_stream": c.Names.DLQStream,
 		"names.advisory_stream": c.Names.AdvisoryStream, "names.attempts_bucket": c.Names.AttemptsBucket,
@@ -465,11 +495,17 @@ func (c *Config) Validate() error {
 		}
 	}
 	for field, s := range map[string]string{
-		"names.fired_prefix": c.Names.FiredPrefix, "names.result_prefix": c.Names.ResultPrefix, "names.dlq_prefix": c.Names.DLQPrefix,
+		"names.fired_prefix": c.Names.FiredPrefix, "names.ordered_prefix": c.Names.OrderedPrefix, "names.result_prefix": c.Names.ResultPrefix, "names.dlq_prefix": c.Names.DLQPrefix,
 	} {
 		if !trigger.ValidSubject(s) {
 			bad(field, "%q is not a valid subject prefix", s)
 		}
+	}
+	if f, o := c.Names.FiredPrefix, c.Names.OrderedPrefix; f == o || strings.HasPrefix(o, f+".") || strings.HasPrefix(f, o+".") {
+		bad("names.ordered_prefix", "%q overlaps names.fired_prefix %q", o, f)
+	}
+	if p := c.Ordering.Partitions; p < 0 || p > 1024 {
+		bad("ordering.partitions", "%d is outside 0..1024", p)
 	}
 	if b := c.Webhooks.Bucket; b != "" && !validBucket(b) {
 		bad("webhooks.bucket", "%q is not a valid bucket name (letters, digits, - and _)", b)

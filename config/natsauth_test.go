@@ -18,6 +18,7 @@ func TestNATSSecurityEnv(t *testing.T) {
 		"HOOKWORKER_NATS_TLS_CA_FILE":       "/s/ca.pem",
 		"HOOKWORKER_NATS_TLS_CERT_FILE":     "/s/client.pem",
 		"HOOKWORKER_NATS_TLS_KEY_FILE":      "/s/client-key.pem",
+		"HOOKWORKER_NATS_REPLICAS":          "3",
 		"HOOKWORKER_EMBEDDED_TOKEN":         "etok",
 		"HOOKWORKER_EMBEDDED_USER":          "euser",
 		"HOOKWORKER_EMBEDDED_PASSWORD":      "epw",
@@ -31,7 +32,7 @@ func TestNATSSecurityEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantN := NATS{
-		Name: "hookworker", User: "hook", Password: "pw", Token: "tok",
+		Name: "hookworker", Replicas: 3, User: "hook", Password: "pw", Token: "tok",
 		NKeySeedFile: "/s/user.nk", CredsFile: "/s/user.creds",
 		TLS: ClientTLS{CAFile: "/s/ca.pem", CertFile: "/s/client.pem", KeyFile: "/s/client-key.pem"},
 	}

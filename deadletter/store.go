@@ -26,6 +26,9 @@ type Store struct {
 	stream      string
 	prefix      string // dead-letter subject prefix, e.g. connections.dlq
 	firedPrefix string // where replays go, e.g. connections.fired
+	// Replicas is the number of copies Ensure gives the stream when it
+	// creates it; 0 means 1.
+	Replicas int
 }
 
 // NewStore uses the dead-letter stream named stream with subjects
@@ -43,6 +46,7 @@ func (s *Store) Ensure(ctx context.Context) error {
 		Storage:    jetstream.FileStorage,
 		Retention:  jetstream.LimitsPolicy,
 		Duplicates: 10 * time.Minute,
+		Replicas:   s.Replicas,
 	})
 	if err != nil {
 		return fmt.Errorf("deadletter: %w", err)

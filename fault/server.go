@@ -37,6 +37,7 @@ type Request struct {
 	Header http.Header // a clone of the request headers
 	Body   []byte
 	At     time.Time // arrival, before the body was read
+	Done   time.Time // when the answer was complete (the handler returned)
 }
 
 // NewServer starts a Server on 127.0.0.1 and closes it when t and its
@@ -145,6 +146,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		Body:   body,
 		At:     at,
 	})
+	idx := len(s.reqs) - 1
+	defer func() {
+		s.mu.Lock()
+		s.reqs[idx].Done = time.Now()
+		s.mu.Unlock()
+	}()
 	var step Step
 	sc := s.scripts[r.URL.Path]
 	if sc != nil {

@@ -63,6 +63,7 @@ type Metrics struct {
 	deadLetters *prometheus.CounterVec
 	cacheHits   prometheus.Counter
 	cacheMisses prometheus.Counter
+	unordered   prometheus.Counter
 
 	hostsMu  sync.RWMutex
 	hosts    map[string]struct{}
@@ -115,13 +116,17 @@ func New(o Options) *Metrics {
 			Namespace: namespace, Name: "definition_cache_hits_total",
 			Help: "Webhook definitions found compiled in the worker's cache.",
 		}),
+		unordered: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "unordered_events_total",
+			Help: "Events of a definition marked ordered that arrived on the unordered (fired) subjects, so ran without per-conversation order.",
+		}),
 		cacheMisses: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: namespace, Name: "definition_cache_misses_total",
 			Help: "Webhook definitions compiled because they were not in the worker's cache.",
 		}),
 	}
 	m.reg.MustRegister(m.received, m.inFlight, m.results, m.attempts, m.latency,
-		m.retries, m.deadLetters, m.cacheHits, m.cacheMisses,
+		m.retries, m.deadLetters, m.cacheHits, m.cacheMisses, m.unordered,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -166,6 +171,10 @@ func (m *Metrics) RetryScheduled(kind string) { m.retries.WithLabelValues(kind).
 
 // DeadLetter counts a dead letter written with the given error class.
 func (m *Metrics) DeadLetter(class string) { m.deadLetters.WithLabelValues(class).Inc() }
+
+// Unordered counts an event of an ordered definition that arrived on the
+// unordered subjects.
+func (m *Metrics) Unordered() { m.unordered.Inc() }
 
 // DefinitionCache counts a lookup of a compiled definition.
 func (m *Metrics) DefinitionCache(hit bool) {

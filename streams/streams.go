@@ -1,8 +1,9 @@
 // Package streams creates the JetStream streams and KV buckets hookworker
 // needs when they do not exist, and leaves existing ones as their operator
 // configured them: replicas, limits, placement and storage are never
-// changed. The only change made to an existing stream is adding a subject
-// it must capture and lacks.
+// changed. The only changes made to an existing stream are adding a
+// subject it must capture and lacks, and setting the subject transform
+// hookworker asks for (the ordered lanes' partitioning).
 //
 // (CreateOrUpdateStream would send hookworker's own configuration, whose
 // unset Replicas the server reads as 1: starting a worker would shrink a
@@ -20,8 +21,8 @@ import (
 
 // Ensure returns the stream named cfg.Name, creating it from cfg when it
 // does not exist. An existing stream keeps its configuration, except that
-// subjects of cfg it lacks are added. Safe to run from many processes at
-// once.
+// subjects of cfg it lacks are added and a non-nil cfg.SubjectTransform
+// replaces a different one. Safe to run from many processes at once.
 func Ensure(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
 	s, err := js.Stream(ctx, cfg.Name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
@@ -40,12 +41,17 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamCon
 			missing = append(missing, subj)
 		}
 	}
-	if len(missing) == 0 {
+	transform := cfg.SubjectTransform != nil &&
+		(have.SubjectTransform == nil || *have.SubjectTransform != *cfg.SubjectTransform)
+	if len(missing) == 0 && !transform {
 		return s, nil
 	}
 	have.Subjects = append(have.Subjects, missing...)
+	if transform {
+		have.SubjectTransform = cfg.SubjectTransform
+	}
 	if s, err = js.UpdateStream(ctx, have); err != nil {
-		return nil, fmt.Errorf("stream %s: add subjects %v: %w", cfg.Name, missing, err)
+		return nil, fmt.Errorf("stream %s: add subjects %v, transform %v: %w", cfg.Name, missing, transform, err)
 	}
 	return s, nil
 }

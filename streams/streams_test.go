@@ -2,7 +2,10 @@ package streams_test
 
 import (
 	"context"
+	"maps"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -70,5 +73,56 @@ func TestEnsureKeepsOperatorSettings(t *testing.T) {
 	}
 	if _, err := streams.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{Bucket: "kvnew"}); err != nil {
 		t.Errorf("create bucket: %v", err)
+	}
+}
+
+// TestEnsureSetsTransform: an existing stream gets the subject and the
+// partitioning transform it lacks, keeps its limits, and from then on
+// stores every message of one key in one partition.
+func TestEnsureSetsTransform(t *testing.T) {
+	srv := jstest.Server(t)
+	_, js := jstest.Connect(t, srv)
+	ctx := context.Background()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ORD", Subjects: []string{"fired.>"}, MaxMsgs: 500}); err != nil {
+		t.Fatal(err)
+	}
+	tr := func(n int) *jetstream.SubjectTransformConfig {
+		return &jetstream.SubjectTransformConfig{Source: "ord.*.*", Destination: "ord.{{partition(" + strconv.Itoa(n) + ",1,2)}}.{{wildcard(1)}}.{{wildcard(2)}}"}
+	}
+	for _, n := range []int{4, 4, 6} { // the second call changes nothing, the third remaps
+		s, err := streams.Ensure(ctx, js, jetstream.StreamConfig{Name: "ORD", Subjects: []string{"fired.>", "ord.*.*"}, SubjectTransform: tr(n)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := s.CachedInfo().Config
+		if c.MaxMsgs != 500 || !slices.Equal(c.Subjects, []string{"fired.>", "ord.*.*"}) || c.SubjectTransform == nil || *c.SubjectTransform != *tr(n) {
+			t.Fatalf("partitions %d: config %+v, transform %+v", n, c, c.SubjectTransform)
+		}
+		partition := map[string]string{}
+		for i := range 40 {
+			conv := "conv-" + strconv.Itoa(i%10)
+			ack, err := js.Publish(ctx, "ord.bot-1."+conv, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := s.GetMsg(ctx, ack.Sequence)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok := strings.Split(m.Subject, ".")
+			if len(tok) != 4 || tok[0] != "ord" || tok[2] != "bot-1" || tok[3] != conv {
+				t.Fatalf("stored as %q", m.Subject)
+			}
+			if p, err := strconv.Atoi(tok[1]); err != nil || p < 0 || p >= n {
+				t.Fatalf("partition %q of %d", tok[1], n)
+			}
+			if was, ok := partition[conv]; ok && was != tok[1] {
+				t.Fatalf("%s stored in partitions %s and %s", conv, was, tok[1])
+			}
+			partition[conv] = tok[1]
+		}
+		if parts := len(slices.Compact(slices.Sorted(maps.Values(partition)))); parts < 2 {
+			t.Errorf("partitions %d: 10 conversations all in %d partition", n, parts)
+		}
 	}
 }

@@ -20,9 +20,13 @@ var ErrDuplicate = errors.New("duplicate event id")
 // subscriptions of its own, so it needs no closing; the connection is the
 // caller's.
 type Client struct {
-	nc     *nats.Conn
-	js     jetstream.JetStream
-	prefix string
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	prefix  string
+	ordered string // ordered subject prefix
+	// Bots and registry webhooks whose events must run in order within
+	// their conversation.
+	orderedBots, orderedWebhooks map[string]bool
 }
 
 // Option configures a Client.
@@ -32,6 +36,34 @@ type Option func(*Client)
 // default DefaultFiredPrefix.
 func WithFiredPrefix(prefix string) Option {
 	return func(c *Client) { c.prefix = prefix }
+}
+
+// WithOrderedPrefix sets the subject prefix of ordered events; default
+// DefaultOrderedPrefix.
+func WithOrderedPrefix(prefix string) Option {
+	return func(c *Client) { c.ordered = prefix }
+}
+
+// WithOrderedBots opts bots in to per-conversation order: their events
+// are published to OrderedSubject, where the events of one conversation
+// run one after another in the order they were published.
+func WithOrderedBots(botIDs ...string) Option {
+	return func(c *Client) {
+		for _, id := range botIDs {
+			c.orderedBots[id] = true
+		}
+	}
+}
+
+// WithOrderedWebhooks opts registry webhooks (by id, as in webhook_ref)
+// in to per-conversation order, as WithOrderedBots does for bots. An
+// inline definition opts in with its own `ordered: true`.
+func WithOrderedWebhooks(webhookIDs ...string) Option {
+	return func(c *Client) {
+		for _, id := range webhookIDs {
+			c.orderedWebhooks[id] = true
+		}
+	}
 }
 
 // WithJetStream publishes through js instead of a JetStream context made
@@ -45,12 +77,16 @@ func NewClient(nc *nats.Conn, opts ...Option) (*Client, error) {
 	if nc == nil {
 		return nil, errors.New("trigger: nil NATS connection")
 	}
-	c := &Client{nc: nc, prefix: DefaultFiredPrefix}
+	c := &Client{nc: nc, prefix: DefaultFiredPrefix, ordered: DefaultOrderedPrefix,
+		orderedBots: map[string]bool{}, orderedWebhooks: map[string]bool{}}
 	for _, o := range opts {
 		o(c)
 	}
 	if !ValidSubject(c.prefix) {
 		return nil, fmt.Errorf("trigger: fired prefix %q is not a valid subject", c.prefix)
+	}
+	if !ValidSubject(c.ordered) {
+		return nil, fmt.Errorf("trigger: ordered prefix %q is not a valid subject", c.ordered)
 	}
 	if c.js == nil {
 		js, err := jetstream.New(nc)
@@ -62,7 +98,35 @@ func NewClient(nc *nats.Conn, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// Publish validates ev and publishes it to its fired subject with
+// Ordered reports whether ev runs in order within its conversation: its
+// bot or its registry webhook was opted in (WithOrderedBots,
+// WithOrderedWebhooks), or its inline definition says `ordered: true`.
+func (c *Client) Ordered(ev *Event) bool {
+	switch {
+	case c.orderedBots[ev.BotID]:
+		return true
+	case ev.Webhook != nil:
+		return ev.Webhook.Ordered
+	case ev.WebhookRef != nil:
+		return c.orderedWebhooks[ev.WebhookRef.ID]
+	}
+	return false
+}
+
+// Subject is the subject ev is published to: OrderedSubject when it runs
+// in order (see Ordered), else FiredSubject. An ordered event's
+// conversation id must be a subject token.
+func (c *Client) Subject(ev *Event) (string, error) {
+	if !c.Ordered(ev) {
+		return FiredSubject(c.prefix, ev.BotID), nil
+	}
+	if !ValidToken(ev.ConversationID) {
+		return "", &FieldError{Field: "conversation_id", Msg: fmt.Sprintf("%q cannot be a subject token (no spaces, '.', '*' or '>'), as an ordered event's must", clip(ev.ConversationID))}
+	}
+	return OrderedSubject(c.ordered, ev.BotID, ev.ConversationID), nil
+}
+
+// Publish validates ev and publishes it to its subject (see Subject) with
 // Nats-Msg-Id set to its id. A repeated id within the stream's duplicate
 // window is acknowledged with PubAck.Duplicate and not stored again.
 func (c *Client) Publish(ctx context.Context, ev *Event) (*jetstream.PubAck, error) {
@@ -80,6 +144,10 @@ func (c *Client) publish(ctx context.Context, ev *Event) (*jetstream.PubAck, err
 	if err := ev.Validate(); err != nil {
 		return nil, err
 	}
+	subject, err := c.Subject(ev)
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // keep templates readable on the wire
@@ -90,7 +158,7 @@ func (c *Client) publish(ctx context.Context, ev *Event) (*jetstream.PubAck, err
 	if len(data) > MaxEventSize {
 		return nil, &FieldError{Msg: fmt.Sprintf("event is %d bytes, over the %d-byte limit", len(data), MaxEventSize)}
 	}
-	return c.js.Publish(ctx, FiredSubject(c.prefix, ev.BotID), data, jetstream.WithMsgID(ev.ID))
+	return c.js.Publish(ctx, subject, data, jetstream.WithMsgID(ev.ID))
 }
 
 // Fire publishes a copy of ev whose reply_to is a fresh inbox and waits

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/hookworker/hookworker/jstest"
 	"github.com/hookworker/hookworker/natsd"
+	"github.com/hookworker/hookworker/webhook"
 )
 
 // newStream starts a server with the CONNECTIONS stream and returns it, a
@@ -361,5 +363,65 @@ func TestFireErrors(t *testing.T) {
 	// evt-dup once, evt-wait once; the invalid events never reached the stream.
 	if n := streamMsgs(t, stream); n != 2 {
 		t.Errorf("stream holds %d messages, want 2", n)
+	}
+}
+
+// TestPublishOrdered: an event of an opted-in bot or registry webhook, or
+// with an inline definition marked ordered, goes to the ordered subject of
+// its conversation; others to the fired subject; an ordered event whose
+// conversation id cannot be a subject token is refused, naming the field.
+func TestPublishOrdered(t *testing.T) {
+	s := jstest.Server(t)
+	nc, js := jstest.Connect(t, s)
+	ctx := ctxTimeout(t, 10*time.Second)
+	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: DefaultStream,
+		Subjects: []string{DefaultFiredPrefix + ".>", DefaultOrderedPrefix + ".*.*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewClient(nc, WithOrderedBots("bot-ord"), WithOrderedWebhooks("ticket"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inline := func(ordered bool) *webhook.Definition {
+		return &webhook.Definition{URL: "http://127.0.0.1/x", Ordered: ordered}
+	}
+	tests := []struct {
+		name    string
+		mutate  func(*Event)
+		subject string
+		errText string
+	}{
+		{"plain", func(*Event) {}, "connections.fired.bot-1", ""},
+		{"bot opted in", func(e *Event) { e.BotID = "bot-ord" }, "connections.ordered.bot-ord.conv-1", ""},
+		{"webhook opted in", func(e *Event) { e.WebhookRef = &WebhookRef{ID: "ticket"} }, "connections.ordered.bot-1.conv-1", ""},
+		{"inline ordered", func(e *Event) { e.WebhookRef, e.Webhook = nil, inline(true) }, "connections.ordered.bot-1.conv-1", ""},
+		{"inline unordered", func(e *Event) { e.WebhookRef, e.Webhook = nil, inline(false) }, "connections.fired.bot-1", ""},
+		{"dotted conversation, unordered", func(e *Event) { e.ConversationID = "a.b" }, "connections.fired.bot-1", ""},
+		{"dotted conversation, ordered", func(e *Event) { e.BotID, e.ConversationID = "bot-ord", "a.b" }, "", "conversation_id"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := testEvent(fmt.Sprintf("evt-o%d", i))
+			tt.mutate(ev)
+			ack, err := c.Publish(ctx, ev)
+			if tt.errText != "" {
+				var fe *FieldError
+				if !errors.As(err, &fe) || fe.Field != tt.errText {
+					t.Fatalf("Publish: %v, want a FieldError naming %s", err, tt.errText)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Publish: %v", err)
+			}
+			msg, err := stream.GetMsg(ctx, ack.Sequence)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg.Subject != tt.subject {
+				t.Errorf("stored under %q, want %q", msg.Subject, tt.subject)
+			}
+		})
 	}
 }

@@ -9,6 +9,10 @@ const (
 	// DefaultFiredPrefix is the subject prefix of events:
 	// connections.fired.<bot_id>.
 	DefaultFiredPrefix = "connections.fired"
+	// DefaultOrderedPrefix is the subject prefix of events that run in
+	// firing order within their conversation:
+	// connections.ordered.<bot_id>.<conversation_id>.
+	DefaultOrderedPrefix = "connections.ordered"
 	// DefaultResultPrefix is the subject prefix of Results for events
 	// without reply_to: connections.result.<bot_id>.
 	DefaultResultPrefix = "connections.result"
@@ -35,6 +39,17 @@ func FiredSubject(prefix, botID string) string {
 		prefix = DefaultFiredPrefix
 	}
 	return prefix + "." + botID
+}
+
+// OrderedSubject is the subject an event of botID and conversation
+// conversationID is published to when it must run in order within its
+// conversation: prefix.botID.conversationID. An empty prefix means
+// DefaultOrderedPrefix. Both ids must be subject tokens (see ValidToken).
+func OrderedSubject(prefix, botID, conversationID string) string {
+	if prefix == "" {
+		prefix = DefaultOrderedPrefix
+	}
+	return prefix + "." + botID + "." + conversationID
 }
 
 // ResultSubject is the subject ev's Result goes to: its reply_to, else

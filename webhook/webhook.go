@@ -53,6 +53,13 @@ type Definition struct {
 	Signing *Signing `json:"signing,omitempty" yaml:"signing"`
 	// CVars is the Response Mapper.
 	CVars []Mapping `json:"cvars,omitempty" yaml:"cvars"`
+	// Ordered asks for per-conversation order: the engine publishes this
+	// webhook's events to the ordered subjects, where the events of one
+	// conversation run one after another in firing order. trigger.Client
+	// does so by itself for an inline definition; a worker that receives
+	// an event of an ordered definition on the unordered subjects runs it
+	// and counts it (hookworker_unordered_events_total).
+	Ordered bool `json:"ordered,omitempty" yaml:"ordered"`
 	// Uses names a Webhook Template of the marketplace this definition
 	// starts from; With fills its parameters.
 	Uses string         `json:"uses,omitempty" yaml:"uses"`

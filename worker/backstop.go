@@ -14,10 +14,15 @@ import (
 	"github.com/hookworker/hookworker/trigger"
 )
 
-// advisorySubject is where the server announces that a message of the
-// consumer ran out of deliveries.
-func (w *Worker) advisorySubject() string {
-	return "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + w.cfg.Names.Stream + "." + w.cfg.Names.Consumer
+// advisorySubjects are where the server announces that a message of the
+// trigger consumer, or of an ordered lane's, ran out of deliveries.
+func (w *Worker) advisorySubjects() []string {
+	prefix := "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + w.cfg.Names.Stream + "."
+	subjects := []string{prefix + w.cfg.Names.Consumer}
+	for p := range w.cfg.Ordering.Partitions {
+		subjects = append(subjects, prefix+w.laneName(p))
+	}
+	return subjects
 }
 
 // setupBackstop captures MAX_DELIVERIES advisories in a stream (they are
@@ -27,10 +32,11 @@ func (w *Worker) setupBackstop(ctx context.Context) (jetstream.Consumer, error) 
 	n := w.cfg.Names
 	_, err := streams.Ensure(ctx, w.js, jetstream.StreamConfig{
 		Name:      n.AdvisoryStream,
-		Subjects:  []string{w.advisorySubject()},
+		Subjects:  w.advisorySubjects(),
 		Storage:   jetstream.FileStorage,
 		Retention: jetstream.WorkQueuePolicy,
 		MaxAge:    7 * 24 * time.Hour,
+		Replicas:  w.cfg.NATS.Replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("worker: advisory %w", err)

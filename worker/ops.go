@@ -39,6 +39,9 @@ type Metrics interface {
 	// DefinitionCache: a webhook definition was found compiled (hit) or
 	// had to be compiled.
 	DefinitionCache(hit bool)
+	// Unordered: an event of a definition marked ordered arrived on the
+	// unordered subjects.
+	Unordered()
 }
 
 // Retry kinds of Metrics.RetryScheduled.
@@ -53,6 +56,7 @@ const (
 type nopMetrics struct{}
 
 func (nopMetrics) EventReceived()                        {}
+func (nopMetrics) Unordered()                            {}
 func (nopMetrics) InFlight(int)                          {}
 func (nopMetrics) Outcome(string, string)                {}
 func (nopMetrics) Attempt(string, string, time.Duration) {}

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -370,6 +371,17 @@ func (w *Worker) finish(j *job, err error) {
 	res.Error = &trigger.Error{Class: classOf(err), Message: j.redact.Redact(err.Error())}
 }
 
+// unordered notes an event of an ordered definition that arrived on the
+// unordered subjects: counted every time, a warning once per webhook.
+func (w *Worker) unordered(webhookID string) {
+	w.metrics.Unordered()
+	if _, seen := w.unorderedSeen.LoadOrStore(webhookID, true); !seen {
+		w.log.Warn("webhook is marked ordered but its events arrive on the unordered subjects: they run without per-conversation order; publish them to the ordered subjects",
+			zap.String("webhook_id", webhookID),
+			zap.String("ordered_subject", w.cfg.Names.OrderedPrefix+".<bot_id>.<conversation_id>"))
+	}
+}
+
 // run executes ev's webhook, with in-worker retries, and fills res. It
 // returns done with a nil error on success or skip, done with a *failure
 // for a terminal failure, retry (j.delay set) or handBack.
@@ -430,6 +442,9 @@ func (w *Worker) run(ctx context.Context, j *job) (verdict, error) {
 		w.compiled.put(key, c)
 	}
 	def = c.req.Def
+	if def.Ordered && !strings.HasPrefix(j.subject, w.cfg.Names.OrderedPrefix+".") {
+		w.unordered(def.ID)
+	}
 	pol := c.policy
 	quickLeft := pol.quick
 	var bo interface{ NextBackOff() time.Duration }

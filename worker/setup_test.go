@@ -2,6 +2,8 @@ package worker_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -14,8 +16,9 @@ import (
 )
 
 // TestSetupIdempotent: many processes starting at once create the stream
-// and consumer once, with the configured settings, and a restart with a
-// changed setting updates the consumer.
+// and consumers once (the trigger consumer and one per ordered lane), with
+// the configured settings, and a restart with a changed setting updates
+// the consumers.
 func TestSetupIdempotent(t *testing.T) {
 	srv := jstest.Server(t)
 	nc, js := jstest.Connect(t, srv)
@@ -45,16 +48,37 @@ func TestSetupIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if subj := s.CachedInfo().Config.Subjects; len(subj) != 1 || subj[0] != "connections.fired.>" {
-		t.Errorf("stream subjects %v", subj)
+	sc := s.CachedInfo().Config
+	if !slices.Equal(sc.Subjects, []string{"connections.fired.>", "connections.ordered.*.*"}) {
+		t.Errorf("stream subjects %v", sc.Subjects)
+	}
+	if tr := sc.SubjectTransform; tr == nil || tr.Source != "connections.ordered.*.*" ||
+		tr.Destination != "connections.ordered.{{partition(8,1,2)}}.{{wildcard(1)}}.{{wildcard(2)}}" {
+		t.Errorf("stream subject transform %+v", tr)
 	}
 	names := s.ConsumerNames(ctx)
-	var n int
-	for range names.Name() {
-		n++
+	var got []string
+	for name := range names.Name() {
+		got = append(got, name)
 	}
-	if n != 1 {
-		t.Errorf("%d consumers, want 1", n)
+	want := []string{"hookworker"}
+	for p := range 8 {
+		want = append(want, fmt.Sprintf("hookworker-ordered-%d", p))
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("consumers %v, want %v", got, want)
+	}
+	for p := range 8 {
+		c, err := s.Consumer(ctx, fmt.Sprintf("hookworker-ordered-%d", p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cc := c.CachedInfo().Config
+		if cc.MaxAckPending != 1 || cc.FilterSubject != fmt.Sprintf("connections.ordered.%d.>", p) || cc.AckWait != 30*time.Second {
+			t.Errorf("lane %d: max_ack_pending %d, filter %q, ack_wait %s", p, cc.MaxAckPending, cc.FilterSubject, cc.AckWait)
+		}
 	}
 
 	cfg.Worker.AckWait = 45 * time.Second
@@ -72,5 +96,12 @@ func TestSetupIdempotent(t *testing.T) {
 	}
 	if info.Config.AckWait != 45*time.Second || info.Config.AckPolicy != jetstream.AckExplicitPolicy || info.Config.Durable != "hookworker" {
 		t.Errorf("consumer config %+v", info.Config)
+	}
+	lane, err := js.Consumer(ctx, "CONNECTIONS", "hookworker-ordered-7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := lane.CachedInfo().Config; c.AckWait != 45*time.Second || c.MaxAckPending != 1 {
+		t.Errorf("lane 7 after the restart: ack_wait %s, max_ack_pending %d", c.AckWait, c.MaxAckPending)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,6 +92,9 @@ type Worker struct {
 	decoder  *trigger.Decoder
 
 	metrics Metrics
+	// unorderedSeen holds the ids of ordered webhooks already warned
+	// about (see unordered).
+	unorderedSeen sync.Map
 	// state is stateNew, stateRunning, stateDraining or stateStopped.
 	state atomic.Int32
 }
@@ -139,6 +143,7 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 	}
 	w.results = newResultRouter(js, cfg.Worker.StreamRefresh)
 	w.letters = deadletter.NewStore(js, cfg.Names.DLQStream, cfg.Names.DLQPrefix, cfg.Names.FiredPrefix)
+	w.letters.Replicas = cfg.NATS.Replicas
 	w.inflight = newInflight(cfg.Worker.AckWait)
 	w.compiled = newCompiledCache(10_000)
 	iso := cfg.Isolation
@@ -184,47 +189,69 @@ func NewHTTPClient(c config.HTTP, concurrency int) (*http.Client, error) {
 // and the MAX_DELIVERIES backstop. It is idempotent and safe to run from
 // many processes at once.
 func (w *Worker) Setup(ctx context.Context) (jetstream.Consumer, error) {
-	cons, _, err := w.setup(ctx)
+	cons, _, _, err := w.setup(ctx)
 	return cons, err
 }
 
-func (w *Worker) setup(ctx context.Context) (jetstream.Consumer, jetstream.Consumer, error) {
+// setup returns the trigger consumer, the ordered lanes' consumers and the
+// backstop's consumer.
+func (w *Worker) setup(ctx context.Context) (cons jetstream.Consumer, lanes []jetstream.Consumer, backstop jetstream.Consumer, err error) {
 	if err := w.letters.Ensure(ctx); err != nil {
-		return nil, nil, fmt.Errorf("worker: %w", err)
+		return nil, nil, nil, fmt.Errorf("worker: %w", err)
 	}
 	kv, err := streams.EnsureKeyValue(ctx, w.js, jetstream.KeyValueConfig{
-		Bucket:  w.cfg.Names.AttemptsBucket,
-		TTL:     w.cfg.Retry.MaxAge + 24*time.Hour,
-		Storage: jetstream.FileStorage,
+		Bucket:   w.cfg.Names.AttemptsBucket,
+		TTL:      w.cfg.Retry.MaxAge + 24*time.Hour,
+		Storage:  jetstream.FileStorage,
+		Replicas: w.cfg.NATS.Replicas,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("worker: attempts %w", err)
+		return nil, nil, nil, fmt.Errorf("worker: attempts %w", err)
 	}
 	w.histories = &historyStore{kv: kv}
-	cons, err := w.setupTrigger(ctx)
-	if err != nil {
-		return nil, nil, err
+	if cons, lanes, err = w.setupTrigger(ctx); err != nil {
+		return nil, nil, nil, err
 	}
-	backstop, err := w.setupBackstop(ctx)
-	if err != nil {
-		return nil, nil, err
+	if backstop, err = w.setupBackstop(ctx); err != nil {
+		return nil, nil, nil, err
 	}
-	return cons, backstop, nil
+	return cons, lanes, backstop, nil
 }
 
-func (w *Worker) setupTrigger(ctx context.Context) (jetstream.Consumer, error) {
+// laneName is the durable consumer of ordered lane p.
+func (w *Worker) laneName(p int) string {
+	return w.cfg.Names.Consumer + "-ordered-" + strconv.Itoa(p)
+}
+
+// orderedTransform maps <ordered>.<bot>.<conversation> to
+// <ordered>.<lane>.<bot>.<conversation>, the lane a hash of bot and
+// conversation.
+func orderedTransform(prefix string, partitions int) *jetstream.SubjectTransformConfig {
+	return &jetstream.SubjectTransformConfig{
+		Source:      prefix + ".*.*",
+		Destination: prefix + ".{{partition(" + strconv.Itoa(partitions) + ",1,2)}}.{{wildcard(1)}}.{{wildcard(2)}}",
+	}
+}
+
+func (w *Worker) setupTrigger(ctx context.Context) (jetstream.Consumer, []jetstream.Consumer, error) {
 	n := w.cfg.Names
+	parts := w.cfg.Ordering.Partitions
 	sc := jetstream.StreamConfig{
 		Name:       n.Stream,
 		Subjects:   []string{n.FiredPrefix + ".>"},
 		Retention:  jetstream.WorkQueuePolicy,
 		Storage:    jetstream.FileStorage,
 		Duplicates: 2 * time.Minute,
+		Replicas:   w.cfg.NATS.Replicas,
+	}
+	if parts > 0 {
+		sc.Subjects = append(sc.Subjects, n.OrderedPrefix+".*.*")
+		sc.SubjectTransform = orderedTransform(n.OrderedPrefix, parts)
 	}
 	// An existing stream is used as its operator configured it (replicas,
-	// limits); only a missing subject is added.
+	// limits); only a missing subject and the lanes' transform are set.
 	if _, err := streams.Ensure(ctx, w.js, sc); err != nil {
-		return nil, fmt.Errorf("worker: %w", err)
+		return nil, nil, fmt.Errorf("worker: %w", err)
 	}
 	cc := jetstream.ConsumerConfig{
 		Durable:       n.Consumer,
@@ -237,9 +264,22 @@ func (w *Worker) setupTrigger(ctx context.Context) (jetstream.Consumer, error) {
 	}
 	cons, err := w.js.CreateOrUpdateConsumer(ctx, n.Stream, cc)
 	if err != nil {
-		return nil, fmt.Errorf("worker: consumer %s: %w", n.Consumer, err)
+		return nil, nil, fmt.Errorf("worker: consumer %s: %w", n.Consumer, err)
 	}
-	return cons, nil
+	// One consumer per ordered lane, one event in flight on it across the
+	// fleet: the next event of the lane is delivered only once the
+	// previous one is acked or terminated. An event handed back with a
+	// delay (a retry) still counts, so it runs again before the next.
+	lanes := make([]jetstream.Consumer, parts)
+	for p := range parts {
+		cc.Durable = w.laneName(p)
+		cc.FilterSubject = n.OrderedPrefix + "." + strconv.Itoa(p) + ".>"
+		cc.MaxAckPending = 1
+		if lanes[p], err = w.js.CreateOrUpdateConsumer(ctx, n.Stream, cc); err != nil {
+			return nil, nil, fmt.Errorf("worker: consumer %s: %w", cc.Durable, err)
+		}
+	}
+	return cons, lanes, nil
 }
 
 // Run consumes until ctx is cancelled, then shuts down gracefully: it
@@ -247,7 +287,7 @@ func (w *Worker) setupTrigger(ctx context.Context) (jetstream.Consumer, error) {
 // hands back the rest. It returns nil after a clean shutdown.
 func (w *Worker) Run(ctx context.Context) error {
 	defer w.state.Store(stateStopped)
-	cons, backstop, err := w.setup(ctx)
+	cons, lanes, backstop, err := w.setup(ctx)
 	if err != nil {
 		return err
 	}
@@ -272,20 +312,39 @@ func (w *Worker) Run(ctx context.Context) error {
 	// quit ends the pool; a message the callback still holds then is left
 	// to JetStream, which redelivers it after AckWait.
 	quit := make(chan struct{})
-	cc, err := cons.Consume(func(m jetstream.Msg) {
+	deliver := func(m jetstream.Msg) {
 		select {
 		case msgs <- m:
 		case <-quit:
 		}
-	},
+	}
+	pullErr := jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		w.log.Debug("pull", zap.Error(err))
+	})
+	cc, err := cons.Consume(deliver,
 		jetstream.PullMaxMessages(conc),
 		jetstream.PullExpiry(w.cfg.Worker.PullExpiry),
-		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			w.log.Debug("pull", zap.Error(err))
-		}),
+		pullErr,
 	)
 	if err != nil {
 		return fmt.Errorf("worker: consume: %w", err)
+	}
+	consuming := []jetstream.ConsumeContext{cc}
+	// Each ordered lane has at most one event in flight: one pulled at a
+	// time is enough.
+	for p, lane := range lanes {
+		lc, err := lane.Consume(deliver,
+			jetstream.PullMaxMessages(1),
+			jetstream.PullExpiry(w.cfg.Worker.PullExpiry),
+			pullErr,
+		)
+		if err != nil {
+			for _, c := range consuming {
+				c.Stop()
+			}
+			return fmt.Errorf("worker: consume %s: %w", w.laneName(p), err)
+		}
+		consuming = append(consuming, lc)
 	}
 	// Work outlives ctx by the grace period.
 	workCtx, cancelWork := context.WithCancel(context.Background())
@@ -310,6 +369,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.log.Info("worker started",
 		zap.String("stream", w.cfg.Names.Stream),
 		zap.String("consumer", w.cfg.Names.Consumer),
+		zap.Int("ordered_lanes", len(lanes)),
 		zap.Int("concurrency", conc))
 
 	<-ctx.Done()
@@ -318,7 +378,20 @@ func (w *Worker) Run(ctx context.Context) error {
 		zap.Duration("grace", w.cfg.Worker.ShutdownGrace))
 	// Drain hands the client's buffer to the pool; once it is through,
 	// the pool runs out of messages and stops.
-	cc.Drain()
+	drained := make(chan struct{})
+	for _, c := range consuming {
+		c.Drain()
+	}
+	go func() { // ends when quit is closed at the latest
+		for _, c := range consuming {
+			select {
+			case <-c.Closed():
+			case <-quit:
+				return
+			}
+		}
+		close(drained)
+	}()
 	// Drain hands the client's buffer to the pool. Wait for it within the
 	// grace period (it never ends while NATS is unreachable), then stop
 	// the pool once what it holds is done; past the grace period,
@@ -327,7 +400,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer grace.Stop()
 	graceOver := false
 	select {
-	case <-cc.Closed():
+	case <-drained:
 	case <-grace.C:
 		graceOver = true
 	}

@@ -22,6 +22,7 @@ func (a *app) fireCmd() *cobra.Command {
 		timeout time.Duration
 		noWait  bool
 		newID   bool
+		ordered bool
 	)
 	cmd := &cobra.Command{
 		Use:   "fire EVENT.json",
@@ -31,19 +32,23 @@ connections.fired.<bot_id> with Nats-Msg-Id set to its id, wait for its
 Result on a fresh inbox (the event's reply_to is replaced), and print the
 Result as JSON. Exit status: 0 when the Result is succeeded or skipped,
 3 when it is failed, 1 on any error (including no Result within --timeout).
-With --no-wait, publish the event as it is and print the publish ack.`,
+With --no-wait, publish the event as it is and print the publish ack.
+With --ordered (or an inline webhook marked "ordered: true"), publish to
+connections.ordered.<bot_id>.<conversation_id> instead, where the events
+of one conversation run one after another in firing order.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.fire(cmd.Context(), args[0], timeout, noWait, newID)
+			return a.fire(cmd.Context(), args[0], timeout, noWait, newID, ordered)
 		},
 	}
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "how long to wait for the Result")
 	cmd.Flags().BoolVar(&noWait, "no-wait", false, "publish only; do not wait for the Result")
+	cmd.Flags().BoolVar(&ordered, "ordered", false, "publish to the ordered subject of the event's conversation (per-conversation order)")
 	cmd.Flags().BoolVar(&newID, "new-id", false, "append a unique suffix to the event id, to fire the same file again within the dedup window")
 	return cmd
 }
 
-func (a *app) fire(ctx context.Context, path string, timeout time.Duration, noWait, newID bool) error {
+func (a *app) fire(ctx context.Context, path string, timeout time.Duration, noWait, newID, ordered bool) error {
 	data, err := a.readInput(path)
 	if err != nil {
 		return err
@@ -67,7 +72,11 @@ func (a *app) fire(ctx context.Context, path string, timeout time.Duration, noWa
 		return err
 	}
 	defer nc.Close()
-	client, err := trigger.NewClient(nc, trigger.WithFiredPrefix(cfg.Names.FiredPrefix))
+	opts := []trigger.Option{trigger.WithFiredPrefix(cfg.Names.FiredPrefix), trigger.WithOrderedPrefix(cfg.Names.OrderedPrefix)}
+	if ordered {
+		opts = append(opts, trigger.WithOrderedBots(ev.BotID))
+	}
+	client, err := trigger.NewClient(nc, opts...)
 	if err != nil {
 		return err
 	}

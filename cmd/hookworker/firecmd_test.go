@@ -35,7 +35,7 @@ func writeEvent(t *testing.T, id, url string) string {
 
 func TestFireCommand(t *testing.T) {
 	srv := jstest.Server(t)
-	nc, _ := jstest.Connect(t, srv)
+	nc, js := jstest.Connect(t, srv)
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/tickets/388" {
 			w.WriteHeader(http.StatusNotFound)
@@ -61,6 +61,7 @@ func TestFireCommand(t *testing.T) {
 		{name: "succeeded", args: []string{"fire", writeEvent(t, "f-1", target.URL), "--nats-url", url}, status: trigger.StatusSucceeded},
 		{name: "duplicate id", args: []string{"fire", writeEvent(t, "f-1", target.URL), "--nats-url", url, "--timeout", "2s"}, code: 1, stderr: "--new-id"},
 		{name: "new id", args: []string{"fire", writeEvent(t, "f-1", target.URL), "--nats-url", url, "--new-id"}, status: trigger.StatusSucceeded},
+		{name: "ordered", args: []string{"fire", writeEvent(t, "f-o", target.URL), "--nats-url", url, "--ordered"}, status: trigger.StatusSucceeded},
 		{name: "failed result", args: []string{"fire", writeEvent(t, "f-2", target.URL+"/missing"), "--nats-url", url}, code: exitFailedResult, status: trigger.StatusFailed, stderr: "http_status"},
 		{name: "invalid event file", args: []string{"fire", "testdata/cvars.json", "--nats-url", url}, code: 1, stderr: "zendesk_subdomain: unknown field"},
 		{name: "no server", args: []string{"fire", writeEvent(t, "f-3", target.URL), "--nats-url", "nats://127.0.0.1:1"}, code: 1, stderr: "connect to NATS"},
@@ -88,6 +89,23 @@ func TestFireCommand(t *testing.T) {
 				t.Errorf("cvars %v", res.CVars)
 			}
 		})
+	}
+
+	// Only the --ordered event went through an ordered lane.
+	laneEvents := 0
+	for p := range cfg.Ordering.Partitions {
+		c, err := js.Consumer(context.Background(), cfg.Names.Stream, fmt.Sprintf("hookworker-ordered-%d", p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := c.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		laneEvents += int(info.Delivered.Consumer) // deliveries by this lane
+	}
+	if laneEvents != 1 {
+		t.Errorf("the ordered lanes delivered %d events, want 1 (the --ordered one)", laneEvents)
 	}
 
 	t.Run("no worker answers", func(t *testing.T) {

@@ -66,7 +66,7 @@ func startLiveWorker(t *testing.T, srv *natsd.Server, bucket string) *liveWorker
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	reg := registry.New(nil, nil)
-	if err := watchBucket(ctx, nc, bucket, reg); err != nil {
+	if err := watchBucket(ctx, nc, bucket, 1, reg); err != nil {
 		t.Fatal(err)
 	}
 	cfg := config.Default()
@@ -185,7 +185,7 @@ func TestRegistryLiveUpdate(t *testing.T) {
 		return rev
 	}
 	// The bucket exists before the workers watch it, as run creates it.
-	if _, err := webhookBucket(context.Background(), nc, bucket); err != nil {
+	if _, err := webhookBucket(context.Background(), nc, bucket, 1); err != nil {
 		t.Fatal(err)
 	}
 	workers := []*liveWorker{startLiveWorker(t, srv, bucket), startLiveWorker(t, srv, bucket)}

@@ -98,7 +98,7 @@ func (a *app) runWorker(ctx context.Context) error {
 		zap.Int("webhooks", len(reg.IDs())), zap.String("webhooks_dir", cfg.Webhooks.Dir))
 
 	if cfg.Webhooks.Bucket != "" {
-		if err := watchBucket(ctx, nc, cfg.Webhooks.Bucket, reg); err != nil {
+		if err := watchBucket(ctx, nc, cfg.Webhooks.Bucket, cfg.NATS.Replicas, reg); err != nil {
 			return err
 		}
 	}
@@ -161,8 +161,8 @@ func startOps(addr string, m *metrics.Metrics, w *worker.Worker, log *zap.Logger
 
 // watchBucket creates the webhook bucket if needed and has the registry
 // follow it.
-func watchBucket(ctx context.Context, nc *nats.Conn, name string, reg *registry.Registry) error {
-	kv, err := webhookBucket(ctx, nc, name)
+func watchBucket(ctx context.Context, nc *nats.Conn, name string, replicas int, reg *registry.Registry) error {
+	kv, err := webhookBucket(ctx, nc, name, replicas)
 	if err != nil {
 		return err
 	}
@@ -173,8 +173,9 @@ func watchBucket(ctx context.Context, nc *nats.Conn, name string, reg *registry.
 }
 
 // webhookBucket opens (creating if needed) the KV bucket of definitions,
-// keeping 64 revisions of each so that pinned revisions can be replayed.
-func webhookBucket(ctx context.Context, nc *nats.Conn, name string) (jetstream.KeyValue, error) {
+// keeping 64 revisions of each so that pinned revisions can be replayed,
+// with replicas copies.
+func webhookBucket(ctx context.Context, nc *nats.Conn, name string, replicas int) (jetstream.KeyValue, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, err
@@ -184,6 +185,7 @@ func webhookBucket(ctx context.Context, nc *nats.Conn, name string) (jetstream.K
 		Description: "hookworker webhook definitions (JSON) by id",
 		History:     64,
 		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("webhook %w", err)

@@ -64,7 +64,7 @@ func (a *app) openBucket(ctx context.Context, create bool) (*kvSession, error) {
 	}
 	var kv jetstream.KeyValue
 	if create {
-		kv, err = webhookBucket(ctx, nc, name)
+		kv, err = webhookBucket(ctx, nc, name, cfg.NATS.Replicas)
 	} else {
 		var js jetstream.JetStream
 		if js, err = jetstream.New(nc); err == nil {
