@@ -65,6 +65,10 @@ type Options struct {
 	// applied last (HOOKWORKER_* variables of this process are not
 	// passed on).
 	WorkerEnv []string
+	// Backlog, when above 0, adds a last phase: with the worker stopped,
+	// Backlog events are published, then a fresh worker process drains
+	// them; its peak RSS and drain rate are reported.
+	Backlog int
 	// Log receives progress lines and the worker's log; nil discards them.
 	Log io.Writer
 }
@@ -104,6 +108,8 @@ func (o Options) normalize() (Options, error) {
 		o.Log = io.Discard
 	}
 	switch {
+	case o.Backlog < 0 || o.Backlog > maxEvents:
+		return o, fmt.Errorf("backlog: %d is outside 0..%d", o.Backlog, maxEvents)
 	case o.Events < 1 || o.Events > maxEvents:
 		return o, fmt.Errorf("events: %d is outside 1..%d", o.Events, maxEvents)
 	case o.Concurrency < 1 || o.Concurrency > maxConcurrency:
@@ -161,6 +167,8 @@ type Report struct {
 	Paced Paced `json:"paced"`
 	// LatencyMS holds the paced phase's latencies in milliseconds.
 	LatencyMS Latency `json:"latency_ms"`
+	// Backlog is the backlog phase's, when it ran.
+	Backlog *Backlog `json:"backlog,omitempty"`
 
 	// ResultsChecked counts the distinct Results checked (bursts and
 	// paced phase); ResultsOK is true when every one succeeded with the
@@ -199,6 +207,24 @@ type Paced struct {
 	// WorkerCPUUsPerEvent is the worker's CPU time per event at this
 	// rate, idle time included.
 	WorkerCPUUsPerEvent float64 `json:"worker_cpu_us_per_event"`
+}
+
+// Backlog describes the backlog phase: Events stored while no worker ran,
+// then drained by a fresh worker process.
+type Backlog struct {
+	Events int `json:"events"`
+	// PublishS is how long storing the backlog took; DrainS from the fresh
+	// worker's start to the last Result.
+	PublishS float64 `json:"publish_s"`
+	DrainS   float64 `json:"drain_s"`
+	DrainEPS float64 `json:"drain_eps"`
+	// WorkerPeakRSSMB is the fresh worker's peak resident set (VmHWM)
+	// while it drained the backlog.
+	WorkerPeakRSSMB     float64 `json:"worker_peak_rss_mb"`
+	WorkerCPUUsPerEvent float64 `json:"worker_cpu_us_per_event"`
+	// ServerStoredMB is the trigger stream's size with the whole backlog
+	// stored.
+	ServerStoredMB float64 `json:"server_stored_mb"`
 }
 
 // Latency holds the paced phase's percentiles.
@@ -473,6 +499,12 @@ func (h *harness) measure(ctx context.Context) (*Report, error) {
 		if rss, ok := h.worker.maxRSSAfterExit(); ok {
 			rep.WorkerPeakRSSMB = float64(rss) / (1 << 20)
 		}
+	}
+	if o.Backlog > 0 {
+		if rep.Backlog, err = h.backlog(ctx, o.Backlog); err != nil {
+			return nil, err
+		}
+		rep.ResultsChecked += o.Backlog
 	}
 	rep.LoadAvgEnd = loadAvg()
 	return rep, nil

@@ -366,3 +366,97 @@ func rate(n int, elapsed time.Duration) float64 {
 	}
 	return float64(n) / elapsed.Seconds()
 }
+
+// backlog is the backlog phase: with no worker running, n events are
+// stored; then a fresh worker process drains them while its peak RSS is
+// watched. The previous worker must have been stopped.
+func (h *harness) backlog(ctx context.Context, n int) (*Backlog, error) {
+	phase := "q"
+	subject := trigger.FiredSubject(h.names.firedPrefix, botID)
+	tr := newTracker(h.run, phase, n)
+	h.cur.Store(tr)
+	h.logf("backlog: storing %d events with no worker running", n)
+	start := time.Now()
+	for i := range n {
+		// Made one at a time: a million events would take ~0.7 GB at once.
+		if err := h.pub.publish(ctx, subject, h.eventID(phase, i), eventJSON(h.eventID(phase, i), h.target.url, i)); err != nil {
+			return nil, err
+		}
+		if (i+1)%200_000 == 0 {
+			h.logf("backlog: %d stored", i+1)
+		}
+	}
+	if err := h.pub.wait(ctx); err != nil {
+		return nil, err
+	}
+	if err := h.pub.check(); err != nil {
+		return nil, err
+	}
+	published := time.Since(start)
+	b := &Backlog{Events: n, PublishS: published.Seconds()}
+	if info, err := h.streamInfo(ctx); err == nil {
+		b.ServerStoredMB = float64(info.State.Bytes) / (1 << 20)
+		if info.State.Msgs != uint64(n) {
+			return nil, fmt.Errorf("bench: backlog: the stream holds %d messages, want %d", info.State.Msgs, n)
+		}
+	}
+	h.logf("backlog: %d events (%.0f MB) stored in %s; starting a fresh worker", n, b.ServerStoredMB, published.Round(time.Millisecond))
+
+	var err error
+	if h.worker, err = startWorker(h.o.WorkerBin, h.srv.ClientURL(), h.workerEnv(), h.dir, h.o.Log); err != nil {
+		return nil, err
+	}
+	c0 := h.sampleCPU()
+	var peak atomic.Int64 // VmHWM is kept by the kernel; sampled for progress lines
+	progress := func() string {
+		rss, _ := h.worker.peakRSS()
+		peak.Store(max(peak.Load(), rss))
+		return fmt.Sprintf("%s, worker peak RSS %.1f MB", tr.progress(), float64(peak.Load())/(1<<20))
+	}
+	tick := time.NewTicker(10 * time.Second)
+	defer tick.Stop()
+	stopTick := make(chan struct{})
+	defer close(stopTick)
+	go func() {
+		for {
+			select {
+			case <-tick.C:
+				h.logf("backlog: %s", progress())
+			case <-stopTick:
+				return
+			}
+		}
+	}()
+	if err := h.wait(ctx, tr.done, phaseTimeout(n), "backlog", progress); err != nil {
+		return nil, err
+	}
+	use := c0.until(h.sampleCPU())
+	if err := tr.check(); err != nil {
+		return nil, fmt.Errorf("bench: backlog: %w", err)
+	}
+	if rss, ok := h.worker.peakRSS(); ok {
+		b.WorkerPeakRSSMB = float64(rss) / (1 << 20)
+	}
+	h.worker.stop()
+	if b.WorkerPeakRSSMB == 0 {
+		if rss, ok := h.worker.maxRSSAfterExit(); ok {
+			b.WorkerPeakRSSMB = float64(rss) / (1 << 20)
+		}
+	}
+	drained := tr.at(tr.lastAt.Load()).Sub(c0.at)
+	b.DrainS = drained.Seconds()
+	b.DrainEPS = rate(n, drained)
+	b.WorkerCPUUsPerEvent = us(use.worker) / float64(n)
+	return b, nil
+}
+
+// streamInfo is the worker's trigger stream's state.
+func (h *harness) streamInfo(ctx context.Context) (*jetstream.StreamInfo, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	s, err := h.rawJS.Stream(ctx, h.names.stream)
+	if err != nil {
+		return nil, err
+	}
+	return s.Info(ctx)
+}

@@ -64,6 +64,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		goalP99MS, mark(l.P99 <= goalP99MS))
 	l = r.LatencyMS.FiredToTarget
 	p("  %-18s %8.2f %8.2f %8.2f %8.2f\n\n", "fired -> target", l.P50, l.P90, l.P99, l.Max)
+	if bl := r.Backlog; bl != nil {
+		p("backlog: %d events (%.0f MB in the stream) stored in %.1fs with no worker, then drained by a fresh worker in %.1fs (%.0f events/s, %.1f µs CPU/event)\n",
+			bl.Events, bl.ServerStoredMB, bl.PublishS, bl.DrainS, bl.DrainEPS, bl.WorkerCPUUsPerEvent)
+		p("  %-38s %7.1f MB   goal < %d MB: %s\n\n", "worker peak RSS while draining", bl.WorkerPeakRSSMB, goalRSSMB, mark(bl.WorkerPeakRSSMB < goalRSSMB))
+	}
 	if r.ResultsOK {
 		p("results: %d checked, every one succeeded with the expected CVars; %d duplicates\n", r.ResultsChecked, r.Duplicates)
 	} else {

@@ -65,6 +65,7 @@ Progress goes to standard error.`,
 	f.DurationVar(&o.Duration, "duration", o.Duration, "length of the paced latency phase")
 	f.StringVar(&o.WorkerBin, "worker-bin", "", "hookworker binary to run as the worker (default this executable)")
 	f.StringArrayVar(&o.WorkerEnv, "worker-env", nil, "KEY=VALUE for the worker's environment, e.g. HOOKWORKER_PULL_EXPIRY=2s (repeatable)")
+	f.IntVar(&o.Backlog, "backlog", 0, "after the other phases, store this many events with the worker stopped and measure a fresh worker's peak RSS while it drains them (0: skip)")
 	f.BoolVar(&asJSON, "json", false, "print the figures as JSON")
 	return cmd
 }

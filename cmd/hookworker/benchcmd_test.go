@@ -21,7 +21,7 @@ func TestBenchCommand(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	code, out, errOut := runCLI(t, ctx, nil, "bench", "--json", "--worker-bin", bin,
-		"-n", "300", "--concurrency", "16", "--rate", "200", "--duration", "1s", "--bursts", "1")
+		"-n", "300", "--concurrency", "16", "--rate", "200", "--duration", "1s", "--bursts", "1", "--backlog", "400")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
@@ -72,8 +72,12 @@ func TestBenchCommand(t *testing.T) {
 	if rep.Ratio <= 0 || rep.Ratio >= 2 {
 		t.Errorf("ratio %v outside (0, 2)", rep.Ratio)
 	}
-	if !rep.ResultsOK || rep.ResultsChecked != 300+200 {
-		t.Errorf("results_ok %v, results_checked %d, want true and 500", rep.ResultsOK, rep.ResultsChecked)
+	if !rep.ResultsOK || rep.ResultsChecked != 300+200+400 {
+		t.Errorf("results_ok %v, results_checked %d, want true and 900", rep.ResultsOK, rep.ResultsChecked)
+	}
+	if bl := rep.Backlog; bl == nil || bl.Events != 400 || !(bl.DrainEPS > 0) || !(bl.WorkerPeakRSSMB > 0) ||
+		!(bl.ServerStoredMB > 0) || !(bl.PublishS > 0) || !(bl.WorkerCPUUsPerEvent > 0) {
+		t.Errorf("backlog %+v", bl)
 	}
 	if rep.N != 300 || rep.Concurrency != 16 || rep.Bursts != 1 || rep.Paced.Events != 200 || rep.CPUs < 1 || rep.GoVersion == "" {
 		t.Errorf("settings not echoed: %+v", rep)
@@ -84,12 +88,13 @@ func TestBenchCommand(t *testing.T) {
 
 	// The human table names every figure.
 	code, out, errOut = runCLI(t, ctx, nil, "bench", "--worker-bin", bin,
-		"-n", "100", "--concurrency", "8", "--rate", "100", "--duration", "200ms", "--bursts", "1")
+		"-n", "100", "--concurrency", "8", "--rate", "100", "--duration", "200ms", "--bursts", "1", "--backlog", "100")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 	for _, s := range []string{"raw JetStream", "raw HTTP", "composite", "ratio c / composite",
-		"worker CPU per event", "worker peak RSS", "fired -> Result", "fired -> target", "every one succeeded"} {
+		"worker CPU per event", "worker peak RSS", "fired -> Result", "fired -> target", "every one succeeded",
+		"worker peak RSS while draining"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("table lacks %q:\n%s", s, out)
 		}
