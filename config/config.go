@@ -312,6 +312,10 @@ type Ops struct {
 	// (port 0: any free port). Empty, or "off" (the environment cannot
 	// set an empty value): no listener.
 	Listen string `yaml:"listen" env:"HOOKWORKER_OPS_LISTEN"`
+	// Pprof adds Go's profiles under /debug/pprof/ to the listener, for
+	// diagnosing CPU and memory use. Off by default: profiles reveal
+	// internals, so enable it only where operators alone reach the port.
+	Pprof bool `yaml:"pprof" env:"HOOKWORKER_OPS_PPROF"`
 }
 
 // Addr is the address to listen on, or "" when the listener is off.

@@ -207,3 +207,23 @@ func TestHandlerAlwaysReadyWithoutFunc(t *testing.T) {
 		t.Errorf("/readyz without a ReadyFunc: %d", rec.Code)
 	}
 }
+
+// TestPprofOnlyWhenAsked: /debug/pprof/ is served with WithPprof and is
+// absent without it.
+func TestPprofOnlyWhenAsked(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		opts []Option
+		code int
+	}{{"off", nil, http.StatusNotFound}, {"on", []Option{WithPprof()}, http.StatusOK}} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap?debug=1"} {
+				rec := httptest.NewRecorder()
+				Handler(New(Options{}), nil, tt.opts...).ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+				if rec.Code != tt.code {
+					t.Errorf("GET %s: %d, want %d", path, rec.Code, tt.code)
+				}
+			}
+		})
+	}
+}

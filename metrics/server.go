@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -21,6 +22,7 @@ type ReadyFunc func(context.Context) error
 //	GET /metrics   Prometheus text exposition of the registry
 //	GET /healthz   200 "ok" while the process is alive
 //	GET /readyz    200 "ready", or 503 and the reason, from the ReadyFunc (given 2s)
+//	/debug/pprof/  Go's profiles, only WithPprof
 type Server struct {
 	srv *http.Server
 	ln  net.Listener
@@ -28,9 +30,29 @@ type Server struct {
 	err chan error
 }
 
-// Handler serves the three endpoints; ready nil means always ready.
-func Handler(m *Metrics, ready ReadyFunc) http.Handler {
+// An Option adds endpoints to the listener.
+type Option func(*http.ServeMux)
+
+// WithPprof serves Go's profiles under /debug/pprof/ (net/http/pprof):
+// CPU, heap, allocations, goroutines, mutex and block profiles, and the
+// execution trace. For diagnosis on a listener only operators reach.
+func WithPprof() Option {
+	return func(mux *http.ServeMux) {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+}
+
+// Handler serves the three endpoints, and those of opts; ready nil means
+// always ready.
+func Handler(m *Metrics, ready ReadyFunc, opts ...Option) http.Handler {
 	mux := http.NewServeMux()
+	for _, o := range opts {
+		o(mux)
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
 		Registry:            m.reg, // counts promhttp's own errors
 		ErrorHandling:       promhttp.ContinueOnError,
@@ -62,8 +84,8 @@ func plain(w http.ResponseWriter, code int, body string) {
 }
 
 // Listen binds addr (host:port; port 0 picks a free one) and serves
-// Handler(m, ready) until Shutdown. log may be nil.
-func Listen(addr string, m *Metrics, ready ReadyFunc, log *zap.Logger) (*Server, error) {
+// Handler(m, ready, opts...) until Shutdown. log may be nil.
+func Listen(addr string, m *Metrics, ready ReadyFunc, log *zap.Logger, opts ...Option) (*Server, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -76,7 +98,7 @@ func Listen(addr string, m *Metrics, ready ReadyFunc, log *zap.Logger) (*Server,
 		log: log,
 		err: make(chan error, 1),
 		srv: &http.Server{
-			Handler:           Handler(m, ready),
+			Handler:           Handler(m, ready, opts...),
 			ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout:       10 * time.Second,
 			WriteTimeout:      30 * time.Second,

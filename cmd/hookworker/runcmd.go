@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/hookworker/hookworker/config"
 	"github.com/hookworker/hookworker/marketplace"
 	"github.com/hookworker/hookworker/metrics"
 	"github.com/hookworker/hookworker/natsconn"
@@ -121,7 +122,7 @@ func (a *app) runWorker(ctx context.Context) error {
 		return err
 	}
 	if m != nil {
-		stop := startOps(cfg.Ops.Addr(), m, w, log.Named("ops"))
+		stop := startOps(cfg.Ops, m, w, log.Named("ops"))
 		defer stop()
 	}
 	if err := w.Run(ctx); err != nil {
@@ -133,10 +134,12 @@ func (a *app) runWorker(ctx context.Context) error {
 	return nil
 }
 
-// startOps serves metrics and probes on addr until the returned function
+// startOps serves metrics and probes (and profiles with ops.pprof) on
+// ops.listen until the returned function
 // is called. A listener that cannot start is logged, not fatal: a second
 // worker on the same machine with the default address still runs.
-func startOps(addr string, m *metrics.Metrics, w *worker.Worker, log *zap.Logger) (stop func()) {
+func startOps(ops config.Ops, m *metrics.Metrics, w *worker.Worker, log *zap.Logger) (stop func()) {
+	addr := ops.Addr()
 	m.ObserveConsumer(func(ctx context.Context) (metrics.ConsumerState, error) {
 		info, err := w.ConsumerInfo(ctx)
 		if err != nil {
@@ -144,7 +147,11 @@ func startOps(addr string, m *metrics.Metrics, w *worker.Worker, log *zap.Logger
 		}
 		return metrics.ConsumerState{Pending: info.NumPending, AckPending: uint64(info.NumAckPending)}, nil
 	}, 2*time.Second)
-	srv, err := metrics.Listen(addr, m, w.Ready, log)
+	var opts []metrics.Option
+	if ops.Pprof {
+		opts = append(opts, metrics.WithPprof())
+	}
+	srv, err := metrics.Listen(addr, m, w.Ready, log, opts...)
 	if err != nil {
 		log.Error("no metrics or probes: the ops listener did not start (set ops.listen)", zap.Error(err))
 		return func() {}
