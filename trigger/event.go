@@ -170,18 +170,12 @@ func (d *Decoder) Decode(data []byte) (*Event, error) {
 	if depth := jsonDepth(data); depth > MaxDepth {
 		return nil, &FieldError{Msg: fmt.Sprintf("JSON nested %d levels deep, over the limit of %d", depth, MaxDepth)}
 	}
-	var w wireEvent
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
-	if err := dec.Decode(&w); err != nil {
-		return nil, decodeError(data, err)
-	}
-	if len(trimSpace(data[dec.InputOffset():])) > 0 {
-		return nil, &FieldError{Msg: "trailing data after the event object"}
-	}
-	if trimSpace(data)[0] != '{' { // null decodes into a struct without error
-		return nil, &FieldError{Field: "event", Msg: "want an object, got JSON null"}
+	w, ok := decodeFast(data)
+	if !ok {
+		var err error
+		if w, err = decodeSlow(data); err != nil {
+			return nil, err
+		}
 	}
 	ev := &w.Event
 	known := false
@@ -205,6 +199,25 @@ func (d *Decoder) Decode(data []byte) (*Event, error) {
 		d.remember(trimSpace(w.Webhook), ev.Webhook)
 	}
 	return ev, nil
+}
+
+// decodeSlow decodes with encoding/json, strictly: the reference for
+// decodeFast, and the source of every decoding error.
+func decodeSlow(data []byte) (wireEvent, error) {
+	var w wireEvent
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	if err := dec.Decode(&w); err != nil {
+		return w, decodeError(data, err)
+	}
+	if len(trimSpace(data[dec.InputOffset():])) > 0 {
+		return w, &FieldError{Msg: "trailing data after the event object"}
+	}
+	if trimSpace(data)[0] != '{' { // null decodes into a struct without error
+		return w, &FieldError{Field: "event", Msg: "want an object, got JSON null"}
+	}
+	return w, nil
 }
 
 func (d *Decoder) lookup(raw []byte) *webhook.Definition {
