@@ -218,6 +218,10 @@ type Worker struct {
 	// StreamRefresh is how often the worker re-reads which streams capture
 	// reply subjects (to choose JetStream or core publish for Results).
 	StreamRefresh time.Duration `yaml:"stream_refresh" env:"HOOKWORKER_STREAM_REFRESH"`
+	// GCPercent is the Go garbage collector's target (GOGC) for `run`: a
+	// higher value trades memory for CPU. The GOGC environment variable,
+	// when set, wins. -1 turns the collector off (do not).
+	GCPercent int `yaml:"gc_percent" env:"HOOKWORKER_GC_PERCENT"`
 }
 
 // Ordering runs the events of one conversation one after another, in
@@ -363,6 +367,7 @@ func Default() Config {
 			PullExpiry:    5 * time.Second,
 			ShutdownGrace: 20 * time.Second,
 			StreamRefresh: 5 * time.Second,
+			GCPercent:     400,
 		},
 		Ordering: Ordering{Partitions: 8},
 		Isolation: Isolation{
@@ -532,6 +537,9 @@ func (c *Config) Validate() error {
 	}
 	if w.ShutdownGrace < 0 {
 		bad("worker.shutdown_grace", "negative")
+	}
+	if w.GCPercent < 10 && w.GCPercent != -1 {
+		bad("worker.gc_percent", "%d: want 10 or more (or -1)", w.GCPercent)
 	}
 	if w.StreamRefresh < 100*time.Millisecond {
 		bad("worker.stream_refresh", "%s is below 100ms", w.StreamRefresh)

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -55,6 +57,9 @@ func (a *app) runWorker(ctx context.Context) error {
 		return err
 	}
 	defer func() { _ = log.Sync() }()
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(cfg.Worker.GCPercent)
+	}
 
 	market, err := marketplace.LoadDir(cfg.Webhooks.TemplatesDir)
 	if err != nil {
