@@ -210,6 +210,8 @@ type Template struct {
 	out    string
 	tpl    *exec.Template
 	expr   nodes.Expression // set when the source is exactly one {{ expression }}
+	// fast, when set, renders without gonja's renderer (see fastPlan).
+	fast []fastPart
 
 	namesOnce sync.Once
 	names     []string
@@ -293,6 +295,7 @@ func (e *Env) compile(src string) (t *Template, err error) {
 	if blank && len(outputs) == 1 && outputs[0].Condition == nil {
 		t.expr = outputs[0].Expression
 	}
+	t.fast = fastPlan(root, e.cfg.AutoEscape)
 	return t, nil
 }
 
@@ -318,6 +321,11 @@ func (t *Template) Render(vars map[string]any) (string, error) {
 	if t.static {
 		return t.out, nil
 	}
+	if t.fast != nil {
+		if out, ok := t.renderFast(vars); ok {
+			return out, nil
+		}
+	}
 	return t.render(t.env.renderEnv(vars))
 }
 
@@ -326,6 +334,11 @@ func (t *Template) Render(vars map[string]any) (string, error) {
 func (t *Template) RenderVars(v *Vars) (string, error) {
 	if t.static {
 		return t.out, nil
+	}
+	if t.fast != nil {
+		if out, ok := t.renderFast(v.m); ok {
+			return out, nil
+		}
 	}
 	if v.ctx == nil {
 		v.ctx = t.env.env.Context.Inherit().Update(exec.NewContext(v.m))

@@ -29,6 +29,7 @@ func BenchmarkEventCPU(b *testing.B) {
 		}
 	})
 	ev, _ := trigger.Decode(data)
+	ev.CVars = render.Normalize(ev.CVars).(map[string]any) // as the worker does before rendering
 	wh, err := env.CompileWebhook(ev.Webhook)
 	if err != nil {
 		b.Fatal(err)
