@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 
@@ -12,7 +13,10 @@ import (
 
 func (a *app) benchCmd() *cobra.Command {
 	o := bench.DefaultOptions()
-	var asJSON bool
+	var (
+		asJSON     bool
+		cpuProfile string
+	)
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure hookworker against this machine's raw JetStream and HTTP limits",
@@ -44,6 +48,19 @@ Progress goes to standard error.`,
 				o.WorkerBin = exe
 			}
 			o.Log = a.io.err
+			if cpuProfile != "" {
+				// The bench process's own profile: server, target,
+				// publisher and checker (the worker has ops.pprof).
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return fmt.Errorf("cpu profile: %w", err)
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return fmt.Errorf("cpu profile: %w", err)
+				}
+				defer pprof.StopCPUProfile()
+			}
 			rep, err := bench.Run(cmd.Context(), o)
 			if err != nil {
 				return err
@@ -67,5 +84,6 @@ Progress goes to standard error.`,
 	f.StringArrayVar(&o.WorkerEnv, "worker-env", nil, "KEY=VALUE for the worker's environment, e.g. HOOKWORKER_PULL_EXPIRY=2s (repeatable)")
 	f.IntVar(&o.Backlog, "backlog", 0, "after the other phases, store this many events with the worker stopped and measure a fresh worker's peak RSS while it drains them (0: skip)")
 	f.BoolVar(&asJSON, "json", false, "print the figures as JSON")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write this process's CPU profile (server, target, publisher, checker) to the file")
 	return cmd
 }
