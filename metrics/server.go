@@ -35,7 +35,9 @@ type Option func(*http.ServeMux)
 
 // WithPprof serves Go's profiles under /debug/pprof/ (net/http/pprof):
 // CPU, heap, allocations, goroutines, mutex and block profiles, and the
-// execution trace. For diagnosis on a listener only operators reach.
+// execution trace. For diagnosis on a listener only operators reach. The
+// mutex and block profiles are empty unless the process samples them
+// (runtime.SetMutexProfileFraction, SetBlockProfileRate).
 func WithPprof() Option {
 	return func(mux *http.ServeMux) {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)

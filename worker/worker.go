@@ -355,10 +355,15 @@ func (w *Worker) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// A context of its own: the per-attempt timeouts derived
+			// from it register with it, not all with workCtx, whose
+			// lock the whole pool would otherwise share.
+			ctx, cancel := context.WithCancel(workCtx)
+			defer cancel()
 			for {
 				select {
 				case m := <-msgs:
-					w.handle(workCtx, m)
+					w.handle(ctx, m)
 				case <-quit:
 					return
 				}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -155,6 +156,9 @@ func startOps(ops config.Ops, m *metrics.Metrics, w *worker.Worker, log *zap.Log
 	var opts []metrics.Option
 	if ops.Pprof {
 		opts = append(opts, metrics.WithPprof())
+		// Sample contended mutexes (1 in 10 events) so that
+		// /debug/pprof/mutex has something to show.
+		runtime.SetMutexProfileFraction(10)
 	}
 	srv, err := metrics.Listen(addr, m, w.Ready, log, opts...)
 	if err != nil {
