@@ -44,7 +44,20 @@ func fastPlan(root *nodes.Template, autoEscape bool) []fastPart {
 	return parts
 }
 
+// renderSetNames are the names a render itself sets in the context, over
+// the caller's variables: gonja's renderer sets self, Template.exec the
+// budget. The fast path leaves templates that print them to gonja.
+var renderSetNames = map[string]bool{"self": true, budgetKey: true}
+
 func fastOutput(x nodes.Expression) (fastPart, bool) {
+	p, ok := fastOutputName(x)
+	if !ok || renderSetNames[p.name] {
+		return fastPart{}, false
+	}
+	return p, true
+}
+
+func fastOutputName(x nodes.Expression) (fastPart, bool) {
 	switch x := x.(type) {
 	case *nodes.Name:
 		return fastPart{name: x.Name.Val}, x.Name.Val != ""
@@ -115,6 +128,9 @@ func (t *Template) renderFast(vars map[string]any) (string, bool) {
 		if b.Len() > t.env.limits.MaxOutput {
 			return "", false
 		}
+	}
+	if b.Len() > t.env.limits.MaxOutput { // text after the last variable
+		return "", false
 	}
 	return b.String(), true
 }

@@ -5,6 +5,13 @@ import (
 	"testing"
 )
 
+func clip(s string) string {
+	if len(s) > 60 {
+		return s[:60] + "…"
+	}
+	return s
+}
+
 // gonjaRender renders t with gonja's renderer, never the fast path.
 func gonjaRender(t *Template, vars map[string]any) (string, error) {
 	return t.render(t.env.renderEnv(vars))
@@ -17,6 +24,7 @@ func gonjaRender(t *Template, vars map[string]any) (string, error) {
 func TestRenderFastMatchesGonja(t *testing.T) {
 	env := NewEnv(Limits{})
 	vars := map[string]any{
+		"self": "mine", budgetKey: "b",
 		"id": int64(388), "neg": int64(-7), "name": "Ana <b> & 'x' \"y\" \\ é \u2028 \x01", "empty": "",
 		"f": 1.5, "yes": true, "none": nil, "list": []any{"a"}, "big": uint64(1 << 63),
 	}
@@ -39,6 +47,8 @@ func TestRenderFastMatchesGonja(t *testing.T) {
 		{"{{ name | tojson(indent=2) }}", false},
 		{"{{ id if id }}", false},
 		{"{{ cvars.x }}", false},
+		{"{{ self }}", false},                // gonja's renderer sets self over the vars
+		{"{{ __hookworker_budget }}", false}, // so does Template.exec
 	}
 	for _, tt := range tests {
 		tpl, err := env.Compile(tt.src)
@@ -56,6 +66,25 @@ func TestRenderFastMatchesGonja(t *testing.T) {
 		if ok && (err != nil || slow != fast) {
 			t.Errorf("%q: fast %q, gonja %q (%v)", tt.src, fast, slow, err)
 		}
+		// Through the public API, which takes the fast path when it can:
+		// the same output or error as gonja.
+		pub, perr := tpl.Render(vars)
+		if pub != slow || (perr == nil) != (err == nil) {
+			t.Errorf("%q: Render %q (%v), gonja %q (%v)", clip(tt.src), clip(pub), perr, clip(slow), err)
+		}
+	}
+
+	// Text after the last variable counts against the output budget too.
+	small := NewEnv(Limits{MaxOutput: 10})
+	tpl, err := small.Compile("{{ s }}0123456789abc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, ok := tpl.renderFast(map[string]any{"s": "x"}); ok {
+		t.Errorf("the fast path rendered %q, over the 10-byte budget", out)
+	}
+	if out, err := tpl.Render(map[string]any{"s": "x"}); err == nil {
+		t.Errorf("Render gave %q, want the output budget's error", out)
 	}
 
 	took := 0
@@ -86,7 +115,10 @@ func TestRenderFastMatchesGonja(t *testing.T) {
 func FuzzRenderFast(f *testing.F) {
 	f.Add(`{"a": {{ s | tojson }}, "n": {{ n }}} {{ s }}`, "Ana \"<x>\"\n", int64(-3))
 	f.Add("{{- s -}}\n  {{ n|tojson }}  \n", "\u2028é\x00", int64(1<<62))
-	env := NewEnv(fuzzLimits)
+	// A small output budget, so that the fuzzer reaches it.
+	env := NewEnv(Limits{MaxTemplateSize: 4 << 10, MaxOutput: 32, MaxRange: 100, MaxCacheEntries: 256})
+	f.Add("{{ self }}{{ s }}", "x", int64(0))
+	f.Add("{{ s }}0123456789abcdefghij", "y", int64(0))
 	f.Fuzz(func(t *testing.T, src, s string, n int64) {
 		if looksLikeSandboxHole(src) || strings.Contains(src, "{%") {
 			return
@@ -95,7 +127,7 @@ func FuzzRenderFast(f *testing.F) {
 		if err != nil || tpl.fast == nil {
 			return
 		}
-		vars := map[string]any{"s": s, "n": n}
+		vars := map[string]any{"s": s, "n": n, "self": s, budgetKey: s}
 		fast, ok := tpl.renderFast(vars)
 		if !ok {
 			return
