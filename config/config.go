@@ -233,9 +233,11 @@ type Worker struct {
 // different conversations still run in parallel. Events on the fired
 // subjects are not affected.
 type Ordering struct {
-	// Partitions is the number of ordered lanes; 0 turns ordered subjects
-	// off. Changing it remaps conversations to lanes: change it only
-	// while no ordered event is queued.
+	// Partitions is the number of ordered lanes; 0: no ordered subjects
+	// on a stream without them. The trigger stream's lane count holds: a
+	// worker configured with another one refuses to start (changing it
+	// takes draining the lanes and editing the stream, see
+	// docs/configuration.md).
 	Partitions int `yaml:"partitions" env:"HOOKWORKER_ORDERING_PARTITIONS"`
 }
 

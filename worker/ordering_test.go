@@ -232,3 +232,72 @@ func firstN(s []string, n int) []string { return s[:min(n, len(s))] }
 func slicesSortByAt(reqs []fault.Request) {
 	slices.SortStableFunc(reqs, func(a, b fault.Request) int { return a.At.Compare(b.At) })
 }
+
+// TestOrderedLaneDoesNotWaitForThePool: an ordered event arriving while
+// every pool slot of its worker is busy runs at once on its lane's own
+// goroutine. (It used to wait for a slot without heartbeats: past AckWait
+// another worker ran it, the lane moved on to the next event, and the
+// stale copy then ran after that next event.)
+func TestOrderedLaneDoesNotWaitForThePool(t *testing.T) {
+	srv := jstest.Server(t)
+	target := fault.NewServer(t)
+	target.On("/slow", fault.Hang(4*time.Second))
+	target.On("/conv/c", fault.OK(`{}`))
+	mutate := func(conc int) func(c *config.Config) {
+		return func(c *config.Config) {
+			c.Worker.Concurrency = conc
+			c.Worker.MaxAckPending = 64
+			c.Worker.AckWait = time.Second
+			c.Ordering.Partitions = 1
+			c.Worker.ShutdownGrace = 8 * time.Second
+		}
+	}
+	ncA, _ := jstest.Connect(t, srv)
+	startWorker(t, ncA, mutate(1), worker.Deps{}) // A: one pool slot
+	nc, _ := jstest.Connect(t, srv)
+	results := collectResults(t, nc, "res.lane")
+	ordered, err := trigger.NewClient(nc, trigger.WithOrderedBots("bot-o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := trigger.NewClient(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	slow := &webhook.Definition{URL: target.URL() + "/slow", Timeout: webhook.Duration(20 * time.Second)}
+	if _, err := plain.Publish(ctx, &trigger.Event{ID: "slow", BotID: "bot-u", ConversationID: "x", Webhook: slow, ReplyTo: "res.lane"}); err != nil {
+		t.Fatal(err)
+	}
+	for target.Count("/slow") == 0 { // A's only slot is now busy
+		time.Sleep(10 * time.Millisecond)
+	}
+	def := &webhook.Definition{URL: target.URL() + "/conv/c?seq={{ seq }}"}
+	pub := func(i int) {
+		t.Helper()
+		if _, err := ordered.Publish(ctx, &trigger.Event{ID: fmt.Sprintf("o-%d", i), BotID: "bot-o", ConversationID: "c",
+			Webhook: def, CVars: map[string]any{"seq": i}, ReplyTo: "res.lane"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pub(0) // A's lane takes it while A's pool is busy
+	time.Sleep(300 * time.Millisecond)
+	ncB, _ := jstest.Connect(t, srv)
+	startWorker(t, ncB, mutate(4), worker.Deps{}) // B would take o-0 again past AckWait
+	time.Sleep(2 * time.Second)
+	pub(1)
+	got := results.wait(t, 3, 20*time.Second)
+	time.Sleep(3 * time.Second) // A's slot is free again: a stale copy would run now
+	var seqs []string
+	for _, r := range target.Requests("/conv/c") {
+		seqs = append(seqs, strings.TrimPrefix(r.Query, "seq="))
+	}
+	if strings.Join(seqs, ",") != "0,1" {
+		t.Errorf("requests of the conversation in arrival order %v, want [0 1]", seqs)
+	}
+	for _, id := range []string{"o-0", "o-1"} {
+		if rs := got[id]; len(rs) != 1 || rs[0].Status != trigger.StatusSucceeded {
+			t.Errorf("%s: Results %+v, want one succeeded", id, rs)
+		}
+	}
+}

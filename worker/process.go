@@ -443,7 +443,11 @@ func (w *Worker) run(ctx context.Context, j *job) (verdict, error) {
 	}
 	def = c.req.Def
 	if def.Ordered && !strings.HasPrefix(j.subject, w.cfg.Names.OrderedPrefix+".") {
-		w.unordered(def.ID)
+		id := def.ID
+		if id == "" {
+			id = "(inline, no id)"
+		}
+		w.unordered(id)
 	}
 	pol := c.policy
 	quickLeft := pol.quick

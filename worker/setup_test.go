@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -103,5 +104,63 @@ func TestSetupIdempotent(t *testing.T) {
 	}
 	if c := lane.CachedInfo().Config; c.AckWait != 45*time.Second || c.MaxAckPending != 1 {
 		t.Errorf("lane 7 after the restart: ack_wait %s, max_ack_pending %d", c.AckWait, c.MaxAckPending)
+	}
+}
+
+// TestSetupRefusesAnotherLaneCount: the stream's lane count holds; a
+// worker configured with another one (0 included: it would leave the
+// ordered subjects to nobody) refuses to start and says what to do, and so
+// does one that would replace an operator's own subject transform.
+func TestSetupRefusesAnotherLaneCount(t *testing.T) {
+	srv := jstest.Server(t)
+	nc, js := jstest.Connect(t, srv)
+	ctx := context.Background()
+	setup := func(parts int) error {
+		cfg := config.Default()
+		cfg.Ordering.Partitions = parts
+		w, err := worker.New(cfg, worker.Deps{Conn: nc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.Setup(ctx)
+		return err
+	}
+	if err := setup(8); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		parts int
+		want  string // in the error; "" for none
+	}{
+		{8, ""},
+		{4, "ordering.partitions is 4, but stream CONNECTIONS already spreads connections.ordered.*.* over 8 lanes"},
+		{0, "ordering.partitions is 0, but stream CONNECTIONS already spreads"},
+	} {
+		err := setup(tt.parts)
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("partitions %d: %v, want %q", tt.parts, err, tt.want)
+		}
+	}
+	s, err := js.Stream(ctx, "CONNECTIONS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr := s.CachedInfo().Config.SubjectTransform; tr == nil || !strings.Contains(tr.Destination, "partition(8,") {
+		t.Errorf("the refused workers changed the transform: %+v", tr)
+	}
+
+	// An operator's own transform.
+	srv2 := jstest.Server(t)
+	nc, js = jstest.Connect(t, srv2)
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "CONNECTIONS", Subjects: []string{"connections.fired.>"},
+		Retention:        jetstream.WorkQueuePolicy,
+		SubjectTransform: &jetstream.SubjectTransformConfig{Source: "connections.fired.old.>", Destination: "connections.fired.new.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := setup(8); err == nil || !strings.Contains(err.Error(), "has a subject transform of its own") {
+		t.Errorf("partitions 8 over an operator's transform: %v", err)
+	}
+	if err := setup(0); err != nil {
+		t.Errorf("partitions 0 over an operator's transform: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -233,6 +234,45 @@ func orderedTransform(prefix string, partitions int) *jetstream.SubjectTransform
 	}
 }
 
+// partitionCount reads N from a transform made by orderedTransform.
+var partitionCount = regexp.MustCompile(`\{\{partition\((\d+),1,2\)\}\}`)
+
+// checkLanes refuses to run with ordering.partitions other than the
+// trigger stream's lane count, and refuses lanes on a stream whose subject
+// transform is someone else's: conversations would move between lanes
+// while their events are queued, and run out of order. A stream without
+// a transform is fine (setup adds the lanes' transform when partitions is
+// above 0).
+func (w *Worker) checkLanes(ctx context.Context) error {
+	n, parts := w.cfg.Names, w.cfg.Ordering.Partitions
+	s, err := w.js.Stream(ctx, n.Stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("worker: stream %s: %w", n.Stream, err)
+	}
+	tr := s.CachedInfo().Config.SubjectTransform
+	if tr == nil {
+		return nil
+	}
+	if tr.Source != n.OrderedPrefix+".*.*" {
+		if parts == 0 {
+			return nil
+		}
+		return fmt.Errorf("worker: ordering.partitions is %d, but stream %s has a subject transform of its own (%s -> %s) and a stream has one: set ordering.partitions to 0, or remove that transform", parts, n.Stream, tr.Source, tr.Destination)
+	}
+	have := 0
+	if m := partitionCount.FindStringSubmatch(tr.Destination); m != nil {
+		have, _ = strconv.Atoi(m[1])
+	}
+	if have != parts || *tr != *orderedTransform(n.OrderedPrefix, have) {
+		return fmt.Errorf("worker: ordering.partitions is %d, but stream %s already spreads %s over %d lanes (%s): give every worker ordering.partitions %d; to change the count, or to turn ordered subjects off, wait until no ordered event is queued and change the stream's subject transform (and subjects) first, see docs/configuration.md",
+			parts, n.Stream, tr.Source, have, tr.Destination, have)
+	}
+	return nil
+}
+
 func (w *Worker) setupTrigger(ctx context.Context) (jetstream.Consumer, []jetstream.Consumer, error) {
 	n := w.cfg.Names
 	parts := w.cfg.Ordering.Partitions
@@ -244,6 +284,9 @@ func (w *Worker) setupTrigger(ctx context.Context) (jetstream.Consumer, []jetstr
 		Duplicates: 2 * time.Minute,
 		Replicas:   w.cfg.NATS.Replicas,
 	}
+	if err := w.checkLanes(ctx); err != nil {
+		return nil, nil, err
+	}
 	if parts > 0 {
 		sc.Subjects = append(sc.Subjects, n.OrderedPrefix+".*.*")
 		sc.SubjectTransform = orderedTransform(n.OrderedPrefix, parts)
@@ -252,6 +295,11 @@ func (w *Worker) setupTrigger(ctx context.Context) (jetstream.Consumer, []jetstr
 	// limits); only a missing subject and the lanes' transform are set.
 	if _, err := streams.Ensure(ctx, w.js, sc); err != nil {
 		return nil, nil, fmt.Errorf("worker: %w", err)
+	}
+	// Another worker may have set a different lane count at the same
+	// moment: the stream's is the one that holds.
+	if err := w.checkLanes(ctx); err != nil {
+		return nil, nil, err
 	}
 	cc := jetstream.ConsumerConfig{
 		Durable:       n.Consumer,
@@ -304,71 +352,88 @@ func (w *Worker) Run(ctx context.Context) error {
 	go func() { defer helpers.Done(); w.runBackstop(ctx, backstop) }()
 
 	conc := w.cfg.Worker.Concurrency
-	// One Consume callback hands each message to a pool of conc
-	// goroutines; it blocks while they are all busy, so at most conc
-	// messages wait in the client's buffer (PullMaxMessages), their
-	// AckWait already running (see PITFALLS).
-	msgs := make(chan jetstream.Msg)
-	// quit ends the pool; a message the callback still holds then is left
-	// to JetStream, which redelivers it after AckWait.
-	quit := make(chan struct{})
-	deliver := func(m jetstream.Msg) {
-		select {
-		case msgs <- m:
-		case <-quit:
-		}
-	}
-	pullErr := jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		w.log.Debug("pull", zap.Error(err))
-	})
-	cc, err := cons.Consume(deliver,
-		jetstream.PullMaxMessages(conc),
-		jetstream.PullExpiry(w.cfg.Worker.PullExpiry),
-		pullErr,
-	)
-	if err != nil {
-		return fmt.Errorf("worker: consume: %w", err)
-	}
-	consuming := []jetstream.ConsumeContext{cc}
-	// Each ordered lane has at most one event in flight: one pulled at a
-	// time is enough.
-	for p, lane := range lanes {
-		lc, err := lane.Consume(deliver,
-			jetstream.PullMaxMessages(1),
-			jetstream.PullExpiry(w.cfg.Worker.PullExpiry),
-			pullErr,
-		)
-		if err != nil {
-			for _, c := range consuming {
-				c.Stop()
-			}
-			return fmt.Errorf("worker: consume %s: %w", w.laneName(p), err)
-		}
-		consuming = append(consuming, lc)
-	}
 	// Work outlives ctx by the grace period.
 	workCtx, cancelWork := context.WithCancel(context.Background())
 	defer cancelWork()
-
+	// quit ends the pool and the lanes' goroutines; a message a callback
+	// still holds then is handed back to JetStream at once.
+	quit := make(chan struct{})
 	var wg sync.WaitGroup
-	for range conc {
+	// serve runs handle on what arrives on in until quit, with a context
+	// of its own: the per-attempt timeouts derived from it register with
+	// it, not all with workCtx, whose lock they would otherwise share.
+	serve := func(in <-chan jetstream.Msg) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// A context of its own: the per-attempt timeouts derived
-			// from it register with it, not all with workCtx, whose
-			// lock the whole pool would otherwise share.
 			ctx, cancel := context.WithCancel(workCtx)
 			defer cancel()
 			for {
 				select {
-				case m := <-msgs:
+				case m := <-in:
 					w.handle(ctx, m)
 				case <-quit:
 					return
 				}
 			}
 		}()
+	}
+	handOff := func(to chan<- jetstream.Msg) jetstream.MessageHandler {
+		return func(m jetstream.Msg) {
+			select {
+			case to <- m:
+			case <-quit:
+				_ = m.Nak()
+			}
+		}
+	}
+	pullErr := jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		w.log.Debug("pull", zap.Error(err))
+	})
+	var consuming []jetstream.ConsumeContext
+	abort := func(err error) error {
+		for _, c := range consuming {
+			c.Stop()
+		}
+		close(quit)
+		wg.Wait()
+		return err
+	}
+
+	// One Consume callback hands each message to a pool of conc
+	// goroutines; it blocks while they are all busy, so at most conc
+	// messages wait in the client's buffer (PullMaxMessages), their
+	// AckWait already running (see PITFALLS).
+	msgs := make(chan jetstream.Msg)
+	for range conc {
+		serve(msgs)
+	}
+	cc, err := cons.Consume(handOff(msgs),
+		jetstream.PullMaxMessages(conc),
+		jetstream.PullExpiry(w.cfg.Worker.PullExpiry),
+		pullErr,
+	)
+	if err != nil {
+		return abort(fmt.Errorf("worker: consume: %w", err))
+	}
+	consuming = append(consuming, cc)
+	// Each ordered lane has one event in flight at most, and a goroutine
+	// of its own that runs it as soon as it arrives. Were it to wait for a
+	// pool slot, it would wait without heartbeats: past AckWait another
+	// process would run it, the lane would move on, and this copy would
+	// then run after the lane's next event.
+	for p, lane := range lanes {
+		in := make(chan jetstream.Msg)
+		serve(in)
+		lc, err := lane.Consume(handOff(in),
+			jetstream.PullMaxMessages(1),
+			jetstream.PullExpiry(w.cfg.Worker.PullExpiry),
+			pullErr,
+		)
+		if err != nil {
+			return abort(fmt.Errorf("worker: consume %s: %w", w.laneName(p), err))
+		}
+		consuming = append(consuming, lc)
 	}
 	w.state.Store(stateRunning)
 	w.log.Info("worker started",
