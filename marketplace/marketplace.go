@@ -206,6 +206,8 @@ func (m *Marketplace) Resolve(d *webhook.Definition) (*webhook.Definition, error
 		out.Signing = d.Signing
 	}
 	out.CVars = mergeMappings(out.CVars, d.CVars)
+	// Either may ask for per-conversation order.
+	out.Ordered = d.Ordered || t.Webhook.Ordered
 	out.Params = params
 	out.Template = t.ID
 	if err := out.Validate(); err != nil {

@@ -981,3 +981,18 @@ func TestResolveJSONNumbers(t *testing.T) {
 		t.Errorf("url %s, want %s", req.URL, want)
 	}
 }
+
+// TestResolveKeepsOrdered: a definition that asks for per-conversation
+// order keeps asking once resolved through its template.
+func TestResolveKeepsOrdered(t *testing.T) {
+	m := testMarketplace(t)
+	for _, ordered := range []bool{false, true} {
+		got, err := m.Resolve(&webhook.Definition{ID: "lookup", Uses: "acme-lookup", With: validWith(), Ordered: ordered})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Ordered != ordered {
+			t.Errorf("ordered %v resolved to %v", ordered, got.Ordered)
+		}
+	}
+}
