@@ -2,7 +2,6 @@ package worker_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -13,14 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/hookworker/hookworker/config"
 	"github.com/hookworker/hookworker/fault"
 	"github.com/hookworker/hookworker/jstest"
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/webhook"
 	"github.com/hookworker/hookworker/worker"
+	"github.com/hookworker/hookworker/workertest"
 )
 
 // orderTarget answers /conv/<conversation>?seq=<n>&attempt=<k> after a
@@ -98,7 +96,7 @@ func TestOrderedConversations(t *testing.T) {
 				startWorker(t, nc, mutate, worker.Deps{})
 			}
 			nc, _ := jstest.Connect(t, srv)
-			results := collectResults(t, nc, "res.ordered")
+			results := workertest.CollectResults(t, nc, "res.ordered")
 			var opts []trigger.Option
 			if ordered {
 				opts = append(opts, trigger.WithOrderedBots("bot-o"))
@@ -132,7 +130,7 @@ func TestOrderedConversations(t *testing.T) {
 			for err := range errs {
 				t.Fatal(err)
 			}
-			got := results.wait(t, convN*perConv, 60*time.Second)
+			got := results.WaitEvents(t, convN*perConv, 60*time.Second)
 			for id, rs := range got {
 				if len(rs) != 1 || rs[0].Status != trigger.StatusSucceeded {
 					t.Errorf("event %s: %d Results, first %+v", id, len(rs), rs[0])
@@ -171,62 +169,6 @@ func TestOrderedConversations(t *testing.T) {
 	}
 }
 
-// resultSink gathers the Results published to one subject, by event id.
-type resultSink struct {
-	mu   sync.Mutex
-	byID map[string][]trigger.Result
-}
-
-func collectResults(t *testing.T, nc *nats.Conn, subject string) *resultSink {
-	t.Helper()
-	s := &resultSink{byID: map[string][]trigger.Result{}}
-	sub, err := nc.Subscribe(subject, func(m *nats.Msg) {
-		var r trigger.Result
-		if err := json.Unmarshal(m.Data, &r); err != nil {
-			t.Errorf("result: %v", err)
-			return
-		}
-		s.mu.Lock()
-		s.byID[r.EventID] = append(s.byID[r.EventID], r)
-		s.mu.Unlock()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sub.Unsubscribe() })
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// wait returns the Results once n events have one, after a short pause
-// for strays.
-func (s *resultSink) wait(t *testing.T, n int, d time.Duration) map[string][]trigger.Result {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		s.mu.Lock()
-		have := len(s.byID)
-		s.mu.Unlock()
-		if have >= n {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Results for %d events after %s, want %d", have, d, n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(200 * time.Millisecond)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make(map[string][]trigger.Result, len(s.byID))
-	for k, v := range s.byID {
-		out[k] = append([]trigger.Result(nil), v...)
-	}
-	return out
-}
-
 func firstN(s []string, n int) []string { return s[:min(n, len(s))] }
 
 func slicesSortByAt(reqs []fault.Request) {
@@ -255,7 +197,7 @@ func TestOrderedLaneDoesNotWaitForThePool(t *testing.T) {
 	ncA, _ := jstest.Connect(t, srv)
 	startWorker(t, ncA, mutate(1), worker.Deps{}) // A: one pool slot
 	nc, _ := jstest.Connect(t, srv)
-	results := collectResults(t, nc, "res.lane")
+	results := workertest.CollectResults(t, nc, "res.lane")
 	ordered, err := trigger.NewClient(nc, trigger.WithOrderedBots("bot-o"))
 	if err != nil {
 		t.Fatal(err)
@@ -286,7 +228,7 @@ func TestOrderedLaneDoesNotWaitForThePool(t *testing.T) {
 	startWorker(t, ncB, mutate(4), worker.Deps{}) // B would take o-0 again past AckWait
 	time.Sleep(2 * time.Second)
 	pub(1)
-	got := results.wait(t, 3, 20*time.Second)
+	got := results.WaitEvents(t, 3, 20*time.Second)
 	time.Sleep(3 * time.Second) // A's slot is free again: a stale copy would run now
 	var seqs []string
 	for _, r := range target.Requests("/conv/c") {

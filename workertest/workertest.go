@@ -1,5 +1,6 @@
 // Package workertest runs a worker in a test against a real server (see
-// jstest), ready before the test goes on and stopped cleanly at its end.
+// jstest), ready before the test goes on and stopped cleanly at its end,
+// and gathers the Results it publishes (CollectResults).
 // It is apart from jstest because jstest must not import the worker (the
 // packages the worker imports test with jstest).
 package workertest

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -13,8 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go"
 
 	"github.com/hookworker/hookworker/config"
 	"github.com/hookworker/hookworker/deadletter"
@@ -88,58 +85,6 @@ func (lw *liveWorker) path(id string) string {
 	return d.URL[strings.LastIndex(d.URL, "/"):]
 }
 
-// liveResults collects the Results published to connections.result.>.
-type liveResults struct {
-	mu   sync.Mutex
-	byID map[string][]trigger.Result
-}
-
-func collectResults(t *testing.T, nc *nats.Conn) *liveResults {
-	t.Helper()
-	r := &liveResults{byID: map[string][]trigger.Result{}}
-	sub, err := nc.Subscribe("connections.result.>", func(m *nats.Msg) {
-		var res trigger.Result
-		if err := json.Unmarshal(m.Data, &res); err != nil {
-			t.Errorf("bad Result: %v", err)
-			return
-		}
-		r.mu.Lock()
-		r.byID[res.EventID] = append(r.byID[res.EventID], res)
-		r.mu.Unlock()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sub.Unsubscribe() })
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// wait returns the n-th Result (1-based) of each event.
-func (r *liveResults) wait(t *testing.T, n int, ids ...string) map[string]trigger.Result {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		r.mu.Lock()
-		out := map[string]trigger.Result{}
-		for _, id := range ids {
-			if rs := r.byID[id]; len(rs) >= n {
-				out[id] = rs[n-1]
-			}
-		}
-		r.mu.Unlock()
-		if len(out) == len(ids) {
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d Results within 15s", len(out), len(ids))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // TestRegistryLiveUpdate: two worker processes (in-process here, each with
 // its own connection, registry and HTTP client) watch the same webhook
 // bucket. A definition put with `hookworker webhook put` is live in both
@@ -189,7 +134,7 @@ func TestRegistryLiveUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	workers := []*liveWorker{startLiveWorker(t, srv, bucket), startLiveWorker(t, srv, bucket)}
-	results := collectResults(t, nc)
+	results := workertest.CollectResults(t, nc, "connections.result.>")
 	client, err := trigger.NewClient(nc)
 	if err != nil {
 		t.Fatal(err)
@@ -226,7 +171,7 @@ func TestRegistryLiveUpdate(t *testing.T) {
 		mark := []int{workers[0].rt.count(), workers[1].rt.count()}
 		for batch := 0; ; batch++ {
 			ids := publish(prefix, "live", rev, 10)
-			for id, res := range results.wait(t, 1, ids...) {
+			for id, res := range results.WaitNth(t, 1, 15*time.Second, ids...) {
 				if res.Status != trigger.StatusSucceeded || res.CVars["v"] != want {
 					t.Fatalf("%s: %s: status %s, cvars %v, error %+v; want %s", prefix, id, res.Status, res.CVars, res.Error, want)
 				}
@@ -262,7 +207,7 @@ func TestRegistryLiveUpdate(t *testing.T) {
 
 	// A ref pinned to the first revision still gets v1.
 	ids := publish("pinned", "live", rev1, 4)
-	for id, res := range results.wait(t, 1, ids...) {
+	for id, res := range results.WaitNth(t, 1, 15*time.Second, ids...) {
 		if res.Status != trigger.StatusSucceeded || res.CVars["v"] != "/v1" {
 			t.Errorf("pinned %s: status %s, cvars %v, error %+v", id, res.Status, res.CVars, res.Error)
 		}
@@ -271,7 +216,7 @@ func TestRegistryLiveUpdate(t *testing.T) {
 	// A webhook no one defined yet: failed, unknown_webhook, dead-lettered.
 	ids = publish("unknown", "later", 0, 1)
 	unknown := ids[0]
-	res := results.wait(t, 1, unknown)[unknown]
+	res := results.WaitNth(t, 1, 15*time.Second, unknown)[unknown]
 	if res.Status != trigger.StatusFailed || res.Error == nil || res.Error.Class != trigger.ClassUnknownWebhook {
 		t.Fatalf("unknown webhook: %+v", res)
 	}
@@ -298,7 +243,7 @@ func TestRegistryLiveUpdate(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("replay: exit %d: %s%s", code, out, errOut)
 	}
-	res = results.wait(t, 2, unknown)[unknown]
+	res = results.WaitNth(t, 2, 15*time.Second, unknown)[unknown]
 	if res.Status != trigger.StatusSucceeded || !res.Replayed || res.CVars["v"] != "/later" {
 		t.Errorf("replayed: %+v", res)
 	}
