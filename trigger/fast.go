@@ -40,58 +40,63 @@ func decodeFast(data []byte) (w wireEvent, ok bool) {
 	if !root.IsObject() {
 		return w, false
 	}
-	var seen int
-	ok = true
-	root.ForEach(func(k, v gjson.Result) bool {
-		key, good := plainString(k)
-		if !good {
-			ok = false
-			return false
-		}
-		var bit int
+	ok = fields(root, func(key string, v gjson.Result) (bit int, good bool) {
 		switch key {
 		case "id":
-			bit = keyID
 			w.ID, good = stringValue(v)
+			return keyID, good
 		case "bot_id":
-			bit = keyBotID
 			w.BotID, good = stringValue(v)
+			return keyBotID, good
 		case "conversation_id":
-			bit = keyConversationID
 			w.ConversationID, good = stringValue(v)
+			return keyConversationID, good
 		case "condition":
-			bit = keyCondition
 			w.Condition, good = stringValue(v)
+			return keyCondition, good
 		case "reply_to":
-			bit = keyReplyTo
 			w.ReplyTo, good = stringValue(v)
+			return keyReplyTo, good
 		case "connection":
-			bit = keyConnection
 			w.Connection, good = connectionValue(v)
+			return keyConnection, good
 		case "webhook":
-			bit = keyWebhook
-			good = v.IsObject()
 			w.Webhook = json.RawMessage(v.Raw)
+			return keyWebhook, v.IsObject()
 		case "webhook_ref":
-			bit = keyWebhookRef
-			if good = v.Type == gjson.String || v.IsObject(); good {
-				w.WebhookRef = new(WebhookRef)
-				good = w.WebhookRef.UnmarshalJSON([]byte(v.Raw)) == nil // what encoding/json calls
+			if v.Type != gjson.String && !v.IsObject() {
+				return keyWebhookRef, false
 			}
+			w.WebhookRef = new(WebhookRef)
+			return keyWebhookRef, w.WebhookRef.UnmarshalJSON([]byte(v.Raw)) == nil // what encoding/json calls
 		case "cvars":
-			bit = keyCVars
 			w.CVars, good = objectValue(v)
+			return keyCVars, good
 		case "context":
-			bit = keyContext
 			w.Context, good = objectValue(v)
+			return keyContext, good
 		case "fired_at":
-			bit = keyFiredAt
 			w.FiredAt, good = timeValue(v)
+			return keyFiredAt, good
 		case "expires_at":
-			bit = keyExpiresAt
 			w.ExpiresAt, good = timeValue(v)
-		default:
-			good = false
+			return keyExpiresAt, good
+		}
+		return 0, false
+	})
+	return w, ok
+}
+
+// fields calls f for each member of the object v, in order, with its key
+// unescaped; f decodes the value and returns the field's bit. fields is
+// false as soon as a bit comes twice (a repeated key) or f fails.
+func fields(v gjson.Result, f func(key string, val gjson.Result) (bit int, ok bool)) bool {
+	seen, ok := 0, true
+	v.ForEach(func(k, val gjson.Result) bool {
+		key, good := plainString(k)
+		bit := 0
+		if good {
+			bit, good = f(key, val)
 		}
 		if !good || seen&bit != 0 {
 			ok = false
@@ -100,7 +105,7 @@ func decodeFast(data []byte) (w wireEvent, ok bool) {
 		seen |= bit
 		return true
 	})
-	return w, ok
+	return ok
 }
 
 // plainString is the value of a JSON string: its text between the quotes
@@ -131,30 +136,20 @@ func connectionValue(v gjson.Result) (*Connection, bool) {
 	if !v.IsObject() {
 		return nil, false
 	}
-	c, ok, seen := new(Connection), true, 0
-	v.ForEach(func(k, f gjson.Result) bool {
-		key, good := plainString(k)
-		var bit int
-		switch {
-		case !good:
-		case key == "id":
-			bit = 1
+	c := new(Connection)
+	ok := fields(v, func(key string, f gjson.Result) (bit int, good bool) {
+		switch key {
+		case "id":
 			c.ID, good = stringValue(f)
-		case key == "module_id":
-			bit = 2
+			return 1, good
+		case "module_id":
 			c.ModuleID, good = stringValue(f)
-		case key == "scope":
-			bit = 4
+			return 2, good
+		case "scope":
 			c.Scope, good = stringValue(f)
-		default:
-			good = false
+			return 4, good
 		}
-		if !good || seen&bit != 0 {
-			ok = false
-			return false
-		}
-		seen |= bit
-		return true
+		return 0, false
 	})
 	return c, ok
 }
