@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/hookworker/hookworker/config"
 	"github.com/hookworker/hookworker/fault"
 	"github.com/hookworker/hookworker/jstest"
@@ -241,5 +243,47 @@ func TestOrderedLaneDoesNotWaitForThePool(t *testing.T) {
 		if rs := got[id]; len(rs) != 1 || rs[0].Status != trigger.StatusSucceeded {
 			t.Errorf("%s: Results %+v, want one succeeded", id, rs)
 		}
+	}
+}
+
+// TestOrderedSubjectMustMatchTheEvent: an event published by hand to the
+// ordered subject of another conversation (or bot) than its own fails as
+// invalid_event naming the field, and its lane goes on.
+func TestOrderedSubjectMustMatchTheEvent(t *testing.T) {
+	srv := jstest.Server(t)
+	target := fault.NewServer(t)
+	target.On("/ok", fault.OK(`{}`))
+	nc, js := jstest.Connect(t, srv)
+	startWorker(t, nc, func(c *config.Config) { c.Ordering.Partitions = 1 }, worker.Deps{})
+	results := workertest.CollectResults(t, nc, "res.subject")
+	url := target.URL() + "/ok"
+	tests := []struct {
+		id, subject, bot, conv string
+		field                  string // "" for a succeeded Result
+	}{
+		{"m-1", "connections.ordered.bot-a.conv-1", "bot-a", "conv-2", "conversation_id"},
+		{"m-2", "connections.ordered.bot-a.conv-1", "bot-b", "conv-1", "bot_id"},
+		{"m-3", "connections.ordered.bot-a.conv-1", "bot-a", "conv-1", ""},
+	}
+	for _, tt := range tests {
+		data := fmt.Sprintf(`{"id": %q, "bot_id": %q, "conversation_id": %q, "reply_to": "res.subject", "webhook": {"url": %q}}`,
+			tt.id, tt.bot, tt.conv, url)
+		if _, err := js.Publish(context.Background(), tt.subject, []byte(data), jetstream.WithMsgID(tt.id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := results.WaitNth(t, 1, 20*time.Second, "m-1", "m-2", "m-3")
+	for _, tt := range tests {
+		r := got[tt.id]
+		switch {
+		case tt.field == "" && r.Status != trigger.StatusSucceeded:
+			t.Errorf("%s: %s %+v, want succeeded", tt.id, r.Status, r.Error)
+		case tt.field != "" && (r.Status != trigger.StatusFailed || r.Error == nil || r.Error.Class != trigger.ClassInvalidEvent ||
+			!strings.HasPrefix(r.Error.Message, tt.field+": ")):
+			t.Errorf("%s: %s %+v, want failed invalid_event naming %s", tt.id, r.Status, r.Error, tt.field)
+		}
+	}
+	if n := target.Count("/ok"); n != 1 {
+		t.Errorf("the target saw %d requests, want 1", n)
 	}
 }

@@ -310,6 +310,10 @@ func (w *Worker) process(ctx context.Context, j *job) verdict {
 	j.ev = ev
 	j.res.EventID, j.res.BotID, j.res.ConversationID = ev.ID, ev.BotID, ev.ConversationID
 	j.res.ConnectionID, j.res.WebhookID = ev.ConnectionID(), ev.WebhookID()
+	if err := w.checkOrderedSubject(j.subject, ev); err != nil {
+		w.finish(j, fail(trigger.ClassInvalidEvent, err))
+		return failed
+	}
 	if j.meta != nil && j.meta.NumDelivered > 1 {
 		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		j.hist, err = w.histories.load(lctx, ev.ID)
@@ -339,6 +343,26 @@ func (w *Worker) process(ctx context.Context, j *job) verdict {
 		return failed
 	}
 	return done
+}
+
+// checkOrderedSubject refuses an event stored under an ordered lane whose
+// subject names another bot or conversation than the event itself: its
+// lane, and so its order, would be another conversation's.
+func (w *Worker) checkOrderedSubject(subject string, ev *trigger.Event) error {
+	rest, ok := strings.CutPrefix(subject, w.cfg.Names.OrderedPrefix+".")
+	if !ok {
+		return nil
+	}
+	// <lane>.<bot_id>.<conversation_id>
+	_, rest, _ = strings.Cut(rest, ".")
+	bot, conv, _ := strings.Cut(rest, ".")
+	switch {
+	case bot != ev.BotID:
+		return &trigger.FieldError{Field: "bot_id", Msg: fmt.Sprintf("%q is not the bot of the ordered subject %s", ev.BotID, subject)}
+	case conv != ev.ConversationID:
+		return &trigger.FieldError{Field: "conversation_id", Msg: fmt.Sprintf("%q is not the conversation of the ordered subject %s, which decides its order", ev.ConversationID, subject)}
+	}
+	return nil
 }
 
 // lastDelivery reports whether JetStream will not deliver the message again.
