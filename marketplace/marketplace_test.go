@@ -198,19 +198,7 @@ func runExample(t *testing.T, m *Marketplace, ex *example) {
 		t.Fatalf("event: %v", err)
 	}
 
-	env := render.NewEnv(render.Limits{})
-	w, err := env.CompileWebhook(def)
-	if err != nil {
-		t.Fatalf("CompileWebhook: %v", err)
-	}
-	vars := render.RequestVars(ev, render.Scope{Secrets: render.Secrets(ex.Secrets), Attempt: 1})
-	if err := env.RenderParams(def, vars); err != nil {
-		t.Fatalf("RenderParams: %v", err)
-	}
-	req, err := w.Render(vars)
-	if err != nil {
-		t.Fatalf("Render: %v", err)
-	}
+	req := renderRequest(t, def, ev, render.Secrets(ex.Secrets))
 
 	want := ex.Request
 	if req.Method != want.Method {
@@ -268,7 +256,7 @@ func runExample(t *testing.T, m *Marketplace, ex *example) {
 		resp.Header.Set(k, v)
 	}
 	for _, opts := range []mapper.Options{{}, {NoFastPath: true}} {
-		mp, err := mapper.Compile(env, def.CVars, opts)
+		mp, err := mapper.Compile(render.NewEnv(render.Limits{}), def.CVars, opts)
 		if err != nil {
 			t.Fatalf("mapper.Compile: %v", err)
 		}
@@ -414,19 +402,7 @@ func TestShippedTemplatesMinimal(t *testing.T) {
 			}
 			ev := &trigger.Event{ID: "evt-1", BotID: "bot-1", ConversationID: "conv-1", Webhook: def,
 				CVars: map[string]any{}, Context: map[string]any{"user_message": "hello"}}
-			env := render.NewEnv(render.Limits{})
-			w, err := env.CompileWebhook(def)
-			if err != nil {
-				t.Fatal(err)
-			}
-			vars := render.RequestVars(ev, render.Scope{Secrets: secrets, Attempt: 1})
-			if err := env.RenderParams(def, vars); err != nil {
-				t.Fatal(err)
-			}
-			req, err := w.Render(vars)
-			if err != nil {
-				t.Fatal(err)
-			}
+			req := renderRequest(t, def, ev, secrets)
 			if req.Body != nil && render.IsJSONContentType(req.Header.Get("Content-Type")) {
 				parseJSON(t, req.Body)
 			}
@@ -751,19 +727,7 @@ func TestResolveRender(t *testing.T) {
 	}
 	ev := &trigger.Event{ID: "evt-9", BotID: "b", ConversationID: "c", Webhook: def,
 		CVars: map[string]any{"ticket_id": int64(388)}, Context: map[string]any{"language": "da"}}
-	env := render.NewEnv(render.Limits{})
-	w, err := env.CompileWebhook(def)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vars := render.RequestVars(ev, render.Scope{Secrets: render.Secrets{"ACME_TOKEN": "s3cr3t"}})
-	if err := env.RenderParams(def, vars); err != nil {
-		t.Fatal(err)
-	}
-	req, err := w.Render(vars)
-	if err != nil {
-		t.Fatal(err)
-	}
+	req := renderRequest(t, def, ev, render.Secrets{"ACME_TOKEN": "s3cr3t"})
 	if want := "https://acme.acme.example/api/tickets/388?lang=da"; req.URL != want {
 		t.Errorf("url %s, want %s", req.URL, want)
 	}
@@ -775,8 +739,7 @@ func TestResolveRender(t *testing.T) {
 	}
 
 	// An undefined secret is a render error naming the parameter.
-	vars = render.RequestVars(ev, render.Scope{Secrets: render.Secrets{}})
-	err = env.RenderParams(def, vars)
+	err = render.NewEnv(render.Limits{}).RenderParams(def, render.RequestVars(ev, render.Scope{Secrets: render.Secrets{}}))
 	var re *render.Error
 	if !errors.As(err, &re) || re.Field != "with.token" {
 		t.Errorf("RenderParams without the secret: %v, want a render error on with.token", err)
@@ -964,19 +927,7 @@ func TestResolveJSONNumbers(t *testing.T) {
 		t.Errorf("Resolve changed the using definition's with: %#v", d.With)
 	}
 	ev := &trigger.Event{ID: "evt-1", BotID: "b", ConversationID: "c", Webhook: def}
-	env := render.NewEnv(render.Limits{})
-	w, err := env.CompileWebhook(def)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vars := render.RequestVars(ev, render.Scope{Secrets: render.Secrets{"ACME_TOKEN": "s3cr3t"}})
-	if err := env.RenderParams(def, vars); err != nil {
-		t.Fatal(err)
-	}
-	req, err := w.Render(vars)
-	if err != nil {
-		t.Fatal(err)
-	}
+	req := renderRequest(t, def, ev, render.Secrets{"ACME_TOKEN": "s3cr3t"})
 	if want := "https://acme.acme.example/api/tickets/388?lang=en"; req.URL != want {
 		t.Errorf("url %s, want %s", req.URL, want)
 	}
@@ -995,4 +946,25 @@ func TestResolveKeepsOrdered(t *testing.T) {
 			t.Errorf("ordered %v resolved to %v", ordered, got.Ordered)
 		}
 	}
+}
+
+// renderRequest renders def's request for ev as the worker does: compile
+// it, render the template parameters over the request context (attempt
+// 1), then the request.
+func renderRequest(t *testing.T, def *webhook.Definition, ev *trigger.Event, secrets render.Secrets) *render.Request {
+	t.Helper()
+	env := render.NewEnv(render.Limits{})
+	w, err := env.CompileWebhook(def)
+	if err != nil {
+		t.Fatalf("CompileWebhook: %v", err)
+	}
+	vars := render.RequestVars(ev, render.Scope{Secrets: secrets, Attempt: 1})
+	if err := env.RenderParams(def, vars); err != nil {
+		t.Fatalf("RenderParams: %v", err)
+	}
+	req, err := w.Render(vars)
+	if err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	return req
 }
