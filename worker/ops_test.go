@@ -27,6 +27,7 @@ import (
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/webhook"
 	"github.com/hookworker/hookworker/worker"
+	"github.com/hookworker/hookworker/workertest"
 )
 
 // opsListener serves m and w's readiness on a free loopback port until
@@ -144,44 +145,6 @@ func assertSeries(t *testing.T, got map[string]float64, names []string, want map
 			t.Errorf("missing series %s (want %v)", k, w)
 		}
 	}
-}
-
-// runWorker runs w until stop is called (or the test ends) and returns
-// stop, which waits for Run to return.
-func runWorker(t *testing.T, w *worker.Worker) (stop func()) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("worker.Run: %v", err)
-				}
-			case <-time.After(15 * time.Second):
-				t.Errorf("worker did not stop within 15s")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
-}
-
-// waitReady waits until w.Ready reports ready.
-func waitReady(t *testing.T, w *worker.Worker) {
-	t.Helper()
-	var err error
-	for range 400 {
-		if err = w.Ready(context.Background()); err == nil {
-			return
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	t.Fatalf("worker not ready within 10s: %v", err)
 }
 
 func get(t *testing.T, u string) (int, string) {
@@ -348,7 +311,7 @@ func TestReadinessFollowsNATS(t *testing.T) {
 	base := opsListener(t, m, w)
 	// Stopped explicitly while the server is up: a worker shut down with
 	// NATS gone waits for the connection to hand back what it holds.
-	stop := runWorker(t, w)
+	stop := workertest.Start(t, w)
 
 	probe := func(wantCode int, wantBody string) {
 		t.Helper()
@@ -417,8 +380,8 @@ func TestReadinessLifecycle(t *testing.T) {
 	if code, body := get(t, base+"/readyz"); code != 503 || !strings.Contains(body, "starting") {
 		t.Errorf("before Run: %d %q", code, body)
 	}
-	stop := runWorker(t, w)
-	waitReady(t, w)
+	stop := workertest.Start(t, w)
+	workertest.WaitReady(t, w)
 	if code, _ := get(t, base+"/readyz"); code != 200 {
 		t.Errorf("running: /readyz %d", code)
 	}

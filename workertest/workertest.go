@@ -19,8 +19,7 @@ import (
 
 // Run runs a worker on nc with cfg and deps (deps.Conn is set to
 // nc) and returns once it is ready: consuming, with its stream and
-// consumer in place. stop cancels it and requires a clean stop within
-// 10 s; it runs at the end of the test if the test did not call it.
+// consumer in place. stop is Start's.
 func Run(t testing.TB, nc *nats.Conn, cfg config.Config, deps worker.Deps) (w *worker.Worker, stop func()) {
 	t.Helper()
 	deps.Conn = nc
@@ -28,6 +27,16 @@ func Run(t testing.TB, nc *nats.Conn, cfg config.Config, deps worker.Deps) (w *w
 	if err != nil {
 		t.Fatalf("worker.New: %v", err)
 	}
+	stop = Start(t, w)
+	WaitReady(t, w)
+	return w, stop
+}
+
+// Start runs w, built by the test, without waiting for it to be ready.
+// stop cancels it and requires a clean stop within 15 s; it runs at the
+// end of the test if the test did not call it.
+func Start(t testing.TB, w *worker.Worker) (stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
@@ -40,19 +49,25 @@ func Run(t testing.TB, nc *nats.Conn, cfg config.Config, deps worker.Deps) (w *w
 				if err != nil {
 					t.Errorf("worker.Run: %v", err)
 				}
-			case <-time.After(10 * time.Second):
-				t.Errorf("worker did not stop within 10s")
+			case <-time.After(15 * time.Second):
+				t.Errorf("worker did not stop within 15s")
 			}
 		})
 	}
 	t.Cleanup(stop)
+	return stop
+}
+
+// WaitReady waits up to 10 s for w to report ready.
+func WaitReady(t testing.TB, w *worker.Worker) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		rctx, rcancel := context.WithTimeout(context.Background(), 2*time.Second)
 		err := w.Ready(rctx)
 		rcancel()
 		if err == nil {
-			return w, stop
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("worker not ready within 10s: %v", err)
