@@ -15,8 +15,12 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/hookworker/hookworker/config"
 	"github.com/hookworker/hookworker/fault"
@@ -590,4 +594,53 @@ func TestTraceparent(t *testing.T) {
 			t.Errorf("result traceparent %v for incoming %s", rp, in)
 		}
 	})
+}
+
+// TestUnorderedEventsOfAnOrderedWebhook: events of a definition marked
+// ordered that arrive on the fired subjects run, are counted, and the
+// first one logs a warning naming the webhook; one that arrives on the
+// ordered subjects (as trigger.Client sends it) is not counted.
+func TestUnorderedEventsOfAnOrderedWebhook(t *testing.T) {
+	srv := jstest.Server(t)
+	nc, js := jstest.Connect(t, srv)
+	target := fault.NewServer(t)
+	target.On("/tick", fault.OK(`{}`))
+	core, logs := observer.New(zapcore.WarnLevel)
+	m := metrics.New(metrics.Options{})
+	w := startWorker(t, nc, nil, worker.Deps{Logger: zap.New(core), Metrics: m})
+	base := opsListener(t, m, w)
+	results := workertest.CollectResults(t, nc, "res.tick")
+
+	def := &webhook.Definition{ID: "tick", URL: target.URL() + "/tick", Ordered: true}
+	event := func(id string) *trigger.Event {
+		return &trigger.Event{ID: id, BotID: "bot-1", ConversationID: "conv-1", Webhook: def, ReplyTo: "res.tick"}
+	}
+	for _, id := range []string{"u-1", "u-2"} { // by hand, to the fired subject
+		data, err := json.Marshal(event(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := js.Publish(context.Background(), "connections.fired.bot-1", data, jetstream.WithMsgID(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client, err := trigger.NewClient(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Publish(context.Background(), event("o-1")); err != nil { // to the ordered subject
+		t.Fatal(err)
+	}
+	for id, r := range results.WaitNth(t, 1, 20*time.Second, "u-1", "u-2", "o-1") {
+		if r.Status != trigger.StatusSucceeded {
+			t.Errorf("%s: %s %+v", id, r.Status, r.Error)
+		}
+	}
+	if got := scrape(t, base)["hookworker_unordered_events_total"]; got != 2 {
+		t.Errorf("hookworker_unordered_events_total %v, want 2", got)
+	}
+	warned := logs.FilterMessageSnippet("marked ordered").All()
+	if len(warned) != 1 || warned[0].ContextMap()["webhook_id"] != "tick" {
+		t.Errorf("warnings %+v, want one naming webhook tick", warned)
+	}
 }
