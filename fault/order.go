@@ -2,7 +2,9 @@ package fault
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
+	"strconv"
 )
 
 // OrderReport says how the requests of each lane (requests that must come
@@ -20,6 +22,22 @@ type OrderReport struct {
 	// Parallel is the most lanes that had a request being answered at the
 	// same instant: above 1, lanes ran in parallel.
 	Parallel int
+}
+
+// ByPath is a lane function for Order: a request's lane is its path.
+func ByPath(r Request) string { return r.Path }
+
+// QueryInt is a sequence function for Order: the integer query parameter
+// name of a request, -1 when it is missing or not an integer.
+func QueryInt(name string) func(Request) int {
+	return func(r Request) int {
+		q, _ := url.ParseQuery(r.Query)
+		n, err := strconv.Atoi(q.Get(name))
+		if err != nil {
+			return -1
+		}
+		return n
+	}
 }
 
 // Order checks reqs (as Requests returns them, in arrival order) lane by

@@ -32,3 +32,12 @@ func TestOrder(t *testing.T) {
 		})
 	}
 }
+
+func TestQueryInt(t *testing.T) {
+	seq := QueryInt("seq")
+	for q, want := range map[string]int{"seq=7": 7, "a=1&seq=12&b=2": 12, "seq=x": -1, "": -1, "seq=-3": -3} {
+		if got := seq(Request{Query: q}); got != want {
+			t.Errorf("QueryInt(seq) of %q = %d, want %d", q, got, want)
+		}
+	}
+}

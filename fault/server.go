@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -78,11 +79,21 @@ func (s *Server) On(path string, steps ...Step) {
 
 // Requests returns the requests received on path, in arrival order.
 func (s *Server) Requests(path string) []Request {
+	return s.requests(func(p string) bool { return p == path })
+}
+
+// RequestsUnder returns the requests received on any path that starts
+// with prefix, in arrival order.
+func (s *Server) RequestsUnder(prefix string) []Request {
+	return s.requests(func(p string) bool { return strings.HasPrefix(p, prefix) })
+}
+
+func (s *Server) requests(match func(path string) bool) []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Request
 	for _, r := range s.reqs {
-		if r.Path == path {
+		if match(r.Path) {
 			r.Header = r.Header.Clone()
 			r.Body = bytes.Clone(r.Body)
 			out = append(out, r)

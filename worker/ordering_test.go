@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,24 +44,6 @@ func orderTarget(t *testing.T, convs []string, handBackEvery, handBackAt int) *f
 		}))
 	}
 	return target
-}
-
-// orderOf reports how the target's requests of each conversation followed
-// one another.
-func orderOf(target *fault.Server, convs []string) fault.OrderReport {
-	var reqs []fault.Request
-	for _, c := range convs {
-		reqs = append(reqs, target.Requests("/conv/"+c)...)
-	}
-	// Requests of all paths, back in arrival order.
-	slicesSortByAt(reqs)
-	return fault.Order(reqs,
-		func(r fault.Request) string { return r.Path },
-		func(r fault.Request) int {
-			q := r.Query[strings.Index(r.Query, "seq=")+4:]
-			n, _ := strconv.Atoi(strings.SplitN(q, "&", 2)[0])
-			return n
-		})
 }
 
 // TestOrderedConversations: the events of one conversation, published to
@@ -146,7 +127,7 @@ func TestOrderedConversations(t *testing.T) {
 					}
 				}
 			}
-			rep := orderOf(target, convs)
+			rep := fault.Order(target.RequestsUnder("/conv/"), fault.ByPath, fault.QueryInt("seq"))
 			t.Logf("%d requests over %d conversations; %d hand-backs; out of order %d, overlaps %d, most conversations at once %d",
 				rep.Requests, rep.Lanes, handBacks, len(rep.OutOfOrder), len(rep.Overlaps), rep.Parallel)
 			if handBacks != convN {
@@ -172,10 +153,6 @@ func TestOrderedConversations(t *testing.T) {
 }
 
 func firstN(s []string, n int) []string { return s[:min(n, len(s))] }
-
-func slicesSortByAt(reqs []fault.Request) {
-	slices.SortStableFunc(reqs, func(a, b fault.Request) int { return a.At.Compare(b.At) })
-}
 
 // TestOrderedLaneDoesNotWaitForThePool: an ordered event arriving while
 // every pool slot of its worker is busy runs at once on its lane's own

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	neturl "net/url"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -144,12 +142,9 @@ func TestOrderedFleetSurvivesKill(t *testing.T) {
 	if _, _, bad := res.snapshot(); len(bad) > 0 {
 		t.Errorf("%d unexpected Results: %s", len(bad), firstOf(bad, 20))
 	}
-	var reqs []fault.Request
-	for _, c := range convs {
-		reqs = append(reqs, target.Requests("/conv/"+c)...)
-	}
-	slices.SortStableFunc(reqs, func(a, b fault.Request) int { return a.At.Compare(b.At) })
-	rep := fault.Order(reqs, func(r fault.Request) string { return r.Path }, querySeq)
+	reqs := target.RequestsUnder("/conv/")
+	querySeq := fault.QueryInt("seq")
+	rep := fault.Order(reqs, fault.ByPath, querySeq)
 	hangRuns, byUA := 0, map[string]int{}
 	for _, r := range reqs {
 		byUA[r.Header.Get("User-Agent")]++
@@ -173,16 +168,6 @@ func TestOrderedFleetSurvivesKill(t *testing.T) {
 			t.Errorf("worker %s ran no ordered event", p.name)
 		}
 	}
-}
-
-// querySeq is the seq query parameter of r.
-func querySeq(r fault.Request) int {
-	q, _ := neturl.ParseQuery(r.Query)
-	n, err := strconv.Atoi(q.Get("seq"))
-	if err != nil {
-		return -1
-	}
-	return n
 }
 
 // waitEmpty waits until the trigger stream holds no event: every one,
