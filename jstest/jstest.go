@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,4 +131,14 @@ func Cluster(t testing.TB, n int) []*natsd.Server {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// ClientURLs is the comma-separated client URL list of nodes, as
+// nats.Connect and HOOKWORKER_NATS_URL take it.
+func ClientURLs(nodes []*natsd.Server) string {
+	urls := make([]string, len(nodes))
+	for i, s := range nodes {
+		urls[i] = s.ClientURL()
+	}
+	return strings.Join(urls, ",")
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,11 +20,7 @@ import (
 func TestClusterCreatesReplicatedStreams(t *testing.T) {
 	bin := buildBinary(t)
 	nodes := jstest.Cluster(t, 3)
-	var urls []string
-	for _, s := range nodes {
-		urls = append(urls, s.ClientURL())
-	}
-	url := strings.Join(urls, ",")
+	url := jstest.ClientURLs(nodes)
 	nc, js, _ := connect(t, url)
 	target := fault.NewServer(t)
 	target.On("/hook", fault.OK(`{"ok": true}`))

@@ -548,11 +548,7 @@ func TestClusterLeaderLoss(t *testing.T) {
 	t.Logf("binary built in %s", time.Since(start).Round(time.Millisecond))
 	clusterAt := time.Now()
 	nodes := jstest.Cluster(t, 3)
-	var urls []string
-	for _, s := range nodes {
-		urls = append(urls, s.ClientURL())
-	}
-	url := strings.Join(urls, ",")
+	url := jstest.ClientURLs(nodes)
 	t.Logf("3-node cluster ready in %s: %s", time.Since(clusterAt).Round(time.Millisecond), url)
 	nc, js, client := connect(t, url)
 	res := subscribeResults(t, nc)
