@@ -407,11 +407,9 @@ func (h *harness) backlog(ctx context.Context, n int) (*Backlog, error) {
 		return nil, err
 	}
 	c0 := h.sampleCPU()
-	var peak atomic.Int64 // VmHWM is kept by the kernel; sampled for progress lines
 	progress := func() string {
-		rss, _ := h.worker.peakRSS()
-		peak.Store(max(peak.Load(), rss))
-		return fmt.Sprintf("%s, worker peak RSS %.1f MB", tr.progress(), float64(peak.Load())/(1<<20))
+		rss, _ := h.worker.peakRSS() // VmHWM: the kernel keeps the peak
+		return fmt.Sprintf("%s, worker peak RSS %.1f MB", tr.progress(), float64(rss)/(1<<20))
 	}
 	tick := time.NewTicker(10 * time.Second)
 	defer tick.Stop()
