@@ -124,6 +124,36 @@ func (r *results) missing(ids []string) []string {
 
 // dups summarises a per-key count: how many keys were seen more than once
 // and how many extra times in all.
+// dupCount is how many keys came more than once, how many extra copies
+// came in all, and the worst keys (see dups).
+type dupCount struct {
+	keys, extra int
+	worst       []string
+}
+
+// deliveryCount is what a delivery test tallies at its end: the Results on
+// the subscription and the webhook requests per Idempotency-Key.
+type deliveryCount struct {
+	total     int            // Results on the subscription
+	results   map[string]int // Results per event
+	requests  map[string]int // webhook requests per Idempotency-Key
+	res, http dupCount       // events with more than one Result; keys run more than once
+}
+
+// countDelivery tallies res and target; an unexpected Result (undecodable,
+// wrong Nats-Msg-Id, not succeeded) fails the test.
+func countDelivery(t *testing.T, res *results, target *fault.Server) deliveryCount {
+	t.Helper()
+	total, all, bad := res.snapshot()
+	if len(bad) > 0 {
+		t.Errorf("%d unexpected Results on the subscription: %s", len(bad), firstOf(bad, 20))
+	}
+	c := deliveryCount{total: total, results: all, requests: target.CountByKey()}
+	c.res.keys, c.res.extra, c.res.worst = dups(all)
+	c.http.keys, c.http.extra, c.http.worst = dups(c.requests)
+	return c
+}
+
 func dups(m map[string]int) (keys, extra int, worst []string) {
 	for k, n := range m {
 		if n > 1 {
@@ -348,32 +378,26 @@ func TestCrashLosesNothing(t *testing.T) {
 	if m := res.missing(ids); len(m) > 0 {
 		t.Errorf("%d events lost: %v", len(m), m)
 	}
-	total, all, bad := res.snapshot()
-	if len(bad) > 0 {
-		t.Errorf("%d unexpected Results: %v", len(bad), bad)
-	}
-	resKeys, resExtra, resWorst := dups(all)
-	byKey := target.CountByKey()
-	httpKeys, httpExtra, httpWorst := dups(byKey)
+	c := countDelivery(t, res, target)
 	t.Logf("events %d, Results %d (distinct %d), events with >1 Result %d (%d extra) %v",
-		n, total, len(all), resKeys, resExtra, resWorst)
+		n, c.total, len(c.results), c.res.keys, c.res.extra, c.res.worst)
 	t.Logf("webhook requests %d over %d keys, keys run >1 time %d (%d extra) %v",
-		target.Count("/hook"), len(byKey), httpKeys, httpExtra, httpWorst)
+		target.Count("/hook"), len(c.requests), c.http.keys, c.http.extra, c.http.worst)
 	t.Logf("B finished the rest in %s, stopped in %s; whole test %s",
 		tookB.Round(time.Millisecond), stopTook.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
-	if len(byKey) != n {
-		t.Errorf("the target saw %d Idempotency-Keys, want %d", len(byKey), n)
+	if len(c.requests) != n {
+		t.Errorf("the target saw %d Idempotency-Keys, want %d", len(c.requests), n)
 	}
 	// Only what A held can run twice: its events in the handlers (their
 	// Result may even have been published before the ack) and those
 	// buffered in its client. A transport retry could add one more request
 	// per held event, never a new key.
-	if resKeys > held || resExtra > held {
-		t.Errorf("%d events have more than one Result (%d extra), more than A could hold (%d)", resKeys, resExtra, held)
+	if c.res.keys > held || c.res.extra > held {
+		t.Errorf("%d events have more than one Result (%d extra), more than A could hold (%d)", c.res.keys, c.res.extra, held)
 	}
-	if httpKeys > held || httpExtra > 2*held {
+	if c.http.keys > held || c.http.extra > 2*held {
 		t.Errorf("%d keys ran more than once (%d extra requests), more than A could hold (%d keys, %d requests with transport retries)",
-			httpKeys, httpExtra, held, 2*held)
+			c.http.keys, c.http.extra, held, 2*held)
 	}
 	if c := b.count("ack failed") + b.count("result not published"); c > 0 {
 		t.Errorf("B logged %d ack/result failures", c)
@@ -440,23 +464,17 @@ func TestSigtermFinishesInFlight(t *testing.T) {
 	if m := res.missing(ids); len(m) > 0 {
 		t.Errorf("%d events lost: %v", len(m), m)
 	}
-	total, all, bad := res.snapshot()
-	if len(bad) > 0 {
-		t.Errorf("%d unexpected Results: %v", len(bad), bad)
-	}
-	resKeys, resExtra, resWorst := dups(all)
-	byKey := target.CountByKey()
-	httpKeys, httpExtra, httpWorst := dups(byKey)
+	c := countDelivery(t, res, target)
 	t.Logf("events %d (publish retries %d), Results %d (distinct %d), duplicated Results %d (%d extra) %v",
-		n, pub.retried.Load(), total, len(all), resKeys, resExtra, resWorst)
+		n, pub.retried.Load(), c.total, len(c.results), c.res.keys, c.res.extra, c.res.worst)
 	t.Logf("webhook requests %d over %d keys, keys run >1 time %d (%d extra) %v; hand-backs logged %d",
-		target.Count("/hook"), len(byKey), httpKeys, httpExtra, httpWorst, first.count("hand back"))
+		target.Count("/hook"), len(c.requests), c.http.keys, c.http.extra, c.http.worst, first.count("hand back"))
 	t.Logf("second worker stopped in %s; whole test %s", secondStop.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
-	if total != n || resKeys > 0 {
-		t.Errorf("%d Results for %d events, %d events with more than one: want exactly one each", total, n, resKeys)
+	if c.total != n || c.res.keys > 0 {
+		t.Errorf("%d Results for %d events, %d events with more than one: want exactly one each", c.total, n, c.res.keys)
 	}
-	if len(byKey) != n || httpKeys > 0 {
-		t.Errorf("the target saw %d keys, %d of them more than once: want each of the %d exactly once", len(byKey), httpKeys, n)
+	if len(c.requests) != n || c.http.keys > 0 {
+		t.Errorf("the target saw %d keys, %d of them more than once: want each of the %d exactly once", len(c.requests), c.http.keys, n)
 	}
 }
 
@@ -548,19 +566,13 @@ func TestNatsRestartDuringLoad(t *testing.T) {
 		t.Errorf("%d unexpected stored Results: %v", len(storedBad), storedBad)
 	}
 
-	total, all, bad := res.snapshot()
-	if len(bad) > 0 {
-		t.Errorf("%d unexpected Results on the subscription: %v", len(bad), bad)
-	}
-	resKeys, resExtra, resWorst := dups(all)
-	byKey := target.CountByKey()
-	httpKeys, httpExtra, httpWorst := dups(byKey)
+	c := countDelivery(t, res, target)
 	t.Logf("events %d (publishes retried %d), stored Results %d (distinct %d); on the subscription %d Results for %d events (%d missed while disconnected), duplicated %d (%d extra) %v",
-		n, pub.retried.Load(), want, len(stored), total, len(all), n-len(all), resKeys, resExtra, resWorst)
+		n, pub.retried.Load(), want, len(stored), c.total, len(c.results), n-len(c.results), c.res.keys, c.res.extra, c.res.worst)
 	t.Logf("webhook requests %d over %d keys, keys run >1 time %d (%d extra) %v",
-		target.Count("/hook"), len(byKey), httpKeys, httpExtra, httpWorst)
-	for k, c := range byKey {
-		if c > 1 {
+		target.Count("/hook"), len(c.requests), c.http.keys, c.http.extra, c.http.worst)
+	for k, times := range c.requests {
+		if times > 1 {
 			var at []string
 			for _, r := range target.Requests("/hook") {
 				if r.Header.Get("Idempotency-Key") == k {
@@ -574,7 +586,7 @@ func TestNatsRestartDuringLoad(t *testing.T) {
 	t.Logf("worker reconnected %s after the shutdown; logged %d disconnects, %d pull failures, %d result-not-published, %d ack failures; stopped in %s; whole test %s",
 		reconnectedIn.Round(time.Millisecond), w.count("disconnected from NATS"), w.count("pull failed"),
 		w.count("result not published"), w.count("ack failed"), stopTook.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
-	if len(byKey) != n {
-		t.Errorf("the target saw %d Idempotency-Keys, want %d", len(byKey), n)
+	if len(c.requests) != n {
+		t.Errorf("the target saw %d Idempotency-Keys, want %d", len(c.requests), n)
 	}
 }

@@ -337,13 +337,7 @@ func TestFleetSharesWork(t *testing.T) {
 	}
 
 	stored := checkStored(t, js, "RESULTS", ids)
-	total, all, bad := res.snapshot()
-	if len(bad) > 0 {
-		t.Errorf("%d unexpected Results on the subscription: %s", len(bad), firstOf(bad, 20))
-	}
-	resKeys, resExtra, resWorst := dups(all)
-	byKey := target.CountByKey()
-	httpKeys, httpExtra, httpWorst := dups(byKey)
+	c := countDelivery(t, res, target)
 	split := byUserAgent(target, "/hook")
 	var splitLog []string
 	for _, p := range procs {
@@ -353,9 +347,9 @@ func TestFleetSharesWork(t *testing.T) {
 	t.Logf("work split: %s; %s had %d webhooks running when killed (requests without \"event done\")",
 		strings.Join(splitLog, "; "), victim.name, split[victim.ua]-victim.count("event done"))
 	t.Logf("stored Results %d for %d events; on the subscription %d Results, %d events with more than one (%d extra) %v",
-		stored, n, total, resKeys, resExtra, resWorst)
+		stored, n, c.total, c.res.keys, c.res.extra, c.res.worst)
 	t.Logf("webhook requests %d over %d keys, keys run more than once %d (%d extra) %v",
-		target.Count("/hook"), len(byKey), httpKeys, httpExtra, httpWorst)
+		target.Count("/hook"), len(c.requests), c.http.keys, c.http.extra, c.http.worst)
 	t.Logf("all done %s after publishing began (%s after the kill), drained at %s; survivors stopped in %s; whole test %s",
 		allDone.Round(time.Millisecond), time.Since(killedAt).Round(time.Millisecond), drained.Round(time.Millisecond),
 		strings.Join(stops, ", "), time.Since(start).Round(time.Millisecond))
@@ -364,15 +358,15 @@ func TestFleetSharesWork(t *testing.T) {
 			t.Logf("worker %s logged %d result/ack failures", p.name, c)
 		}
 	}
-	if len(byKey) != n {
-		t.Errorf("the target saw %d Idempotency-Keys, want %d", len(byKey), n)
+	if len(c.requests) != n {
+		t.Errorf("the target saw %d Idempotency-Keys, want %d", len(c.requests), n)
 	}
 	// Only what the killed process held can run twice: conc events in its
 	// handlers and PullMaxMessages (= conc) in its client buffer. A
 	// transport retry could add one more request per held event.
-	if held := 2 * conc; resKeys > held || httpKeys > held || httpExtra > 2*held {
+	if held := 2 * conc; c.res.keys > held || c.http.keys > held || c.http.extra > 2*held {
 		t.Errorf("%d events with more than one Result, %d keys run more than once (%d extra requests): more than %s could hold (%d)",
-			resKeys, httpKeys, httpExtra, victim.name, held)
+			c.res.keys, c.http.keys, c.http.extra, victim.name, held)
 	}
 }
 
@@ -667,13 +661,7 @@ func TestClusterLeaderLoss(t *testing.T) {
 	}
 
 	stored := checkStored(t, js, "RESULTS", ids)
-	total, all, bad := res.snapshot()
-	if len(bad) > 0 {
-		t.Errorf("%d unexpected Results on the subscription: %s", len(bad), firstOf(bad, 20))
-	}
-	resKeys, resExtra, resWorst := dups(all)
-	byKey := target.CountByKey()
-	httpKeys, httpExtra, httpWorst := dups(byKey)
+	c := countDelivery(t, res, target)
 	split := byUserAgent(target, "/hook")
 	var procLog []string
 	for _, p := range procs {
@@ -684,13 +672,13 @@ func TestClusterLeaderLoss(t *testing.T) {
 	sort.Strings(procLog)
 	t.Logf("workers: %s", strings.Join(procLog, "; "))
 	t.Logf("events %d (publishes retried %d), stored Results %d; on the subscription %d Results for %d events (%d missed), %d with more than one (%d extra) %v",
-		n, pub.retried.Load(), stored, total, len(all), n-len(all), resKeys, resExtra, resWorst)
+		n, pub.retried.Load(), stored, c.total, len(c.results), n-len(c.results), c.res.keys, c.res.extra, c.res.worst)
 	t.Logf("webhook requests %d over %d keys, keys run more than once %d (%d extra) %v",
-		target.Count("/hook"), len(byKey), httpKeys, httpExtra, httpWorst)
+		target.Count("/hook"), len(c.requests), c.http.keys, c.http.extra, c.http.worst)
 	t.Logf("after the shutdown: publishing ended in %s, all Results stored in %s, stream drained in %s; workers stopped in %s; whole test %s",
 		published.Round(time.Millisecond), allStored.Round(time.Millisecond), drained.Round(time.Millisecond),
 		strings.Join(stops, ", "), time.Since(start).Round(time.Millisecond))
-	if len(byKey) != n {
-		t.Errorf("the target saw %d Idempotency-Keys, want %d", len(byKey), n)
+	if len(c.requests) != n {
+		t.Errorf("the target saw %d Idempotency-Keys, want %d", len(c.requests), n)
 	}
 }
