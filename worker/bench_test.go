@@ -23,6 +23,7 @@ import (
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/webhook"
 	"github.com/hookworker/hookworker/worker"
+	"github.com/hookworker/hookworker/workertest"
 )
 
 const benchConcurrency = 64
@@ -87,17 +88,7 @@ func BenchmarkPipeline(b *testing.B) {
 	cfg.HTTP.Allow = loopback
 	cfg.Worker.Concurrency = benchConcurrency
 	cfg.Worker.MaxAckPending = 4 * benchConcurrency
-	w, err := worker.New(cfg, worker.Deps{Conn: nc})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	b.Cleanup(func() { cancel(); <-done })
-	if _, err := w.Setup(context.Background()); err != nil {
-		b.Fatal(err)
-	}
+	workertest.Run(b, nc, cfg, worker.Deps{}) // ready, and stopped when the benchmark ends
 
 	var got atomic.Int64
 	all := make(chan struct{})
@@ -234,17 +225,7 @@ func BenchmarkFlakyTarget(b *testing.B) {
 	cfg.Worker.MaxAckPending = 4 * benchConcurrency
 	cfg.Retry.Schedule = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}
 	cfg.Log.Level = "warn"
-	w, err := worker.New(cfg, worker.Deps{Conn: nc})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	b.Cleanup(func() { cancel(); <-done })
-	if _, err := w.Setup(context.Background()); err != nil {
-		b.Fatal(err)
-	}
+	workertest.Run(b, nc, cfg, worker.Deps{}) // ready, and stopped when the benchmark ends
 	var mu sync.Mutex
 	seen := map[string]trigger.Result{}
 	all := make(chan struct{})

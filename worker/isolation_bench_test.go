@@ -1,7 +1,6 @@
 package worker_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/webhook"
 	"github.com/hookworker/hookworker/worker"
+	"github.com/hookworker/hookworker/workertest"
 )
 
 // BenchmarkIsolation measures the fired→Result latency of a healthy
@@ -59,17 +59,8 @@ func isolationRun(b *testing.B, faulty bool) (p50, p99 float64) {
 	cfg.Worker.MaxAckPending = 1024 // the default; events handed back wait in it
 	cfg.Isolation.PerHostConcurrency = 16
 	cfg.Retry.MaxAttempts = 1
-	w, err := worker.New(cfg, worker.Deps{Conn: nc})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	if _, err := w.Setup(context.Background()); err != nil {
-		b.Fatal(err)
-	}
+	_, stop := workertest.Run(b, nc, cfg, worker.Deps{})
+	defer stop()
 	var mu sync.Mutex
 	sent := map[string]time.Time{}
 	var lat []float64
