@@ -1,7 +1,7 @@
 # hookworker image: a static binary on distroless, running as a non-root user.
 #
 # Kept correct by reading, not by running: there is no Docker engine on the
-# dev machines. Check changes against cmd/hookworker and config/config.go.
+# dev machines. Check changes against cmd/hookworker and internal/config/config.go.
 #
 #   docker build -t hookworker .
 #   docker run --rm -e HOOKWORKER_NATS_URL=nats://nats.example:4222 hookworker

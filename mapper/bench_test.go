@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/hookworker/hookworker/render"
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
 // benchBody is a typical ticket API reply, about 1 KB.

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/hookworker/hookworker/render"
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
 // diffBody is a body with the shapes the differential test walks.

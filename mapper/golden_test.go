@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/hookworker/hookworker/golden"
+	"github.com/hookworker/hookworker/internal/golden"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/hookworker/hookworker/render"
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
 // goldenCase is one entry of testdata/golden_cases.json.

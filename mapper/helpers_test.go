@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/hookworker/hookworker/render"
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
 // maps builds mappings from name, mapper pairs.

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/hookworker/hookworker/render"
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
 // typesBody holds one value of each JSON type.

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/hookworker/hookworker/trigger"
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
 // typicalBody is a ~300-byte JSON body with 5 variables, one through tojson.

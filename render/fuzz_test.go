@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/hookworker/hookworker/trigger"
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
 // fuzzLimits keep every fuzz input cheap.

@@ -1,6 +1,6 @@
 package render
 
-import "github.com/hookworker/hookworker/webhook"
+import "github.com/hookworker/hookworker/trigger/webhook"
 
 // RenderParams renders a Webhook Template's parameters over the request
 // context (so "{{ secrets.TOKEN }}" or "{{ cvars.x }}" is resolved per

@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
 // Error is a render failure: which field of which webhook, and why.

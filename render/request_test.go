@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/hookworker/hookworker/golden"
+	"github.com/hookworker/hookworker/internal/golden"
 	"net/url"
 	"path/filepath"
 	"sort"
@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/hookworker/hookworker/trigger"
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
 // updateGolden rewrites testdata/golden/*.golden from the current output:

@@ -12,9 +12,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hookworker/hookworker/jstest"
-	"github.com/hookworker/hookworker/natsd"
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/internal/jstest"
+	"github.com/hookworker/hookworker/internal/natsd"
+	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
 // newStream starts a server with the CONNECTIONS stream and returns it, a

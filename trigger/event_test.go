@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/hookworker/hookworker/golden"
+	"github.com/hookworker/hookworker/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"

@@ -10,7 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
-	"github.com/hookworker/hookworker/streams"
+	"github.com/hookworker/hookworker/internal/streams"
 	"github.com/hookworker/hookworker/trigger"
 )
 

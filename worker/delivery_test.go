@@ -10,12 +10,12 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hookworker/hookworker/config"
-	"github.com/hookworker/hookworker/deadletter"
-	"github.com/hookworker/hookworker/fault"
-	"github.com/hookworker/hookworker/jstest"
+	"github.com/hookworker/hookworker/internal/config"
+	"github.com/hookworker/hookworker/internal/deadletter"
+	"github.com/hookworker/hookworker/internal/fault"
+	"github.com/hookworker/hookworker/internal/jstest"
 	"github.com/hookworker/hookworker/trigger"
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/trigger/webhook"
 	"github.com/hookworker/hookworker/worker"
 )
 

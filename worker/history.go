@@ -10,7 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hookworker/hookworker/deadletter"
+	"github.com/hookworker/hookworker/internal/deadletter"
 )
 
 // history is what an event's earlier deliveries did: it travels in a KV

@@ -11,7 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hookworker/hookworker/tracectx"
+	"github.com/hookworker/hookworker/internal/tracectx"
 )
 
 // Metrics receives the worker's measurements; package metrics implements

@@ -22,16 +22,16 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/hookworker/hookworker/config"
-	"github.com/hookworker/hookworker/fault"
-	"github.com/hookworker/hookworker/jstest"
-	"github.com/hookworker/hookworker/metrics"
+	"github.com/hookworker/hookworker/internal/config"
+	"github.com/hookworker/hookworker/internal/fault"
+	"github.com/hookworker/hookworker/internal/jstest"
+	"github.com/hookworker/hookworker/internal/metrics"
+	"github.com/hookworker/hookworker/internal/tracectx"
+	"github.com/hookworker/hookworker/internal/workertest"
 	"github.com/hookworker/hookworker/render"
-	"github.com/hookworker/hookworker/tracectx"
 	"github.com/hookworker/hookworker/trigger"
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/trigger/webhook"
 	"github.com/hookworker/hookworker/worker"
-	"github.com/hookworker/hookworker/workertest"
 )
 
 // opsListener serves m and w's readiness on a free loopback port until

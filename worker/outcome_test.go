@@ -18,13 +18,13 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hookworker/hookworker/config"
-	"github.com/hookworker/hookworker/fault"
-	"github.com/hookworker/hookworker/jstest"
-	"github.com/hookworker/hookworker/registry"
+	"github.com/hookworker/hookworker/internal/config"
+	"github.com/hookworker/hookworker/internal/fault"
+	"github.com/hookworker/hookworker/internal/jstest"
+	"github.com/hookworker/hookworker/internal/registry"
 	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/trigger"
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/trigger/webhook"
 	"github.com/hookworker/hookworker/worker"
 )
 

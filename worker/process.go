@@ -21,16 +21,16 @@ import (
 	"github.com/tidwall/gjson"
 	"go.uber.org/zap"
 
-	"github.com/hookworker/hookworker/deadletter"
-	"github.com/hookworker/hookworker/egress"
-	"github.com/hookworker/hookworker/hostguard"
+	"github.com/hookworker/hookworker/internal/deadletter"
+	"github.com/hookworker/hookworker/internal/egress"
+	"github.com/hookworker/hookworker/internal/hostguard"
+	"github.com/hookworker/hookworker/internal/registry"
+	"github.com/hookworker/hookworker/internal/tracectx"
 	"github.com/hookworker/hookworker/mapper"
-	"github.com/hookworker/hookworker/registry"
 	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/signing"
-	"github.com/hookworker/hookworker/tracectx"
 	"github.com/hookworker/hookworker/trigger"
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
 // errHandBack means the event was not finished (shutdown) and goes back to

@@ -9,9 +9,9 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 
-	"github.com/hookworker/hookworker/config"
+	"github.com/hookworker/hookworker/internal/config"
 	"github.com/hookworker/hookworker/trigger"
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
 // defaultRetryOn is what is retried when a webhook does not say:

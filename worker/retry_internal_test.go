@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookworker/hookworker/config"
+	"github.com/hookworker/hookworker/internal/config"
 	"github.com/hookworker/hookworker/trigger"
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
 func TestRetryAfter(t *testing.T) {

@@ -11,11 +11,11 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/hookworker/hookworker/config"
-	"github.com/hookworker/hookworker/jstest"
+	"github.com/hookworker/hookworker/internal/config"
+	"github.com/hookworker/hookworker/internal/jstest"
 	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/trigger"
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/trigger/webhook"
 	"github.com/hookworker/hookworker/worker"
 )
 

@@ -11,8 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hookworker/hookworker/config"
-	"github.com/hookworker/hookworker/jstest"
+	"github.com/hookworker/hookworker/internal/config"
+	"github.com/hookworker/hookworker/internal/jstest"
 	"github.com/hookworker/hookworker/worker"
 )
 

@@ -15,15 +15,15 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
-	"github.com/hookworker/hookworker/config"
-	"github.com/hookworker/hookworker/deadletter"
-	"github.com/hookworker/hookworker/egress"
-	"github.com/hookworker/hookworker/hostguard"
-	"github.com/hookworker/hookworker/marketplace"
+	"github.com/hookworker/hookworker/internal/config"
+	"github.com/hookworker/hookworker/internal/deadletter"
+	"github.com/hookworker/hookworker/internal/egress"
+	"github.com/hookworker/hookworker/internal/hostguard"
+	"github.com/hookworker/hookworker/internal/marketplace"
+	"github.com/hookworker/hookworker/internal/streams"
 	"github.com/hookworker/hookworker/render"
-	"github.com/hookworker/hookworker/streams"
 	"github.com/hookworker/hookworker/trigger"
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
 // Clock tells the time; tests pass a fake one.

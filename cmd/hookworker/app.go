@@ -12,7 +12,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/hookworker/hookworker/config"
+	"github.com/hookworker/hookworker/internal/config"
 )
 
 // stdio is where a command reads and writes.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hookworker/hookworker/bench"
+	"github.com/hookworker/hookworker/internal/bench"
 )
 
 func (a *app) benchCmd() *cobra.Command {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookworker/hookworker/bench"
+	"github.com/hookworker/hookworker/internal/bench"
 )
 
 // TestBenchCommand runs the whole harness with small numbers, the worker

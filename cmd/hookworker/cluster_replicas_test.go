@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookworker/hookworker/fault"
-	"github.com/hookworker/hookworker/jstest"
+	"github.com/hookworker/hookworker/internal/fault"
+	"github.com/hookworker/hookworker/internal/jstest"
 	"github.com/hookworker/hookworker/trigger"
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
 // TestClusterCreatesReplicatedStreams: a worker started against an empty

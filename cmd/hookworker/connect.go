@@ -6,9 +6,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/hookworker/hookworker/config"
-	"github.com/hookworker/hookworker/natsconn"
-	"github.com/hookworker/hookworker/natsd"
+	"github.com/hookworker/hookworker/internal/config"
+	"github.com/hookworker/hookworker/internal/natsconn"
+	"github.com/hookworker/hookworker/internal/natsd"
 )
 
 // connectNATS connects as name to nats.url with the nats.* credentials

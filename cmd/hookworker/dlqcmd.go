@@ -18,8 +18,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/hookworker/hookworker/config"
-	"github.com/hookworker/hookworker/deadletter"
+	"github.com/hookworker/hookworker/internal/config"
+	"github.com/hookworker/hookworker/internal/deadletter"
 	"github.com/hookworker/hookworker/trigger"
 )
 

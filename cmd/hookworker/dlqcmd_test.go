@@ -11,8 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hookworker/hookworker/deadletter"
-	"github.com/hookworker/hookworker/jstest"
+	"github.com/hookworker/hookworker/internal/deadletter"
+	"github.com/hookworker/hookworker/internal/jstest"
 	"github.com/hookworker/hookworker/trigger"
 )
 

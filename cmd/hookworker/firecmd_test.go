@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookworker/hookworker/config"
-	"github.com/hookworker/hookworker/jstest"
+	"github.com/hookworker/hookworker/internal/config"
+	"github.com/hookworker/hookworker/internal/jstest"
+	"github.com/hookworker/hookworker/internal/workertest"
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/worker"
-	"github.com/hookworker/hookworker/workertest"
 )
 
 // writeEvent writes an event file pointing its inline webhook at url.

@@ -27,9 +27,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hookworker/hookworker/fault"
-	"github.com/hookworker/hookworker/jstest"
-	"github.com/hookworker/hookworker/natsd"
+	"github.com/hookworker/hookworker/internal/fault"
+	"github.com/hookworker/hookworker/internal/jstest"
+	"github.com/hookworker/hookworker/internal/natsd"
 	"github.com/hookworker/hookworker/trigger"
 )
 

@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	goldenfile "github.com/hookworker/hookworker/golden"
+	goldenfile "github.com/hookworker/hookworker/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/hookworker/hookworker/testcert"
+	"github.com/hookworker/hookworker/internal/testcert"
 	"io"
 	"maps"
 	"net/http"
@@ -16,8 +16,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hookworker/hookworker/config"
-	"github.com/hookworker/hookworker/natsconn"
+	"github.com/hookworker/hookworker/internal/config"
+	"github.com/hookworker/hookworker/internal/natsconn"
 	"github.com/hookworker/hookworker/trigger"
 )
 

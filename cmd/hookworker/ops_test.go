@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookworker/hookworker/config"
+	"github.com/hookworker/hookworker/internal/config"
 	"github.com/hookworker/hookworker/trigger"
 )
 

@@ -13,10 +13,10 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hookworker/hookworker/fault"
-	"github.com/hookworker/hookworker/jstest"
+	"github.com/hookworker/hookworker/internal/fault"
+	"github.com/hookworker/hookworker/internal/jstest"
 	"github.com/hookworker/hookworker/trigger"
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
 // TestOrderedFleetSurvivesKill: three `hookworker run` processes take

@@ -13,14 +13,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookworker/hookworker/config"
-	"github.com/hookworker/hookworker/deadletter"
-	"github.com/hookworker/hookworker/jstest"
-	"github.com/hookworker/hookworker/natsd"
-	"github.com/hookworker/hookworker/registry"
+	"github.com/hookworker/hookworker/internal/config"
+	"github.com/hookworker/hookworker/internal/deadletter"
+	"github.com/hookworker/hookworker/internal/jstest"
+	"github.com/hookworker/hookworker/internal/natsd"
+	"github.com/hookworker/hookworker/internal/registry"
+	"github.com/hookworker/hookworker/internal/workertest"
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/worker"
-	"github.com/hookworker/hookworker/workertest"
 )
 
 // countingTransport records the path of every request one worker sends.

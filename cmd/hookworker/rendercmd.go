@@ -12,12 +12,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hookworker/hookworker/internal/marketplace"
+	"github.com/hookworker/hookworker/internal/secret"
 	"github.com/hookworker/hookworker/mapper"
-	"github.com/hookworker/hookworker/marketplace"
 	"github.com/hookworker/hookworker/render"
-	"github.com/hookworker/hookworker/secret"
 	"github.com/hookworker/hookworker/trigger"
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
 type renderFlags struct {

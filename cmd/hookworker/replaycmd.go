@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/time/rate"
 
-	"github.com/hookworker/hookworker/deadletter"
+	"github.com/hookworker/hookworker/internal/deadletter"
 )
 
 // progressEvery is how often a replay reports progress on standard error.

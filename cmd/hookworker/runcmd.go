@@ -14,15 +14,15 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/hookworker/hookworker/config"
-	"github.com/hookworker/hookworker/marketplace"
-	"github.com/hookworker/hookworker/metrics"
-	"github.com/hookworker/hookworker/natsconn"
-	"github.com/hookworker/hookworker/natsd"
-	"github.com/hookworker/hookworker/registry"
+	"github.com/hookworker/hookworker/internal/config"
+	"github.com/hookworker/hookworker/internal/marketplace"
+	"github.com/hookworker/hookworker/internal/metrics"
+	"github.com/hookworker/hookworker/internal/natsconn"
+	"github.com/hookworker/hookworker/internal/natsd"
+	"github.com/hookworker/hookworker/internal/registry"
+	"github.com/hookworker/hookworker/internal/secret"
+	"github.com/hookworker/hookworker/internal/streams"
 	"github.com/hookworker/hookworker/render"
-	"github.com/hookworker/hookworker/secret"
-	"github.com/hookworker/hookworker/streams"
 	"github.com/hookworker/hookworker/worker"
 )
 

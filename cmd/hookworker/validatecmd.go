@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hookworker/hookworker/registry"
+	"github.com/hookworker/hookworker/internal/registry"
 )
 
 func (a *app) validateCmd() *cobra.Command {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookworker/hookworker/jstest"
+	"github.com/hookworker/hookworker/internal/jstest"
 )
 
 // TestValidateFixture: testdata/validate/bad is a configs directory with

@@ -17,10 +17,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
-	"github.com/hookworker/hookworker/config"
-	"github.com/hookworker/hookworker/marketplace"
-	"github.com/hookworker/hookworker/registry"
-	"github.com/hookworker/hookworker/webhook"
+	"github.com/hookworker/hookworker/internal/config"
+	"github.com/hookworker/hookworker/internal/marketplace"
+	"github.com/hookworker/hookworker/internal/registry"
+	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
 func (a *app) webhookCmd() *cobra.Command {

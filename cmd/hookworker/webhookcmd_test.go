@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookworker/hookworker/jstest"
+	"github.com/hookworker/hookworker/internal/jstest"
 )
 
 // webhookFixture is a NATS server, a templates directory and the

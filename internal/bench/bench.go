@@ -1,0 +1,533 @@
+// Package bench measures hookworker against the limits of the machine it
+// runs on. In one run it starts an embedded JetStream server and a local
+// keep-alive HTTP target in this process, starts the worker under test as a
+// separate process (so that its CPU time and memory are its own), and
+// measures side by side:
+//
+//   - (a) the raw JetStream limit: N messages the size of the events
+//     published and consumed, each acked, with the worker's concurrency;
+//   - (b) the raw HTTP limit: N keep-alive POSTs of the body the worker
+//     sends, to the same target, with the same concurrency;
+//   - (c) hookworker end to end: N events fired as a burst and N Results
+//     back, each checked, with the worker's CPU time per event;
+//   - (d) latency at a paced rate: fired to Result, and fired to the
+//     target's receipt of the request.
+//
+// Each burst (a, b, c) is repeated and the median reported, because a
+// single burst can hit a pull stall (see PITFALLS). The figure to quote is
+// hookworker's ratio to the composite limit 1 / (1/a + 1/b): absolute
+// rates drift with the machine.
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookworker/hookworker/internal/config"
+	"github.com/hookworker/hookworker/internal/natsd"
+)
+
+// Options configures a run. Zero values take the defaults.
+type Options struct {
+	// Events is N, the events of each burst; default 20000.
+	Events int
+	// Concurrency is the worker's concurrency, and that of the raw
+	// JetStream consumer and the raw HTTP client; default 64.
+	Concurrency int
+	// MaxAckPending is the consumers' MaxAckPending (the worker's and the
+	// raw one); default the worker's default, or Concurrency if larger.
+	MaxAckPending int
+	// Bursts is how many times each burst runs; the median is reported.
+	// Default 3.
+	Bursts int
+	// Rate is the paced phase's events/s; 0 means half the measured burst
+	// rate.
+	Rate float64
+	// Duration is the paced phase's length; default 5s.
+	Duration time.Duration
+	// WorkerBin is the hookworker binary to run as the worker (required).
+	WorkerBin string
+	// WorkerEnv holds extra KEY=VALUE settings for the worker process,
+	// applied last (HOOKWORKER_* variables of this process are not
+	// passed on).
+	WorkerEnv []string
+	// Backlog, when above 0, adds a last phase: with the worker stopped,
+	// Backlog events are published, then a fresh worker process drains
+	// them; its peak RSS and drain rate are reported.
+	Backlog int
+	// Log receives progress lines and the worker's log; nil discards them.
+	Log io.Writer
+}
+
+// Limits on the options, so that every loop is bounded.
+const (
+	maxEvents      = 10_000_000
+	maxConcurrency = 10_000
+	maxBursts      = 100
+	maxDuration    = 10 * time.Minute
+	maxRate        = 1_000_000
+)
+
+// DefaultOptions returns the defaults (without WorkerBin).
+func DefaultOptions() Options {
+	return Options{Events: 20000, Concurrency: 64, Bursts: 3, Rate: 1000, Duration: 5 * time.Second}
+}
+
+func (o Options) normalize() (Options, error) {
+	d := DefaultOptions()
+	if o.Events == 0 {
+		o.Events = d.Events
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = d.Concurrency
+	}
+	if o.Bursts == 0 {
+		o.Bursts = d.Bursts
+	}
+	if o.Duration == 0 {
+		o.Duration = d.Duration
+	}
+	if o.MaxAckPending == 0 {
+		o.MaxAckPending = max(config.Default().Worker.MaxAckPending, o.Concurrency)
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	switch {
+	case o.Backlog < 0 || o.Backlog > maxEvents:
+		return o, fmt.Errorf("backlog: %d is outside 0..%d", o.Backlog, maxEvents)
+	case o.Events < 1 || o.Events > maxEvents:
+		return o, fmt.Errorf("events: %d is outside 1..%d", o.Events, maxEvents)
+	case o.Concurrency < 1 || o.Concurrency > maxConcurrency:
+		return o, fmt.Errorf("concurrency: %d is outside 1..%d", o.Concurrency, maxConcurrency)
+	case o.MaxAckPending < o.Concurrency:
+		return o, fmt.Errorf("max-ack-pending: %d is below the concurrency (%d)", o.MaxAckPending, o.Concurrency)
+	case o.Bursts < 1 || o.Bursts > maxBursts:
+		return o, fmt.Errorf("bursts: %d is outside 1..%d", o.Bursts, maxBursts)
+	case o.Rate < 0 || o.Rate > maxRate:
+		return o, fmt.Errorf("rate: %g is outside 0..%d events/s", o.Rate, maxRate)
+	case o.Duration < 0 || o.Duration > maxDuration:
+		return o, fmt.Errorf("duration: %s is outside 0..%s", o.Duration, maxDuration)
+	case o.Rate > 0 && o.Rate*o.Duration.Seconds() > maxEvents:
+		return o, fmt.Errorf("rate x duration: over %d events", maxEvents)
+	case o.WorkerBin == "":
+		return o, errors.New("worker binary: required")
+	}
+	for _, kv := range o.WorkerEnv {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return o, fmt.Errorf("worker env: %q is not KEY=VALUE", kv)
+		}
+	}
+	return o, nil
+}
+
+// Report holds every figure of a run. Rates are medians over the bursts;
+// Runs has each burst's figure.
+type Report struct {
+	N             int     `json:"n"`
+	Concurrency   int     `json:"concurrency"`
+	MaxAckPending int     `json:"max_ack_pending"`
+	Bursts        int     `json:"bursts"`
+	EventBytes    int     `json:"event_bytes"`
+	GoVersion     string  `json:"go_version"`
+	CPUs          int     `json:"cpus"`
+	LoadAvgStart  float64 `json:"load_avg_start"`
+	LoadAvgEnd    float64 `json:"load_avg_end"`
+
+	JetStreamEPS  float64 `json:"jetstream_eps"`
+	HTTPEPS       float64 `json:"http_eps"`
+	CompositeEPS  float64 `json:"composite_eps"`
+	HookworkerEPS float64 `json:"hookworker_eps"`
+	// Ratio is HookworkerEPS / CompositeEPS.
+	Ratio float64 `json:"ratio"`
+	// WorkerCPUUsPerEvent is the worker process's CPU time during a burst
+	// (from the first publish to the last Result) per event: the median
+	// over the bursts.
+	WorkerCPUUsPerEvent float64 `json:"worker_cpu_us_per_event"`
+	// WorkerPeakRSSMB is the worker process's peak resident set (VmHWM).
+	WorkerPeakRSSMB float64 `json:"worker_peak_rss_mb"`
+
+	// CPU tells where the CPU time went in each kind of burst.
+	CPU   CPU   `json:"cpu"`
+	Runs  Runs  `json:"runs"`
+	Paced Paced `json:"paced"`
+	// LatencyMS holds the paced phase's latencies in milliseconds.
+	LatencyMS Latency `json:"latency_ms"`
+	// Backlog is the backlog phase's, when it ran.
+	Backlog *Backlog `json:"backlog,omitempty"`
+
+	// ResultsChecked counts the distinct Results checked (bursts and
+	// paced phase); ResultsOK is true when every one succeeded with the
+	// expected CVars. Duplicates counts Results that came twice.
+	ResultsChecked int  `json:"results_checked"`
+	ResultsOK      bool `json:"results_ok"`
+	Duplicates     int  `json:"duplicate_results"`
+}
+
+// CPU holds the CPU figures of each kind of burst.
+type CPU struct {
+	JetStream  PhaseCPU `json:"jetstream"`
+	HTTP       PhaseCPU `json:"http"`
+	Hookworker PhaseCPU `json:"hookworker"`
+}
+
+// settle lets the previous phase's stragglers (acks, idle connections,
+// garbage) go before the next phase is timed.
+func settle() { time.Sleep(100 * time.Millisecond) }
+
+// Runs holds each burst's figures, in the order they ran.
+type Runs struct {
+	JetStreamEPS        []float64 `json:"jetstream_eps"`
+	HTTPEPS             []float64 `json:"http_eps"`
+	HookworkerEPS       []float64 `json:"hookworker_eps"`
+	WorkerCPUUsPerEvent []float64 `json:"worker_cpu_us_per_event"`
+}
+
+// Paced describes the latency phase.
+type Paced struct {
+	// Rate is the rate asked for; AchievedRate what the publisher kept.
+	Rate         float64 `json:"rate"`
+	AchievedRate float64 `json:"achieved_rate"`
+	DurationS    float64 `json:"duration_s"`
+	Events       int     `json:"events"`
+	// WorkerCPUUsPerEvent is the worker's CPU time per event at this
+	// rate, idle time included.
+	WorkerCPUUsPerEvent float64 `json:"worker_cpu_us_per_event"`
+}
+
+// Backlog describes the backlog phase: Events stored while no worker ran,
+// then drained by a fresh worker process.
+type Backlog struct {
+	Events int `json:"events"`
+	// PublishS is how long storing the backlog took; DrainS from the fresh
+	// worker's start to the last Result.
+	PublishS float64 `json:"publish_s"`
+	DrainS   float64 `json:"drain_s"`
+	DrainEPS float64 `json:"drain_eps"`
+	// WorkerPeakRSSMB is the fresh worker's peak resident set (VmHWM)
+	// while it drained the backlog.
+	WorkerPeakRSSMB     float64 `json:"worker_peak_rss_mb"`
+	WorkerCPUUsPerEvent float64 `json:"worker_cpu_us_per_event"`
+	// ServerStoredMB is the trigger stream's size with the whole backlog
+	// stored.
+	ServerStoredMB float64 `json:"server_stored_mb"`
+}
+
+// Latency holds the paced phase's percentiles.
+type Latency struct {
+	FiredToResult Percentiles `json:"fired_to_result"`
+	FiredToTarget Percentiles `json:"fired_to_target"`
+}
+
+// Percentiles of a latency distribution, in milliseconds.
+type Percentiles struct {
+	P50 float64 `json:"p50"`
+	P90 float64 `json:"p90"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// Run runs the whole measurement. Everything it starts (server, target,
+// worker process, temporary directory) is stopped and removed before it
+// returns, also when ctx is cancelled.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	o, err := o.normalize()
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	o.Log = &syncWriter{w: o.Log}
+	h := &harness{o: o, run: runID()}
+	defer h.close()
+	if err := h.start(ctx); err != nil {
+		return nil, err
+	}
+	if err := h.startWorker(ctx); err != nil {
+		return nil, err
+	}
+	return h.measure(ctx)
+}
+
+// harness holds what one run starts.
+type harness struct {
+	o   Options
+	run string // unique per run: names and event ids
+
+	dir    string
+	srv    *natsd.Server
+	target *target
+	pubNC  *nats.Conn // publishes events and raw messages
+	subNC  *nats.Conn // receives Results
+	rawNC  *nats.Conn // the raw consumer's connection
+	pub    *publisher
+	rawJS  jetstream.JetStream
+	raw    jetstream.Consumer
+	res    *resultSink
+	http   *http.Client // the raw HTTP phase's
+	worker *workerProc
+	names  names
+	// cur is the phase whose events the Result handler and the target
+	// are following.
+	cur atomic.Pointer[tracker]
+}
+
+// names are the worker's stream, consumer and subjects for this run.
+type names struct {
+	stream, consumer, firedPrefix, resultPrefix string
+}
+
+func runID() string {
+	return strconv.FormatInt(time.Now().UnixNano()%1e12, 36)
+}
+
+func (h *harness) logf(format string, args ...any) {
+	fmt.Fprintf(h.o.Log, "bench: "+format+"\n", args...)
+}
+
+// start starts the server, the target, the connections, the Result
+// subscription and the raw phase's stream: everything but the worker.
+func (h *harness) start(ctx context.Context) error {
+	var err error
+	if h.dir, err = os.MkdirTemp("", "hookbench-"); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	h.srv, err = natsd.Start(natsd.Options{Host: "127.0.0.1", Port: -1, StoreDir: filepath.Join(h.dir, "jetstream")})
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if h.target, err = startTarget(&h.cur); err != nil {
+		return fmt.Errorf("bench: target: %w", err)
+	}
+	url := h.srv.ClientURL()
+	for _, c := range []struct {
+		nc   **nats.Conn
+		name string
+	}{{&h.pubNC, "hookbench-pub"}, {&h.subNC, "hookbench-results"}, {&h.rawNC, "hookbench-raw"}} {
+		if *c.nc, err = nats.Connect(url, nats.Name(c.name), nats.MaxReconnects(0)); err != nil {
+			return fmt.Errorf("bench: connect: %w", err)
+		}
+	}
+	if h.pub, err = newPublisher(h.pubNC); err != nil {
+		return err
+	}
+	if h.rawJS, err = jetstream.New(h.rawNC); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	h.names = names{
+		stream:       "HOOKBENCH_" + h.run,
+		consumer:     "hookbench-" + h.run,
+		firedPrefix:  "hookbench." + h.run + ".fired",
+		resultPrefix: "hookbench." + h.run + ".result",
+	}
+	if h.res, err = subscribeResults(h.subNC, h.names.resultPrefix+".>", &h.cur); err != nil {
+		return err
+	}
+	h.http = newHTTPClient(h.o.Concurrency)
+	if err := h.setupRaw(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// startWorker starts the worker process and waits until it consumes.
+func (h *harness) startWorker(ctx context.Context) error {
+	url := h.srv.ClientURL()
+	h.logf("server %s, target %s; starting the worker %s", url, h.target.url, h.o.WorkerBin)
+	var err error
+	if h.worker, err = startWorker(h.o.WorkerBin, url, h.workerEnv(), h.dir, h.o.Log); err != nil {
+		return err
+	}
+	return h.waitReady(ctx)
+}
+
+// workerEnv is the worker's environment: this process's minus its
+// HOOKWORKER_* settings, then the bench's, then the caller's extras.
+func (h *harness) workerEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "HOOKWORKER_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env,
+		"HOOKWORKER_HTTP_ALLOW=127.0.0.0/8",
+		"HOOKWORKER_LOG_LEVEL=warn",
+		"HOOKWORKER_CONCURRENCY="+strconv.Itoa(h.o.Concurrency),
+		"HOOKWORKER_MAX_ACK_PENDING="+strconv.Itoa(h.o.MaxAckPending),
+		"HOOKWORKER_STREAM="+h.names.stream,
+		"HOOKWORKER_CONSUMER="+h.names.consumer,
+		"HOOKWORKER_FIRED_PREFIX="+h.names.firedPrefix,
+		"HOOKWORKER_RESULT_PREFIX="+h.names.resultPrefix,
+		"HOOKWORKER_SHUTDOWN_GRACE=5s",
+	)
+	return append(env, h.o.WorkerEnv...)
+}
+
+// waitReady waits until the worker's consumer exists and holds a pull
+// request, i.e. the worker is consuming.
+func (h *harness) waitReady(ctx context.Context) error {
+	deadline := time.Now().Add(30 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		if err := h.worker.exitErr(); err != nil {
+			return err
+		}
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		cons, err := h.rawJS.Consumer(cctx, h.names.stream, h.names.consumer)
+		if err == nil {
+			var info *jetstream.ConsumerInfo
+			if info, err = cons.Info(cctx); err == nil && info.NumWaiting > 0 {
+				cancel()
+				return nil
+			}
+		}
+		cancel()
+		last = err
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("bench: the worker is not consuming after 30s (last: %v)%s", last, h.worker.tail())
+}
+
+func (h *harness) close() {
+	if h.worker != nil {
+		h.worker.stop()
+	}
+	if h.http != nil {
+		h.http.CloseIdleConnections()
+	}
+	if h.target != nil {
+		h.target.close()
+	}
+	for _, nc := range []*nats.Conn{h.pubNC, h.subNC, h.rawNC} {
+		if nc != nil {
+			nc.Close()
+		}
+	}
+	if h.srv != nil {
+		h.srv.Shutdown()
+	}
+	if h.dir != "" {
+		_ = os.RemoveAll(h.dir)
+	}
+}
+
+// measure runs the bursts and the paced phase and fills the report.
+func (h *harness) measure(ctx context.Context) (*Report, error) {
+	o := h.o
+	rep := &Report{
+		N: o.Events, Concurrency: o.Concurrency, MaxAckPending: o.MaxAckPending, Bursts: o.Bursts,
+		GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), LoadAvgStart: loadAvg(),
+		EventBytes: len(eventJSON(h.eventID("b0", o.Events-1), h.target.url, o.Events-1)),
+	}
+	var jsUse, httpUse, hwUse []cpuUse
+	for k := range o.Bursts {
+		js, ju, err := h.rawJetStream(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		settle()
+		hs, hu, err := h.rawHTTP(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		settle()
+		b, err := h.burst(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		settle()
+		jsUse, httpUse, hwUse = append(jsUse, ju), append(httpUse, hu), append(hwUse, b.use)
+		rep.Runs.JetStreamEPS = append(rep.Runs.JetStreamEPS, js)
+		rep.Runs.HTTPEPS = append(rep.Runs.HTTPEPS, hs)
+		rep.Runs.HookworkerEPS = append(rep.Runs.HookworkerEPS, b.eps)
+		rep.Runs.WorkerCPUUsPerEvent = append(rep.Runs.WorkerCPUUsPerEvent, us(b.use.worker)/float64(o.Events))
+		rep.ResultsChecked += b.checked
+		rep.Duplicates += b.dups
+		h.logf("burst %d/%d: jetstream %.0f/s, http %.0f/s, hookworker %.0f/s (%.2f of composite); worker %.1f µs CPU/event, other processes %.0f%% of the CPUs",
+			k+1, o.Bursts, js, hs, b.eps, b.eps/composite(js, hs), us(b.use.worker)/float64(o.Events),
+			100*phaseCPU([]cpuUse{b.use}, o.Events).OthersShare)
+	}
+	rep.CPU = CPU{
+		JetStream:  phaseCPU(jsUse, o.Events),
+		HTTP:       phaseCPU(httpUse, o.Events),
+		Hookworker: phaseCPU(hwUse, o.Events),
+	}
+	rep.JetStreamEPS = median(rep.Runs.JetStreamEPS)
+	rep.HTTPEPS = median(rep.Runs.HTTPEPS)
+	rep.HookworkerEPS = median(rep.Runs.HookworkerEPS)
+	rep.CompositeEPS = composite(rep.JetStreamEPS, rep.HTTPEPS)
+	rep.Ratio = rep.HookworkerEPS / rep.CompositeEPS
+	rep.WorkerCPUUsPerEvent = median(rep.Runs.WorkerCPUUsPerEvent)
+
+	rate := o.Rate
+	if rate == 0 {
+		rate = rep.HookworkerEPS / 2
+	}
+	p, err := h.paced(ctx, rate, o.Duration)
+	if err != nil {
+		return nil, err
+	}
+	rep.Paced = p.info
+	rep.LatencyMS = Latency{FiredToResult: p.toResult, FiredToTarget: p.toTarget}
+	rep.ResultsChecked += p.checked
+	rep.Duplicates += p.dups
+	rep.ResultsOK = true
+
+	if rss, ok := h.worker.peakRSS(); ok {
+		rep.WorkerPeakRSSMB = float64(rss) / (1 << 20)
+	}
+	h.worker.stop()
+	if rep.WorkerPeakRSSMB == 0 {
+		if rss, ok := h.worker.maxRSSAfterExit(); ok {
+			rep.WorkerPeakRSSMB = float64(rss) / (1 << 20)
+		}
+	}
+	if o.Backlog > 0 {
+		if rep.Backlog, err = h.backlog(ctx, o.Backlog); err != nil {
+			return nil, err
+		}
+		rep.ResultsChecked += o.Backlog
+	}
+	rep.LoadAvgEnd = loadAvg()
+	return rep, nil
+}
+
+// composite is the rate of a pipeline bound by both limits in series.
+func composite(a, b float64) float64 {
+	if a <= 0 || b <= 0 {
+		return 0
+	}
+	return 1 / (1/a + 1/b)
+}
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+// syncWriter serializes writes from the phases and the worker's log.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}

@@ -1,0 +1,132 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestShippedConfigIsTheDefaults: configs/hookworker.yaml documents the
+// defaults; loading it gives Default(), except the development allow list.
+func TestShippedConfigIsTheDefaults(t *testing.T) {
+	cfg, err := Load("../../configs/hookworker.yaml", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	want.HTTP.Allow = []string{"127.0.0.0/8", "::1/128"}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("configs/hookworker.yaml differs from Default():\n got %+v\nwant %+v", cfg, want)
+	}
+}
+
+func TestEnvOverrides(t *testing.T) {
+	env := map[string]string{
+		"HOOKWORKER_NATS_URL":        "nats://10.0.0.1:4222",
+		"HOOKWORKER_CONCURRENCY":     "7",
+		"HOOKWORKER_ACK_WAIT":        "45s",
+		"HOOKWORKER_RETRY_SCHEDULE":  "1s, 2m,3h",
+		"HOOKWORKER_HTTP_ALLOW":      "10.1.0.0/16, 192.168.1.5",
+		"HOOKWORKER_HTTP_HTTPS_ONLY": "true",
+		"HOOKWORKER_LOG_FORMAT":      "json",
+	}
+	cfg, err := Load("", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"nats.url", cfg.NATS.URL, "nats://10.0.0.1:4222"},
+		{"worker.concurrency", cfg.Worker.Concurrency, 7},
+		{"worker.ack_wait", cfg.Worker.AckWait, 45 * time.Second},
+		{"retry.schedule", cfg.Retry.Schedule, []time.Duration{time.Second, 2 * time.Minute, 3 * time.Hour}},
+		{"http.allow", cfg.HTTP.Allow, []string{"10.1.0.0/16", "192.168.1.5"}},
+		{"http.https_only", cfg.HTTP.HTTPSOnly, true},
+		{"log.format", cfg.Log.Format, "json"},
+		{"untouched", cfg.Worker.MaxDeliver, 20},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name string
+		path string
+		env  map[string]string
+		want string
+	}{
+		{"unknown key", write("unknown.yaml", "worker:\n  concurency: 3\n"), nil, "concurency"},
+		{"bad yaml", write("bad.yaml", "worker: [\n"), nil, "bad.yaml"},
+		{"missing file", filepath.Join(dir, "nope.yaml"), nil, "nope.yaml"},
+		{"bad int env", "", map[string]string{"HOOKWORKER_CONCURRENCY": "many"}, "HOOKWORKER_CONCURRENCY"},
+		{"bad duration env", "", map[string]string{"HOOKWORKER_ACK_WAIT": "soon"}, "HOOKWORKER_ACK_WAIT"},
+		{"bad list env", "", map[string]string{"HOOKWORKER_RETRY_SCHEDULE": "1s,x"}, "HOOKWORKER_RETRY_SCHEDULE"},
+		{"bad bool env", "", map[string]string{"HOOKWORKER_HTTP_HTTPS_ONLY": "perhaps"}, "HOOKWORKER_HTTP_HTTPS_ONLY"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(tt.path, func(k string) string { return tt.env[k] })
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err %v, want one naming %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		field  string
+	}{
+		{"concurrency", func(c *Config) { c.Worker.Concurrency = 0 }, "worker.concurrency"},
+		{"max ack pending", func(c *Config) { c.Worker.MaxAckPending = 1 }, "worker.max_ack_pending"},
+		{"ack wait", func(c *Config) { c.Worker.AckWait = time.Millisecond }, "worker.ack_wait"},
+		{"max deliver below attempts", func(c *Config) { c.Worker.MaxDeliver = 3 }, "worker.max_deliver"},
+		{"stream name", func(c *Config) { c.Names.Stream = "a.b" }, "names.stream"},
+		{"prefix", func(c *Config) { c.Names.FiredPrefix = "a.*" }, "names.fired_prefix"},
+		{"bucket", func(c *Config) { c.Webhooks.Bucket = "a b" }, "webhooks.bucket"},
+		{"schedule", func(c *Config) { c.Retry.Schedule = nil }, "retry.schedule"},
+		{"schedule entry", func(c *Config) { c.Retry.Schedule = []time.Duration{time.Second, 0} }, "retry.schedule[1]"},
+		{"allow", func(c *Config) { c.HTTP.Allow = []string{"10.0.0.0/8", "nope"} }, "http.allow[1]"},
+		{"redirects", func(c *Config) { c.HTTP.MaxRedirects = 99 }, "http.max_redirects"},
+		{"log level", func(c *Config) { c.Log.Level = "loud" }, "log.level"},
+		{"embedded port", func(c *Config) { c.Embedded.Port = 70000 }, "embedded.port"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.mutate(&c)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.field+":") {
+				t.Errorf("err %v, want one naming %s", err, tt.field)
+			}
+		})
+	}
+	if c := Default(); c.Validate() != nil {
+		t.Errorf("defaults invalid: %v", c.Validate())
+	}
+}

@@ -1,0 +1,263 @@
+package deadletter
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookworker/hookworker/internal/streams"
+	"github.com/hookworker/hookworker/trigger"
+)
+
+// MaxClockSkew is how far a worker's clock (FailedAt) may be ahead of the
+// server's (the stream's timestamps) without a Since filter missing letters.
+const MaxClockSkew = 5 * time.Minute
+
+// Store reads and writes dead letters.
+type Store struct {
+	js          jetstream.JetStream
+	stream      string
+	prefix      string // dead-letter subject prefix, e.g. connections.dlq
+	firedPrefix string // where replays go, e.g. connections.fired
+	// Replicas is the number of copies Ensure gives the stream when it
+	// creates it; 0 means 1.
+	Replicas int
+}
+
+// NewStore uses the dead-letter stream named stream with subjects
+// prefix.>; replays are published under firedPrefix.
+func NewStore(js jetstream.JetStream, stream, prefix, firedPrefix string) *Store {
+	return &Store{js: js, stream: stream, prefix: prefix, firedPrefix: firedPrefix}
+}
+
+// Ensure creates the dead-letter stream (file storage, kept until purged
+// or replayed) when it does not exist; an existing one is used as it is.
+func (s *Store) Ensure(ctx context.Context) error {
+	_, err := streams.Ensure(ctx, s.js, jetstream.StreamConfig{
+		Name:       s.stream,
+		Subjects:   []string{s.prefix + ".>"},
+		Storage:    jetstream.FileStorage,
+		Retention:  jetstream.LimitsPolicy,
+		Duplicates: 10 * time.Minute,
+		Replicas:   s.Replicas,
+	})
+	if err != nil {
+		return fmt.Errorf("deadletter: %w", err)
+	}
+	return nil
+}
+
+// subject is where a letter is stored.
+func (s *Store) subject(l *Letter) string {
+	bot := l.BotID
+	if !trigger.ValidToken(bot) {
+		bot = "_unknown"
+	}
+	return s.prefix + "." + bot
+}
+
+// Put stores a letter and waits for the PubAck. A letter for the same
+// event and replay within the dedup window is stored once.
+func (s *Store) Put(ctx context.Context, l *Letter) error {
+	data, err := json.Marshal(l)
+	if err != nil {
+		return fmt.Errorf("deadletter: encode: %w", err)
+	}
+	msg := nats.NewMsg(s.subject(l))
+	msg.Data = data
+	msg.Header.Set(trigger.HeaderMsgID, MsgID(l.EventID, l.Replay))
+	if _, err := s.js.PublishMsg(ctx, msg); err != nil {
+		return fmt.Errorf("deadletter: publish: %w", err)
+	}
+	return nil
+}
+
+// Filter selects letters; zero fields select everything.
+type Filter struct {
+	Since, Until time.Time // on FailedAt
+	BotID        string
+	WebhookID    string
+	Class        trigger.Class
+	EventID      string
+}
+
+// Match reports whether l passes the filter.
+func (f Filter) Match(l *Letter) bool {
+	switch {
+	case !f.Since.IsZero() && l.FailedAt.Before(f.Since):
+		return false
+	case !f.Until.IsZero() && !l.FailedAt.Before(f.Until):
+		return false
+	case f.BotID != "" && l.BotID != f.BotID:
+		return false
+	case f.WebhookID != "" && l.WebhookID != f.WebhookID:
+		return false
+	case f.Class != "" && l.Error.Class != f.Class:
+		return false
+	case f.EventID != "" && l.EventID != f.EventID:
+		return false
+	}
+	return true
+}
+
+// List returns the letters that match f, oldest first. It reads the stream
+// with an ordered consumer and stops at the last message present when it
+// started.
+func (s *Store) List(ctx context.Context, f Filter) ([]*Letter, error) {
+	var out []*Letter
+	err := s.each(ctx, f, func(l *Letter) error {
+		out = append(out, l)
+		return nil
+	})
+	return out, err
+}
+
+func (s *Store) each(ctx context.Context, f Filter, fn func(*Letter) error) error {
+	st, err := s.js.Stream(ctx, s.stream)
+	if err != nil {
+		return fmt.Errorf("deadletter: stream %s: %w", s.stream, err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("deadletter: %w", err)
+	}
+	if info.State.Msgs == 0 {
+		return nil
+	}
+	last := info.State.LastSeq
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{s.prefix + ".>"}}
+	if f.BotID != "" && trigger.ValidToken(f.BotID) {
+		cfg.FilterSubjects = []string{s.prefix + "." + f.BotID}
+	}
+	if !f.Since.IsZero() {
+		// Letters are stored when they fail: nothing stored well before
+		// Since can match. FailedAt is the worker's clock and the stream
+		// timestamp the server's, so start a margin earlier; Match does
+		// the exact selection.
+		cfg.DeliverPolicy = jetstream.DeliverByStartTimePolicy
+		since := f.Since.Add(-MaxClockSkew)
+		cfg.OptStartTime = &since
+	}
+	cons, err := st.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("deadletter: read: %w", err)
+	}
+	for {
+		batch, err := cons.FetchNoWait(256)
+		if err != nil {
+			return fmt.Errorf("deadletter: read: %w", err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			meta, err := m.Metadata()
+			if err != nil {
+				return fmt.Errorf("deadletter: read: %w", err)
+			}
+			l := new(Letter)
+			if err := json.Unmarshal(m.Data(), l); err != nil {
+				return fmt.Errorf("deadletter: letter %d: %w", meta.Sequence.Stream, err)
+			}
+			l.Seq = meta.Sequence.Stream
+			if f.Match(l) {
+				if err := fn(l); err != nil {
+					return err
+				}
+			}
+			if meta.Sequence.Stream >= last || meta.NumPending == 0 {
+				return batch.Error()
+			}
+		}
+		if err := batch.Error(); err != nil {
+			return fmt.Errorf("deadletter: read: %w", err)
+		}
+		if n == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// Get returns the letter at stream sequence seq.
+func (s *Store) Get(ctx context.Context, seq uint64) (*Letter, error) {
+	st, err := s.js.Stream(ctx, s.stream)
+	if err != nil {
+		return nil, fmt.Errorf("deadletter: stream %s: %w", s.stream, err)
+	}
+	m, err := st.GetMsg(ctx, seq)
+	if err != nil {
+		return nil, fmt.Errorf("deadletter: letter %d: %w", seq, err)
+	}
+	l := new(Letter)
+	if err := json.Unmarshal(m.Data, l); err != nil {
+		return nil, fmt.Errorf("deadletter: letter %d: %w", seq, err)
+	}
+	l.Seq = seq
+	return l, nil
+}
+
+// Delete removes the letter at seq.
+func (s *Store) Delete(ctx context.Context, seq uint64) error {
+	st, err := s.js.Stream(ctx, s.stream)
+	if err != nil {
+		return fmt.Errorf("deadletter: stream %s: %w", s.stream, err)
+	}
+	if err := st.DeleteMsg(ctx, seq); err != nil {
+		return fmt.Errorf("deadletter: delete %d: %w", seq, err)
+	}
+	return nil
+}
+
+// ErrNotReplayable is returned for a letter whose event cannot be
+// re-published (it was not JSON, or has no bot id).
+var ErrNotReplayable = errors.New("letter cannot be replayed")
+
+// Replay re-publishes the letter's original event to the trigger subjects
+// with its replay count raised by one (header Hookworker-Replay) and a
+// dedup id of its own, waits for the PubAck, and only then deletes the
+// letter. It returns the new replay count.
+func (s *Store) Replay(ctx context.Context, l *Letter) (int, error) {
+	if err := l.Replayable(); err != nil {
+		return 0, err
+	}
+	if l.Seq == 0 {
+		// Not read from the store: it could not be deleted after the
+		// replay, and would be replayed again.
+		return 0, fmt.Errorf("deadletter: replay %q: letter has no stream sequence", l.EventID)
+	}
+	n := l.Replay + 1
+	msg := nats.NewMsg(s.replaySubject(l))
+	msg.Data = l.Event
+	msg.Header.Set(trigger.HeaderMsgID, l.EventID+"-replay-"+strconv.Itoa(n))
+	msg.Header.Set(trigger.HeaderReplay, strconv.Itoa(n))
+	if _, err := s.js.PublishMsg(ctx, msg); err != nil {
+		return 0, fmt.Errorf("deadletter: replay %q: %w", l.EventID, err)
+	}
+	if err := s.Delete(ctx, l.Seq); err != nil {
+		return n, err
+	}
+	return n, nil
+}
+
+// replaySubject is where l's event is re-published: the subject it arrived
+// on when that is a trigger subject (under the fired prefix), else
+// <fired prefix>.<bot id>. Never anything outside the trigger subjects: a
+// letter naming, say, a dead-letter subject would otherwise be re-published
+// into the dead-letter stream and then deleted.
+func (s *Store) replaySubject(l *Letter) string {
+	base := trigger.FiredSubject(s.firedPrefix, l.BotID)
+	prefix := base[:len(base)-len(l.BotID)] // "<fired prefix>."
+	if strings.HasPrefix(l.Subject, prefix) && trigger.ValidSubject(l.Subject) {
+		return l.Subject
+	}
+	return base
+}
