@@ -1,0 +1,272 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookworker/hookworker/trigger"
+	"github.com/nats-io/nkeys"
+)
+
+// Validate checks the configuration; the error names the field.
+func (c *Config) Validate() error {
+	var p problems
+	for _, section := range []func(badFunc){
+		c.validateNATS, c.validateNames, c.validateWorker, c.validateRetry,
+		c.validateIsolation, c.validateHTTP, c.validateLog, c.validateOps,
+	} {
+		section(p.bad)
+	}
+	return errors.Join(p...)
+}
+
+// problems collects what Validate finds, each naming its YAML key.
+type problems []error
+
+// badFunc reports one problem with the setting at field.
+type badFunc func(field, format string, args ...any)
+
+func (p *problems) bad(field, format string, args ...any) {
+	*p = append(*p, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+}
+
+// validateNames checks the names of the contract and of the buckets.
+func (c *Config) validateNames(bad badFunc) {
+	for field, tok := range map[string]string{
+		"names.stream": c.Names.Stream, "names.consumer": c.Names.Consumer, "names.dlq_stream": c.Names.DLQStream,
+		"names.advisory_stream": c.Names.AdvisoryStream, "names.attempts_bucket": c.Names.AttemptsBucket,
+	} {
+		if !trigger.ValidToken(tok) {
+			bad(field, "%q is not a valid name", tok)
+		}
+	}
+	for field, s := range map[string]string{
+		"names.fired_prefix": c.Names.FiredPrefix, "names.ordered_prefix": c.Names.OrderedPrefix, "names.result_prefix": c.Names.ResultPrefix, "names.dlq_prefix": c.Names.DLQPrefix,
+	} {
+		if !trigger.ValidSubject(s) {
+			bad(field, "%q is not a valid subject prefix", s)
+		}
+	}
+	if f, o := c.Names.FiredPrefix, c.Names.OrderedPrefix; f == o || strings.HasPrefix(o, f+".") || strings.HasPrefix(f, o+".") {
+		bad("names.ordered_prefix", "%q overlaps names.fired_prefix %q", o, f)
+	}
+	if p := c.Ordering.Partitions; p < 0 || p > 1024 {
+		bad("ordering.partitions", "%d is outside 0..1024", p)
+	}
+	if b := c.Webhooks.Bucket; b != "" && !validBucket(b) {
+		bad("webhooks.bucket", "%q is not a valid bucket name (letters, digits, - and _)", b)
+	}
+}
+
+func (c *Config) validateWorker(bad badFunc) {
+	w := c.Worker
+	if w.Concurrency < 1 || w.Concurrency > 10000 {
+		bad("worker.concurrency", "%d is outside 1..10000", w.Concurrency)
+	}
+	if w.MaxAckPending < w.Concurrency {
+		bad("worker.max_ack_pending", "%d is below worker.concurrency (%d)", w.MaxAckPending, w.Concurrency)
+	}
+	if w.AckWait < time.Second {
+		bad("worker.ack_wait", "%s is below 1s", w.AckWait)
+	}
+	if w.MaxDeliver < 1 && w.MaxDeliver != -1 {
+		bad("worker.max_deliver", "%d: want a positive number, or -1 for no limit", w.MaxDeliver)
+	}
+	if w.PullExpiry < time.Second {
+		bad("worker.pull_expiry", "%s is below 1s", w.PullExpiry)
+	}
+	if w.ShutdownGrace < 0 {
+		bad("worker.shutdown_grace", "negative")
+	}
+	if w.GCPercent < 10 && w.GCPercent != -1 {
+		bad("worker.gc_percent", "%d: want 10 or more (or -1)", w.GCPercent)
+	}
+	if w.StreamRefresh < 100*time.Millisecond {
+		bad("worker.stream_refresh", "%s is below 100ms", w.StreamRefresh)
+	}
+}
+
+func (c *Config) validateRetry(bad badFunc) {
+	r, w := c.Retry, c.Worker
+	if r.MaxAttempts < 1 {
+		bad("retry.max_attempts", "%d is below 1", r.MaxAttempts)
+	}
+	if r.MaxAge <= 0 {
+		bad("retry.max_age", "must be positive")
+	}
+	if r.MaxDelay <= 0 {
+		bad("retry.max_delay", "must be positive")
+	}
+	if len(r.Schedule) == 0 {
+		bad("retry.schedule", "needs at least one delay")
+	}
+	for i, d := range r.Schedule {
+		if d <= 0 {
+			bad(fmt.Sprintf("retry.schedule[%d]", i), "must be positive")
+		}
+	}
+	if r.QuickAttempts < 0 {
+		bad("retry.quick_attempts", "negative")
+	}
+	if r.QuickInitial <= 0 || r.QuickMaxWait <= 0 || r.Floor429 < 0 {
+		bad("retry", "quick_initial and quick_max_wait must be positive, floor_429 not negative")
+	}
+	if w.MaxDeliver != -1 && w.MaxDeliver < r.MaxAttempts {
+		bad("worker.max_deliver", "%d is below retry.max_attempts (%d): events would run out of deliveries", w.MaxDeliver, r.MaxAttempts)
+	}
+}
+
+func (c *Config) validateIsolation(bad badFunc) {
+	iso := c.Isolation
+	if iso.PerHostConcurrency < 0 {
+		bad("isolation.per_host_concurrency", "negative")
+	}
+	if iso.Rate < 0 || iso.Burst < 0 {
+		bad("isolation.rate", "rate and burst must not be negative")
+	}
+	if iso.BreakerFailureRatio < 0 || iso.BreakerFailureRatio > 1 {
+		bad("isolation.breaker_failure_ratio", "%v is outside 0..1", iso.BreakerFailureRatio)
+	}
+	if iso.BreakerFailureRatio > 0 && (iso.BreakerMinRequests < 1 || iso.BreakerWindow <= 0 || iso.BreakerOpenFor <= 0 || iso.BreakerProbes < 1) {
+		bad("isolation", "with a breaker, breaker_min_requests and breaker_probes must be at least 1, breaker_window and breaker_open_for positive")
+	}
+}
+
+func (c *Config) validateHTTP(bad badFunc) {
+	if c.HTTP.MaxResponseBytes < 1 {
+		bad("http.max_response_bytes", "must be positive")
+	}
+	if c.HTTP.MaxRedirects < 0 || c.HTTP.MaxRedirects > 20 {
+		bad("http.max_redirects", "%d is outside 0..20", c.HTTP.MaxRedirects)
+	}
+	for i, a := range c.HTTP.Allow {
+		if _, err := netip.ParsePrefix(a); err != nil {
+			if _, err := netip.ParseAddr(a); err != nil {
+				bad(fmt.Sprintf("http.allow[%d]", i), "%q is not a CIDR or an address", a)
+			}
+		}
+	}
+	if c.HTTP.MaxIdleConnsPerHost < 1 {
+		bad("http.max_idle_conns_per_host", "must be positive")
+	}
+}
+
+func (c *Config) validateLog(bad badFunc) {
+	switch strings.ToLower(c.Log.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q is not debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "json", "console":
+	default:
+		bad("log.format", "%q is not json or console", c.Log.Format)
+	}
+}
+
+func (c *Config) validateOps(bad badFunc) {
+	if a := c.Ops.Addr(); a != "" {
+		_, port, err := net.SplitHostPort(a)
+		if err == nil {
+			var n uint64
+			if n, err = strconv.ParseUint(port, 10, 16); err == nil && port != strconv.FormatUint(n, 10) {
+				err = errors.New("bad port")
+			}
+		}
+		if err != nil {
+			bad("ops.listen", "%q is not host:port (such as 127.0.0.1:9464 or :9464), empty or off", c.Ops.Listen)
+		}
+	}
+}
+
+// validateNATS checks the client's security settings and, when the
+// embedded server is used, the embedded server's.
+func (c *Config) validateNATS(bad badFunc) {
+	n := c.NATS
+	if r := n.Replicas; r < 1 || r > 5 {
+		bad("nats.replicas", "%d is outside 1..5", r)
+	}
+	if m := n.AuthMethods(); len(m) > 1 {
+		bad("nats", "set at most one of user/password, token, nkey_seed_file and creds_file (found %s)", strings.Join(m, ", "))
+	}
+	pair(bad, "nats.user", n.User, "nats.password", n.Password)
+	pair(bad, "nats.tls.cert_file", n.TLS.CertFile, "nats.tls.key_file", n.TLS.KeyFile)
+	fileExists(bad, "nats.nkey_seed_file", n.NKeySeedFile)
+	fileExists(bad, "nats.creds_file", n.CredsFile)
+	fileExists(bad, "nats.tls.ca_file", n.TLS.CAFile)
+	fileExists(bad, "nats.tls.cert_file", n.TLS.CertFile)
+	fileExists(bad, "nats.tls.key_file", n.TLS.KeyFile)
+	if n.URL != "" {
+		return // the embedded server is not used
+	}
+	e := c.Embedded
+	if e.Port < 0 || e.Port > 65535 {
+		bad("embedded.port", "%d is not a port", e.Port)
+	}
+	if e.StoreDir == "" {
+		bad("embedded.store_dir", "required when nats.url is empty")
+	}
+	if e.Token != "" && (e.User != "" || e.Password != "" || len(e.NKeys) > 0) {
+		bad("embedded.token", "cannot be combined with embedded.user/password or embedded.nkeys")
+	}
+	pair(bad, "embedded.user", e.User, "embedded.password", e.Password)
+	for i, k := range e.NKeys {
+		if !nkeys.IsValidPublicUserKey(k) {
+			bad(fmt.Sprintf("embedded.nkeys[%d]", i), "%q is not a user public key (U...)", k)
+		}
+	}
+	pair(bad, "embedded.tls.cert_file", e.TLS.CertFile, "embedded.tls.key_file", e.TLS.KeyFile)
+	if e.TLS.CAFile != "" && e.TLS.CertFile == "" {
+		bad("embedded.tls.ca_file", "needs embedded.tls.cert_file and key_file (client certificates are verified over TLS)")
+	}
+	fileExists(bad, "embedded.tls.cert_file", e.TLS.CertFile)
+	fileExists(bad, "embedded.tls.key_file", e.TLS.KeyFile)
+	fileExists(bad, "embedded.tls.ca_file", e.TLS.CAFile)
+	// The client (run's own connection, fire, ...) must be able to get in.
+	if len(e.NKeys) > 0 && e.Token == "" && e.User == "" && len(n.AuthMethods()) == 0 {
+		bad("nats.nkey_seed_file", "required: the embedded server accepts only the keys of embedded.nkeys")
+	}
+	if e.TLS.CAFile != "" && n.TLS.CertFile == "" {
+		bad("nats.tls.cert_file", "required: the embedded server verifies client certificates (embedded.tls.ca_file)")
+	}
+}
+
+// pair reports one of two settings that go together set without the other.
+func pair(bad badFunc, f1, v1, f2, v2 string) {
+	switch {
+	case v1 != "" && v2 == "":
+		bad(f2, "required with %s", f1)
+	case v1 == "" && v2 != "":
+		bad(f1, "required with %s", f2)
+	}
+}
+
+// fileExists reports a named file that is missing or not a regular file.
+func fileExists(bad badFunc, field, path string) {
+	if path == "" {
+		return
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		bad(field, "%v", err)
+	case !fi.Mode().IsRegular():
+		bad(field, "%s is not a regular file", path)
+	}
+}
+
+// validBucket reports whether s is a valid KV bucket name.
+func validBucket(s string) bool {
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return s != ""
+}
