@@ -8,7 +8,6 @@ import (
 	"net/textproto"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/hookworker/hookworker/trigger/webhook"
@@ -55,62 +54,30 @@ func (e *Env) CompileWebhook(def *webhook.Definition) (*Webhook, error) {
 	fail := func(f string, err error) (*Webhook, error) {
 		return nil, &Error{Webhook: def.ID, Field: f, Err: err}
 	}
-	var err error
-	if w.url, err = e.Compile(def.URL); err != nil {
-		return fail("url", err)
-	}
-	for _, k := range sortedKeys(def.Query) {
-		t, err := e.Compile(def.Query[k])
+	for _, t := range def.Templates() {
+		if !t.Section.IsRequest() {
+			continue
+		}
+		tpl, err := e.Compile(t.Source)
 		if err != nil {
-			return fail("query."+k, err)
+			return fail(t.Field, err)
 		}
-		w.query = append(w.query, field{k, t})
-	}
-	for _, k := range sortedKeys(def.Headers) {
-		t, err := e.Compile(def.Headers[k])
-		if err != nil {
-			return fail("headers."+k, err)
-		}
-		w.headers = append(w.headers, field{k, t})
-	}
-	if def.Body != "" {
-		if w.body, err = e.Compile(def.Body); err != nil {
-			return fail("body", err)
-		}
-	}
-	if a := def.Auth; a != nil {
-		for _, f := range []struct{ name, src string }{
-			{"username", a.Username}, {"password", a.Password}, {"token", a.Token}, {"value", a.Value},
-		} {
-			if f.src == "" {
-				continue
-			}
-			t, err := e.Compile(f.src)
-			if err != nil {
-				return fail("auth."+f.name, err)
-			}
-			w.auth = append(w.auth, field{f.name, t})
-		}
-	}
-	if def.Signing != nil {
-		for i, src := range def.Signing.Secrets {
-			t, err := e.Compile(src)
-			if err != nil {
-				return fail(fmt.Sprintf("signing.secrets[%d]", i), err)
-			}
-			w.signing = append(w.signing, t)
+		switch t.Section {
+		case webhook.SectionURL:
+			w.url = tpl
+		case webhook.SectionQuery:
+			w.query = append(w.query, field{t.Key, tpl})
+		case webhook.SectionHeaders:
+			w.headers = append(w.headers, field{t.Key, tpl})
+		case webhook.SectionBody:
+			w.body = tpl
+		case webhook.SectionAuth:
+			w.auth = append(w.auth, field{t.Key, tpl})
+		case webhook.SectionSigning:
+			w.signing = append(w.signing, tpl)
 		}
 	}
 	return w, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // Request is a rendered HTTP request.

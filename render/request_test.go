@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/hookworker/hookworker/internal/golden"
 	"net/url"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/hookworker/hookworker/internal/golden"
 
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/trigger/webhook"

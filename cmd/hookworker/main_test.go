@@ -3,10 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	goldenfile "github.com/hookworker/hookworker/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	goldenfile "github.com/hookworker/hookworker/internal/golden"
 )
 
 // runCLI runs the command line in-process, as main does, and returns the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/hookworker/hookworker/internal/testcert"
 	"io"
 	"maps"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookworker/hookworker/internal/testcert"
 
 	"github.com/nats-io/nats.go/jetstream"
 

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -172,12 +174,7 @@ func printRendered(w io.Writer, out renderOutput, mapped bool) error {
 	}
 	if mapped {
 		b.WriteString("\nCVars:\n")
-		keys := make([]string, 0, len(out.CVars))
-		for k := range out.CVars {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(out.CVars)) {
 			v, err := json.Marshal(out.CVars[k])
 			if err != nil {
 				return err
@@ -199,12 +196,7 @@ func loadDefinition(path string) (*webhook.Definition, error) {
 	if err != nil {
 		return nil, err
 	}
-	var def *webhook.Definition
-	if strings.EqualFold(filepath.Ext(path), ".json") {
-		def, err = webhook.DecodeJSON(data)
-	} else {
-		def, err = webhook.DecodeYAML(data)
-	}
+	def, err := webhook.Decode(data, filepath.Ext(path))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/hookworker/hookworker/internal/check"
 	"github.com/spf13/cobra"
-
-	"github.com/hookworker/hookworker/internal/registry"
 )
 
 func (a *app) validateCmd() *cobra.Command {
@@ -67,7 +66,7 @@ func (a *app) validate(paths []string) error {
 			paths = append(paths, dir)
 		}
 	}
-	files, err := registry.Collect(paths, cfg.Webhooks.Dir, cfg.Webhooks.TemplatesDir)
+	files, err := check.Collect(paths, cfg.Webhooks.Dir, cfg.Webhooks.TemplatesDir)
 	if err != nil {
 		return err
 	}
@@ -75,8 +74,8 @@ func (a *app) validate(paths []string) error {
 		fmt.Fprintln(a.io.out, "no webhook or template files found")
 		return nil
 	}
-	opts := registry.CheckOptions{TemplatesDir: cfg.Webhooks.TemplatesDir}
-	problems := registry.Check(files, opts)
+	opts := check.Options{TemplatesDir: cfg.Webhooks.TemplatesDir}
+	problems := check.Files(files, opts)
 	if len(problems) == 0 {
 		_, err := fmt.Fprintf(a.io.out, "%d file%s OK\n", len(files), plural(len(files)))
 		return err

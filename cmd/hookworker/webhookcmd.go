@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
+	"github.com/hookworker/hookworker/internal/check"
 	"github.com/hookworker/hookworker/internal/config"
 	"github.com/hookworker/hookworker/internal/marketplace"
 	"github.com/hookworker/hookworker/internal/registry"
@@ -100,12 +100,12 @@ func (a *app) webhookPut(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	if !registry.IsDefinitionFile(path) {
+	if !webhook.IsFile(path) {
 		return fmt.Errorf("%s: want a .yaml, .yml or .json file", path)
 	}
 	// Every problem, with its line, as validate reports it.
-	files := []registry.CheckFile{{Path: path, Kind: registry.KindDefinition}}
-	if problems := registry.Check(files, registry.CheckOptions{TemplatesDir: cfg.Webhooks.TemplatesDir}); len(problems) > 0 {
+	files := []check.File{{Path: path, Kind: check.KindDefinition}}
+	if problems := check.Files(files, check.Options{TemplatesDir: cfg.Webhooks.TemplatesDir}); len(problems) > 0 {
 		for _, p := range problems {
 			fmt.Fprintln(a.io.err, p.String())
 		}
@@ -115,12 +115,7 @@ func (a *app) webhookPut(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	var d *webhook.Definition
-	if strings.EqualFold(filepath.Ext(path), ".json") {
-		d, err = webhook.DecodeJSON(data)
-	} else {
-		d, err = webhook.DecodeYAML(data)
-	}
+	d, err := webhook.Decode(data, filepath.Ext(path))
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

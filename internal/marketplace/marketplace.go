@@ -222,7 +222,7 @@ func (t *Template) params(with map[string]any) (map[string]any, error) {
 	for _, p := range t.Params {
 		declared[p.Name] = p
 	}
-	for _, name := range sortedKeys(with) {
+	for _, name := range slices.Sorted(maps.Keys(with)) {
 		if _, ok := declared[name]; !ok {
 			return nil, &webhook.FieldError{Field: "with." + name, Msg: fmt.Sprintf("template %q has no parameter %q", t.ID, name)}
 		}
@@ -332,10 +332,4 @@ func mergeMappings(base, over []webhook.Mapping) []webhook.Mapping {
 		}
 	}
 	return out
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := slices.Collect(maps.Keys(m))
-	sort.Strings(keys)
-	return keys
 }

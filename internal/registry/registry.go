@@ -24,12 +24,12 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/hookworker/hookworker/internal/check"
 	"github.com/hookworker/hookworker/internal/marketplace"
 	"github.com/hookworker/hookworker/trigger/webhook"
 )
@@ -93,7 +93,7 @@ func LoadDir(dir string, market *marketplace.Marketplace, log *zap.Logger) (*Reg
 	}
 	where := map[string]string{}
 	for _, e := range entries {
-		if e.IsDir() || !IsDefinitionFile(e.Name()) {
+		if e.IsDir() || !webhook.IsFile(e.Name()) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
@@ -110,27 +110,13 @@ func LoadDir(dir string, market *marketplace.Marketplace, log *zap.Logger) (*Reg
 	return r, nil
 }
 
-// IsDefinitionFile reports whether a file name is a definition file.
-func IsDefinitionFile(name string) bool {
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".yaml", ".yml", ".json":
-		return true
-	}
-	return false
-}
-
 // LoadFile loads, resolves and validates one definition file.
 func LoadFile(path string, market *marketplace.Marketplace) (*webhook.Definition, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
 	}
-	var d *webhook.Definition
-	if strings.EqualFold(filepath.Ext(path), ".json") {
-		d, err = webhook.DecodeJSON(data)
-	} else {
-		d, err = webhook.DecodeYAML(data)
-	}
+	d, err := webhook.Decode(data, filepath.Ext(path))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -155,7 +141,7 @@ func Resolve(d *webhook.Definition, market *marketplace.Marketplace) (*webhook.D
 	if err != nil {
 		return nil, err
 	}
-	if errs := CompileErrors(checkEnv(), r); len(errs) > 0 {
+	if errs := check.Compiles(r); len(errs) > 0 {
 		return nil, errs[0]
 	}
 	return r, nil

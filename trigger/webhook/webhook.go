@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/textproto"
-	"sort"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -167,7 +169,7 @@ func (d *Definition) Validate() error {
 	// Names are checked in sorted order, so the first problem reported is
 	// the same every time.
 	canonical := make(map[string]string, len(d.Headers))
-	for _, k := range sortedKeys(d.Headers) {
+	for _, k := range slices.Sorted(maps.Keys(d.Headers)) {
 		if !validHeaderName(k) {
 			return fieldErr("headers", "%q is not a valid header name", k)
 		}
@@ -257,15 +259,6 @@ func (a *Auth) validate() error {
 		return fieldErr("auth.type", "%q is not one of none, basic, bearer, api_key", a.Type)
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // validHeaderName reports whether s is an RFC 9110 token.
@@ -403,4 +396,24 @@ func DecodeYAML(data []byte) (*Definition, error) {
 		return nil, fmt.Errorf("webhook: %w", err)
 	}
 	return &d, nil
+}
+
+// Decode decodes a definition file's contents by the file's extension
+// (ext as filepath.Ext gives it): JSON for ".json" in any case, YAML
+// otherwise. Both are strict.
+func Decode(data []byte, ext string) (*Definition, error) {
+	if strings.EqualFold(ext, ".json") {
+		return DecodeJSON(data)
+	}
+	return DecodeYAML(data)
+}
+
+// IsFile reports whether a file name is that of a definition file: .yaml,
+// .yml or .json, in any case.
+func IsFile(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
 }

@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/hookworker/hookworker/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookworker/hookworker/internal/golden"
 )
 
 // checkGolden compares got with testdata/name, or rewrites it with -update.

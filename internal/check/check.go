@@ -1,4 +1,10 @@
-package registry
+// Package check reports every problem of webhook definition files and
+// Webhook Template files the way `hookworker validate` and `hookworker
+// webhook put` show them: each with its file and the line of the YAML node
+// it is about, all at once. It checks what the worker would refuse: strict
+// decoding, each field's rules, Webhook Template resolution, and that every
+// template and mapper compiles.
+package check
 
 import (
 	"bytes"
@@ -21,10 +27,6 @@ import (
 	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/trigger/webhook"
 )
-
-// This file checks webhook definition files and Webhook Template files the
-// way `hookworker validate` reports them: every problem found, each with the
-// file and the line of the YAML node it is about.
 
 // Problem is one error found in a file.
 type Problem struct {
@@ -55,14 +57,14 @@ const (
 	KindTemplate
 )
 
-// CheckFile is one file to check.
-type CheckFile struct {
+// File is one file to check.
+type File struct {
 	Path string
 	Kind Kind
 }
 
-// CheckOptions tune Check.
-type CheckOptions struct {
+// Options tune Check.
+type Options struct {
 	// TemplatesDir holds the templates that resolve `uses` when the
 	// checked files include no template file (read with
 	// marketplace.LoadDir, only if a definition uses a template).
@@ -77,8 +79,8 @@ type CheckOptions struct {
 // directory named "webhooks" are definitions; files in templatesDir or in
 // a directory named "templates" are templates; any other file is a
 // template when its top level has a `webhook:` or `params:` key.
-func Collect(paths []string, webhooksDir, templatesDir string) ([]CheckFile, error) {
-	var out []CheckFile
+func Collect(paths []string, webhooksDir, templatesDir string) ([]File, error) {
+	var out []File
 	seen := map[string]bool{}
 	add := func(path string) {
 		c := filepath.Clean(path)
@@ -86,7 +88,7 @@ func Collect(paths []string, webhooksDir, templatesDir string) ([]CheckFile, err
 			return
 		}
 		seen[c] = true
-		out = append(out, CheckFile{Path: path, Kind: kindOf(path, webhooksDir, templatesDir)})
+		out = append(out, File{Path: path, Kind: kindOf(path, webhooksDir, templatesDir)})
 	}
 	var addDir func(dir string, root bool) error
 	addDir = func(dir string, root bool) error {
@@ -111,7 +113,7 @@ func Collect(paths []string, webhooksDir, templatesDir string) ([]CheckFile, err
 			return err
 		}
 		for _, e := range entries {
-			if !e.IsDir() && IsDefinitionFile(e.Name()) {
+			if !e.IsDir() && webhook.IsFile(e.Name()) {
 				add(filepath.Join(dir, e.Name()))
 			}
 		}
@@ -154,7 +156,7 @@ func kindOf(path, webhooksDir, templatesDir string) Kind {
 // Response Mapper parses, that `uses` resolves with its parameters
 // complete, and that no id is defined twice. Templates found among files
 // resolve `uses`. Problems come in file order, then line order.
-func Check(files []CheckFile, opts CheckOptions) []Problem {
+func Files(files []File, opts Options) []Problem {
 	c := &checker{env: checkEnv(), problems: map[string][]Problem{}}
 	var parsed []*parsedFile
 	for _, f := range files {
@@ -256,7 +258,7 @@ func (p *parsedFile) line(field string) int {
 }
 
 // parse reads a file and checks its syntax.
-func (c *checker) parse(f CheckFile) *parsedFile {
+func (c *checker) parse(f File) *parsedFile {
 	data, err := os.ReadFile(f.Path)
 	if err != nil {
 		c.add(f.Path, 0, err.Error())
@@ -479,82 +481,34 @@ func (c *checker) templateError(p *parsedFile, field string, err error) {
 	c.add(p.path, line, field+": "+err.Error())
 }
 
+// Compiles is CompileErrors in the environment the checks use.
+func Compiles(d *webhook.Definition) []*webhook.FieldError { return CompileErrors(checkEnv(), d) }
+
 // checkEnv is the environment templates are compiled in to check them.
 var checkEnv = sync.OnceValue(func() *render.Env { return render.NewEnv(render.Limits{}) })
 
-// CompileErrors compiles every template of d as the worker would: url,
-// query.*, headers.*, body, auth.*, signing.secrets[i], string parameters
-// (with.*, and params.* once resolved) and every cvars[i].mapper. It
-// returns one error per template that does not compile, naming its field.
+// CompileErrors compiles every template of d as the worker would (the
+// request templates, string parameters and mappers that
+// webhook.Definition.Templates lists). It returns one error per template
+// that does not compile, naming its field.
 func CompileErrors(env *render.Env, d *webhook.Definition) []*webhook.FieldError {
 	var out []*webhook.FieldError
-	try := func(field, src string) {
-		if _, err := env.Compile(src); err != nil {
-			out = append(out, &webhook.FieldError{Field: field, Msg: err.Error()})
-		}
-	}
-	try("url", d.URL)
-	for _, k := range sortedKeys(d.Query) {
-		try("query."+k, d.Query[k])
-	}
-	for _, k := range sortedKeys(d.Headers) {
-		try("headers."+k, d.Headers[k])
-	}
-	if d.Body != "" {
-		try("body", d.Body)
-	}
-	if a := d.Auth; a != nil {
-		for _, f := range []struct{ name, src string }{
-			{"username", a.Username}, {"password", a.Password}, {"token", a.Token}, {"value", a.Value},
-		} {
-			if f.src != "" {
-				try("auth."+f.name, f.src)
-			}
-		}
-	}
-	if d.Signing != nil {
-		for i, s := range d.Signing.Secrets {
-			try(fmt.Sprintf("signing.secrets[%d]", i), s)
-		}
-	}
-	for _, k := range sortedAnyKeys(d.With) {
-		if s, ok := d.With[k].(string); ok {
-			try("with."+k, s)
-		}
-	}
-	for _, k := range sortedAnyKeys(d.Params) {
-		if s, ok := d.Params[k].(string); ok {
-			try("params."+k, s)
-		}
-	}
-	for i, m := range d.CVars {
-		if _, err := mapper.Compile(env, []webhook.Mapping{m}, mapper.Options{}); err != nil {
+	for _, t := range d.Templates() {
+		var err error
+		if t.Section == webhook.SectionMapper {
+			_, err = mapper.Compile(env, []webhook.Mapping{d.CVars[t.Index]}, mapper.Options{})
 			var me *mapper.Error
 			if errors.As(err, &me) {
 				err = me.Err
 			}
-			out = append(out, &webhook.FieldError{Field: fmt.Sprintf("cvars[%d].mapper", i), Msg: err.Error()})
+		} else {
+			_, err = env.Compile(t.Source)
+		}
+		if err != nil {
+			out = append(out, &webhook.FieldError{Field: t.Field, Msg: err.Error()})
 		}
 	}
 	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func sortedAnyKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // lineOf returns the line of the node at a field path such as

@@ -1,4 +1,4 @@
-package registry
+package check
 
 import (
 	"os"
@@ -108,7 +108,7 @@ func check(t *testing.T, files map[string]string) (string, []string) {
 		t.Fatal(err)
 	}
 	var out []string
-	for _, p := range Check(cf, CheckOptions{}) {
+	for _, p := range Files(cf, Options{}) {
 		rel, _ := filepath.Rel(dir, p.File)
 		p.File = filepath.ToSlash(rel)
 		p.Msg = strings.ReplaceAll(p.Msg, dir+string(filepath.Separator), "")
@@ -258,7 +258,7 @@ func TestCheckUsesFromTemplatesDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := Check(cf, CheckOptions{TemplatesDir: filepath.Join(dir, "market")})
+	got := Files(cf, Options{TemplatesDir: filepath.Join(dir, "market")})
 	if len(got) != 1 || got[0].File != filepath.Join(dir, "defs", "b.yaml") || got[0].Line != 2 ||
 		got[0].Msg != `with: template "t" needs p` {
 		t.Errorf("problems %v", got)
@@ -266,7 +266,7 @@ func TestCheckUsesFromTemplatesDir(t *testing.T) {
 	// A templates dir that does not load: the definitions that use a
 	// template say so.
 	writeFiles(t, dir, map[string]string{"market/bad.yaml": "id: [\n"})
-	got = Check(cf, CheckOptions{TemplatesDir: filepath.Join(dir, "market")})
+	got = Files(cf, Options{TemplatesDir: filepath.Join(dir, "market")})
 	if len(got) != 2 || got[0].Line != 2 || !strings.Contains(got[0].Msg, "uses: the templates do not load") {
 		t.Errorf("problems %v", got)
 	}
