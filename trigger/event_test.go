@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/hookworker/hookworker/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookworker/hookworker/internal/golden"
 )
 
 // ev builds an event object from the minimal valid fields and extra

@@ -14,7 +14,10 @@
 //     target's receipt of the request.
 //
 // Each burst (a, b, c) is repeated and the median reported, because a
-// single burst can hit a pull stall (see PITFALLS). The figure to quote is
+// single burst can hit a pull stall (nats.go v1.55 with nats-server v2.15:
+// the server holds no pull request while the client thinks one is
+// outstanding, until the client's heartbeat check expires the pull). The
+// figure to quote is
 // hookworker's ratio to the composite limit 1 / (1/a + 1/b): absolute
 // rates drift with the machine.
 package bench
@@ -135,111 +138,9 @@ func (o Options) normalize() (Options, error) {
 	return o, nil
 }
 
-// Report holds every figure of a run. Rates are medians over the bursts;
-// Runs has each burst's figure.
-type Report struct {
-	N             int     `json:"n"`
-	Concurrency   int     `json:"concurrency"`
-	MaxAckPending int     `json:"max_ack_pending"`
-	Bursts        int     `json:"bursts"`
-	EventBytes    int     `json:"event_bytes"`
-	GoVersion     string  `json:"go_version"`
-	CPUs          int     `json:"cpus"`
-	LoadAvgStart  float64 `json:"load_avg_start"`
-	LoadAvgEnd    float64 `json:"load_avg_end"`
-
-	JetStreamEPS  float64 `json:"jetstream_eps"`
-	HTTPEPS       float64 `json:"http_eps"`
-	CompositeEPS  float64 `json:"composite_eps"`
-	HookworkerEPS float64 `json:"hookworker_eps"`
-	// Ratio is HookworkerEPS / CompositeEPS.
-	Ratio float64 `json:"ratio"`
-	// WorkerCPUUsPerEvent is the worker process's CPU time during a burst
-	// (from the first publish to the last Result) per event: the median
-	// over the bursts.
-	WorkerCPUUsPerEvent float64 `json:"worker_cpu_us_per_event"`
-	// WorkerPeakRSSMB is the worker process's peak resident set (VmHWM).
-	WorkerPeakRSSMB float64 `json:"worker_peak_rss_mb"`
-
-	// CPU tells where the CPU time went in each kind of burst.
-	CPU   CPU   `json:"cpu"`
-	Runs  Runs  `json:"runs"`
-	Paced Paced `json:"paced"`
-	// LatencyMS holds the paced phase's latencies in milliseconds.
-	LatencyMS Latency `json:"latency_ms"`
-	// Backlog is the backlog phase's, when it ran.
-	Backlog *Backlog `json:"backlog,omitempty"`
-
-	// ResultsChecked counts the distinct Results checked (bursts and
-	// paced phase); ResultsOK is true when every one succeeded with the
-	// expected CVars. Duplicates counts Results that came twice.
-	ResultsChecked int  `json:"results_checked"`
-	ResultsOK      bool `json:"results_ok"`
-	Duplicates     int  `json:"duplicate_results"`
-}
-
-// CPU holds the CPU figures of each kind of burst.
-type CPU struct {
-	JetStream  PhaseCPU `json:"jetstream"`
-	HTTP       PhaseCPU `json:"http"`
-	Hookworker PhaseCPU `json:"hookworker"`
-}
-
 // settle lets the previous phase's stragglers (acks, idle connections,
 // garbage) go before the next phase is timed.
 func settle() { time.Sleep(100 * time.Millisecond) }
-
-// Runs holds each burst's figures, in the order they ran.
-type Runs struct {
-	JetStreamEPS        []float64 `json:"jetstream_eps"`
-	HTTPEPS             []float64 `json:"http_eps"`
-	HookworkerEPS       []float64 `json:"hookworker_eps"`
-	WorkerCPUUsPerEvent []float64 `json:"worker_cpu_us_per_event"`
-}
-
-// Paced describes the latency phase.
-type Paced struct {
-	// Rate is the rate asked for; AchievedRate what the publisher kept.
-	Rate         float64 `json:"rate"`
-	AchievedRate float64 `json:"achieved_rate"`
-	DurationS    float64 `json:"duration_s"`
-	Events       int     `json:"events"`
-	// WorkerCPUUsPerEvent is the worker's CPU time per event at this
-	// rate, idle time included.
-	WorkerCPUUsPerEvent float64 `json:"worker_cpu_us_per_event"`
-}
-
-// Backlog describes the backlog phase: Events stored while no worker ran,
-// then drained by a fresh worker process.
-type Backlog struct {
-	Events int `json:"events"`
-	// PublishS is how long storing the backlog took; DrainS from the fresh
-	// worker's start to the last Result.
-	PublishS float64 `json:"publish_s"`
-	DrainS   float64 `json:"drain_s"`
-	DrainEPS float64 `json:"drain_eps"`
-	// WorkerPeakRSSMB is the fresh worker's peak resident set (VmHWM)
-	// while it drained the backlog.
-	WorkerPeakRSSMB     float64 `json:"worker_peak_rss_mb"`
-	WorkerCPUUsPerEvent float64 `json:"worker_cpu_us_per_event"`
-	// ServerStoredMB is the trigger stream's size with the whole backlog
-	// stored.
-	ServerStoredMB float64 `json:"server_stored_mb"`
-}
-
-// Latency holds the paced phase's percentiles.
-type Latency struct {
-	FiredToResult Percentiles `json:"fired_to_result"`
-	FiredToTarget Percentiles `json:"fired_to_target"`
-}
-
-// Percentiles of a latency distribution, in milliseconds.
-type Percentiles struct {
-	P50 float64 `json:"p50"`
-	P90 float64 `json:"p90"`
-	P99 float64 `json:"p99"`
-	Max float64 `json:"max"`
-}
 
 // Run runs the whole measurement. Everything it starts (server, target,
 // worker process, temporary directory) is stopped and removed before it

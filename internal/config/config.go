@@ -197,7 +197,9 @@ type Worker struct {
 	// MaxDeliver bounds deliveries of one event (a consumer setting).
 	MaxDeliver int `yaml:"max_deliver" env:"HOOKWORKER_MAX_DELIVER"`
 	// PullExpiry bounds one pull request; a short value limits a stalled
-	// pull (see PITFALLS) to this long.
+	// pull to this long (a pull the server lost while the client thinks it
+	// outstanding ends only when the client's heartbeat check expires it,
+	// seen with nats.go v1.55 and nats-server v2.15).
 	PullExpiry time.Duration `yaml:"pull_expiry" env:"HOOKWORKER_PULL_EXPIRY"`
 	// ShutdownGrace is how long in-flight events may run after SIGTERM
 	// before they are handed back.

@@ -14,6 +14,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files from the current output")
 
+// Updating reports whether the tests run with -update, for a test that
+// rewrites a generated part of a file rather than a whole golden file.
+func Updating() bool { return *update }
+
 // Check compares got with the file at path, or writes it there with
 // -update. A difference is reported line by line.
 func Check(t testing.TB, path string, got []byte) {
