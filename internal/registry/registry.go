@@ -26,6 +26,7 @@ import (
 	"sort"
 	"sync"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
@@ -46,7 +47,7 @@ type Registry struct {
 	files  map[string]*webhook.Definition
 	kv     map[string]*webhook.Definition
 	bucket jetstream.KeyValue
-	pinned map[pin]*webhook.Definition
+	pinned *lru.Cache[pin, *webhook.Definition] // revisions read, by id and revision
 }
 
 type pin struct {
@@ -60,8 +61,9 @@ func New(market *marketplace.Marketplace, log *zap.Logger) *Registry {
 	if log == nil {
 		log = zap.NewNop()
 	}
+	pinned, _ := lru.New[pin, *webhook.Definition](maxPinned) // errors only for a size < 1
 	return &Registry{market: market, log: log, files: map[string]*webhook.Definition{},
-		kv: map[string]*webhook.Definition{}, pinned: map[pin]*webhook.Definition{}}
+		kv: map[string]*webhook.Definition{}, pinned: pinned}
 }
 
 // NewStatic builds a registry from definitions (no templates); ids must be
@@ -166,8 +168,8 @@ func (r *Registry) Lookup(ctx context.Context, id string, revision uint64) (*web
 }
 
 func (r *Registry) lookupRevision(ctx context.Context, id string, rev uint64) (*webhook.Definition, error) {
+	d, ok := r.pinned.Get(pin{id, rev})
 	r.mu.RLock()
-	d, ok := r.pinned[pin{id, rev}]
 	bucket := r.bucket
 	r.mu.RUnlock()
 	if ok {
@@ -187,22 +189,12 @@ func (r *Registry) lookupRevision(ctx context.Context, id string, rev uint64) (*
 	if err != nil {
 		return nil, fmt.Errorf("webhook %q revision %d: %w", id, rev, err)
 	}
-	r.mu.Lock()
-	r.pinLocked(pin{id, rev}, d)
-	r.mu.Unlock()
+	r.pinned.Add(pin{id, rev}, d)
 	return d, nil
 }
 
 // maxPinned bounds the cache of definitions by revision.
 const maxPinned = 10_000
-
-// pinLocked caches a revision's definition; r.mu is held.
-func (r *Registry) pinLocked(p pin, d *webhook.Definition) {
-	if len(r.pinned) >= maxPinned {
-		r.pinned = map[pin]*webhook.Definition{}
-	}
-	r.pinned[p] = d
-}
 
 func (r *Registry) decodeEntry(e jetstream.KeyValueEntry) (*webhook.Definition, error) {
 	d, err := webhook.DecodeJSON(e.Value())
@@ -283,7 +275,7 @@ func (r *Registry) apply(e jetstream.KeyValueEntry) {
 	}
 	r.mu.Lock()
 	r.kv[e.Key()] = d
-	r.pinLocked(pin{e.Key(), e.Revision()}, d)
+	r.pinned.Add(pin{e.Key(), e.Revision()}, d)
 	r.mu.Unlock()
 	r.log.Info("webhook updated from the bucket", zap.String("webhook_id", e.Key()), zap.Uint64("revision", e.Revision()))
 }
