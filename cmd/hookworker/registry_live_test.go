@@ -18,9 +18,11 @@ import (
 	"github.com/hookworker/hookworker/internal/jstest"
 	"github.com/hookworker/hookworker/internal/natsd"
 	"github.com/hookworker/hookworker/internal/registry"
+	"github.com/hookworker/hookworker/internal/streams"
 	"github.com/hookworker/hookworker/internal/workertest"
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/worker"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // countingTransport records the path of every request one worker sends.
@@ -63,7 +65,7 @@ func startLiveWorker(t *testing.T, srv *natsd.Server, bucket string) *liveWorker
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	reg := registry.New(nil, nil)
-	if err := watchBucket(ctx, nc, bucket, 1, reg); err != nil {
+	if err := watchBucket(ctx, nc, testBucket(bucket), reg); err != nil {
 		t.Fatal(err)
 	}
 	cfg := config.Default()
@@ -130,7 +132,7 @@ func TestRegistryLiveUpdate(t *testing.T) {
 		return rev
 	}
 	// The bucket exists before the workers watch it, as run creates it.
-	if _, err := webhookBucket(context.Background(), nc, bucket, 1); err != nil {
+	if _, err := webhookBucket(context.Background(), nc, testBucket(bucket)); err != nil {
 		t.Fatal(err)
 	}
 	workers := []*liveWorker{startLiveWorker(t, srv, bucket), startLiveWorker(t, srv, bucket)}
@@ -250,4 +252,11 @@ func TestRegistryLiveUpdate(t *testing.T) {
 	if ls, err := store.List(context.Background(), deadletter.Filter{EventID: unknown}); err != nil || len(ls) != 0 {
 		t.Errorf("dead letters after the replay: %d, %v", len(ls), err)
 	}
+}
+
+// testBucket is the webhook bucket's configuration under another name.
+func testBucket(name string) jetstream.KeyValueConfig {
+	cfg := config.Default()
+	cfg.Webhooks.Bucket = name
+	return streams.NewTopology(cfg).Webhooks()
 }

@@ -105,7 +105,7 @@ func (a *app) runWorker(ctx context.Context) error {
 		zap.Int("webhooks", len(reg.IDs())), zap.String("webhooks_dir", cfg.Webhooks.Dir))
 
 	if cfg.Webhooks.Bucket != "" {
-		if err := watchBucket(ctx, nc, cfg.Webhooks.Bucket, cfg.NATS.Replicas, reg); err != nil {
+		if err := watchBucket(ctx, nc, streams.NewTopology(cfg).Webhooks(), reg); err != nil {
 			return err
 		}
 	}
@@ -177,32 +177,25 @@ func startOps(ops config.Ops, m *metrics.Metrics, w *worker.Worker, log *zap.Log
 
 // watchBucket creates the webhook bucket if needed and has the registry
 // follow it.
-func watchBucket(ctx context.Context, nc *nats.Conn, name string, replicas int, reg *registry.Registry) error {
-	kv, err := webhookBucket(ctx, nc, name, replicas)
+func watchBucket(ctx context.Context, nc *nats.Conn, kc jetstream.KeyValueConfig, reg *registry.Registry) error {
+	kv, err := webhookBucket(ctx, nc, kc)
 	if err != nil {
 		return err
 	}
 	if err := reg.Watch(ctx, kv); err != nil {
-		return fmt.Errorf("webhook bucket %s: %w", name, err)
+		return fmt.Errorf("webhook bucket %s: %w", kc.Bucket, err)
 	}
 	return nil
 }
 
-// webhookBucket opens (creating if needed) the KV bucket of definitions,
-// keeping 64 revisions of each so that pinned revisions can be replayed,
-// with replicas copies.
-func webhookBucket(ctx context.Context, nc *nats.Conn, name string, replicas int) (jetstream.KeyValue, error) {
+// webhookBucket opens the KV bucket of definitions, creating it from kc
+// (streams.Topology.Webhooks) when it does not exist.
+func webhookBucket(ctx context.Context, nc *nats.Conn, kc jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, err
 	}
-	kv, err := streams.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{
-		Bucket:      name,
-		Description: "hookworker webhook definitions (JSON) by id",
-		History:     64,
-		Storage:     jetstream.FileStorage,
-		Replicas:    replicas,
-	})
+	kv, err := streams.EnsureKeyValue(ctx, js, kc)
 	if err != nil {
 		return nil, fmt.Errorf("webhook %w", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/hookworker/hookworker/internal/config"
 	"github.com/hookworker/hookworker/internal/marketplace"
 	"github.com/hookworker/hookworker/internal/registry"
+	"github.com/hookworker/hookworker/internal/streams"
 	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
@@ -64,7 +65,7 @@ func (a *app) openBucket(ctx context.Context, create bool) (*kvSession, error) {
 	}
 	var kv jetstream.KeyValue
 	if create {
-		kv, err = webhookBucket(ctx, nc, name, cfg.NATS.Replicas)
+		kv, err = webhookBucket(ctx, nc, streams.NewTopology(cfg).Webhooks())
 	} else {
 		var js jetstream.JetStream
 		if js, err = jetstream.New(nc); err == nil {

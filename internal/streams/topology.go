@@ -1,0 +1,193 @@
+package streams
+
+import (
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookworker/hookworker/internal/config"
+)
+
+// Topology is every stream, consumer and bucket hookworker creates, each
+// with the configuration it is created with. It is the one place that
+// says so: the worker's setup, the dead-letter store, the webhook bucket's
+// commands (and anything that recreates what went missing) read it here.
+type Topology struct {
+	names      config.Names
+	replicas   int
+	partitions int
+	worker     config.Worker
+	retry      config.Retry
+	webhooks   string
+}
+
+// NewTopology is the topology cfg asks for.
+func NewTopology(cfg config.Config) Topology {
+	return Topology{
+		names:      cfg.Names,
+		replicas:   cfg.NATS.Replicas,
+		partitions: cfg.Ordering.Partitions,
+		worker:     cfg.Worker,
+		retry:      cfg.Retry,
+		webhooks:   cfg.Webhooks.Bucket,
+	}
+}
+
+// Trigger is the trigger stream: a work queue of fired events (and, with
+// ordered lanes, of ordered ones, spread over the lanes by a subject
+// transform), deduplicated by Nats-Msg-Id over two minutes.
+func (t Topology) Trigger() jetstream.StreamConfig {
+	sc := jetstream.StreamConfig{
+		Name:       t.names.Stream,
+		Subjects:   []string{t.names.FiredPrefix + ".>"},
+		Retention:  jetstream.WorkQueuePolicy,
+		Storage:    jetstream.FileStorage,
+		Duplicates: 2 * time.Minute,
+		Replicas:   t.replicas,
+	}
+	if t.partitions > 0 {
+		sc.Subjects = append(sc.Subjects, t.names.OrderedPrefix+".*.*")
+		sc.SubjectTransform = t.OrderedTransform()
+	}
+	return sc
+}
+
+// Consumer is the durable pull consumer every worker shares.
+func (t Topology) Consumer() jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       t.names.Consumer,
+		FilterSubject: t.names.FiredPrefix + ".>",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       t.worker.AckWait,
+		MaxDeliver:    t.worker.MaxDeliver,
+		MaxAckPending: t.worker.MaxAckPending,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	}
+}
+
+// Partitions is the number of ordered lanes.
+func (t Topology) Partitions() int { return t.partitions }
+
+// LaneName is the durable consumer of ordered lane p.
+func (t Topology) LaneName(p int) string {
+	return t.names.Consumer + "-ordered-" + strconv.Itoa(p)
+}
+
+// Lane is the consumer of ordered lane p: one event in flight on it across
+// the fleet (MaxAckPending 1), so the lane's next event is delivered only
+// once the previous one is acked or terminated. An event handed back with
+// a delay still counts, so it runs again before the next.
+func (t Topology) Lane(p int) jetstream.ConsumerConfig {
+	cc := t.Consumer()
+	cc.Durable = t.LaneName(p)
+	cc.FilterSubject = t.names.OrderedPrefix + "." + strconv.Itoa(p) + ".>"
+	cc.MaxAckPending = 1
+	return cc
+}
+
+// OrderedTransform maps <ordered>.<bot>.<conversation> to
+// <ordered>.<lane>.<bot>.<conversation>, the lane a hash of bot and
+// conversation.
+func (t Topology) OrderedTransform() *jetstream.SubjectTransformConfig {
+	return orderedTransform(t.names.OrderedPrefix, t.partitions)
+}
+
+func orderedTransform(prefix string, partitions int) *jetstream.SubjectTransformConfig {
+	return &jetstream.SubjectTransformConfig{
+		Source:      prefix + ".*.*",
+		Destination: prefix + ".{{partition(" + strconv.Itoa(partitions) + ",1,2)}}.{{wildcard(1)}}.{{wildcard(2)}}",
+	}
+}
+
+// partitionCount reads N from a transform made by orderedTransform.
+var partitionCount = regexp.MustCompile(`\{\{partition\((\d+),1,2\)\}\}`)
+
+// LaneCount reads the lane count of a stream's subject transform: ours
+// reports the count it spreads over; foreign is true when tr is someone
+// else's transform (or not the one we would write for its count). A nil
+// transform has 0 lanes and is not foreign.
+func (t Topology) LaneCount(tr *jetstream.SubjectTransformConfig) (lanes int, foreign bool) {
+	if tr == nil {
+		return 0, false
+	}
+	if tr.Source != t.names.OrderedPrefix+".*.*" {
+		return 0, true
+	}
+	if m := partitionCount.FindStringSubmatch(tr.Destination); m != nil {
+		lanes, _ = strconv.Atoi(m[1])
+	}
+	return lanes, *tr != *orderedTransform(t.names.OrderedPrefix, lanes)
+}
+
+// DeadLetters is the dead-letter stream: kept until purged or replayed,
+// deduplicated over ten minutes.
+func (t Topology) DeadLetters() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:       t.names.DLQStream,
+		Subjects:   []string{t.names.DLQPrefix + ".>"},
+		Storage:    jetstream.FileStorage,
+		Retention:  jetstream.LimitsPolicy,
+		Duplicates: 10 * time.Minute,
+		Replicas:   t.replicas,
+	}
+}
+
+// AdvisorySubjects are where the server announces that a message of the
+// trigger consumer, or of an ordered lane's, ran out of deliveries.
+func (t Topology) AdvisorySubjects() []string {
+	prefix := "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + t.names.Stream + "."
+	subjects := []string{prefix + t.names.Consumer}
+	for p := range t.partitions {
+		subjects = append(subjects, prefix+t.LaneName(p))
+	}
+	return subjects
+}
+
+// Advisories captures the MAX_DELIVERIES advisories (core messages, seen
+// only by current subscribers otherwise) for a week.
+func (t Topology) Advisories() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:      t.names.AdvisoryStream,
+		Subjects:  t.AdvisorySubjects(),
+		Storage:   jetstream.FileStorage,
+		Retention: jetstream.WorkQueuePolicy,
+		MaxAge:    7 * 24 * time.Hour,
+		Replicas:  t.replicas,
+	}
+}
+
+// Backstop is the durable consumer every worker shares to read the
+// advisories.
+func (t Topology) Backstop() jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:   t.names.Consumer + "-backstop",
+		AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait:   time.Minute,
+	}
+}
+
+// Attempts is the bucket of attempt histories of events waiting for a
+// delayed retry; an entry outlives the longest retry by a day.
+func (t Topology) Attempts() jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{
+		Bucket:   t.names.AttemptsBucket,
+		TTL:      t.retry.MaxAge + 24*time.Hour,
+		Storage:  jetstream.FileStorage,
+		Replicas: t.replicas,
+	}
+}
+
+// Webhooks is the registry's bucket of definitions, keeping 64 revisions
+// of each so that pinned revisions can be replayed; "" when none is
+// configured.
+func (t Topology) Webhooks() jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{
+		Bucket:      t.webhooks,
+		Description: "hookworker webhook definitions (JSON) by id",
+		History:     64,
+		Storage:     jetstream.FileStorage,
+		Replicas:    t.replicas,
+	}
+}
