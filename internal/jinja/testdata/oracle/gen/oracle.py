@@ -80,8 +80,8 @@ def evaluate(template, ctx_text, mode, env=None):
         return {"undefined": True}
     if jsonable(value):
         return {"want_json": json.dumps(value, ensure_ascii=False)}
-    try:
-        return {"want": env.from_string(template).render(ctx)}
+    try:  # fresh context: the expression may have mutated lists/dicts
+        return {"want": env.from_string(template).render(decode_context(ctx_text))}
     except Exception as exc:
         return error_outcome(exc)
 
