@@ -39,7 +39,7 @@ TABLE = {
         ("dict-key-not-attr", "d | attr('b')"), ("str-method", "(s | attr('upper'))()"), ("missing", "d | attr('nope')"),
         ("list-method", "(nums | attr('index'))(4)"), ("dict-method", "(d | attr('keys'))() | list"),
         ("undefined-obj", "missing | attr('x')"), ("none-obj", "none | attr('x')"), ("int-attr", "n | attr('real')"),
-        ("numeric-name", "nums | attr('0')"), ("unsafe", "s | attr('__len__')"), ("is-defined", "d | attr('b') is defined"),
+        ("numeric-name", "nums | attr('0')"), ("kw-name", "n | attr(name='imag')"), ("unsafe", "s | attr('__len__')"), ("is-defined", "d | attr('b') is defined"),
     ],
     "batch": [
         ("basic", "nums | batch(3) | list"), ("fill", "nums | batch(3, 'x') | list"), ("exact", "[1, 2, 3, 4] | batch(2) | list"),
@@ -73,14 +73,14 @@ TABLE = {
         ("no-arg", "missing | default"), ("kw-value", "missing | default(default_value='kw')"), ("attr-missing", "d.nope | default('dk')"),
         ("chain", "missing | default(other) | default('last')"), ("int-default", "missing | default(0) + 1"),
         ("d-alias", "missing | d('alias')"), ("d-alias-bool", "'' | d('alias', true)"), ("d-none", "none | d('n')"),
-        ("d-kw", "missing | d(boolean=true)"), ("d-defined", "s | d('no')"), ("d-zero", "0 | d('z')"),
+        ("d-kw", "missing | d(boolean=true)"), ("d-kw-value", "'' | d(default_value='kv', boolean=true)"), ("d-defined", "s | d('no')"), ("d-zero", "0 | d('z')"),
         ("nested-attr-default", "(missing | default({})).get('a', 'g')"), ("returns-list", "missing | default([1, 2]) | length"),
     ],
     "dictsort": [
         ("default", "d | dictsort"), ("case-sensitive", "d | dictsort(true)"), ("by-value", "d | dictsort(by='value')"),
         ("by-value-reverse", "d | dictsort(false, 'value', true)"), ("reverse-kw", "d | dictsort(reverse=true)"),
         ("prices-by-value", "prices | dictsort(by='value')"), ("bad-by", "d | dictsort(by='x')"), ("empty", "{} | dictsort"),
-        ("list-error", "nums | dictsort"), ("mixed-keys-error", "{1: 'a', 'b': 2} | dictsort"), ("loop", "d | dictsort | first"),
+        ("list-error", "nums | dictsort"), ("case-sensitive-kw", "d | dictsort(case_sensitive=true, reverse=true)"), ("mixed-keys-error", "{1: 'a', 'b': 2} | dictsort"), ("loop", "d | dictsort | first"),
         ("unicode-keys", "{'é': 1, 'e': 2, 'f': 3} | dictsort"), ("by-value-mixed-error", "{'a': 1, 'b': 'x'} | dictsort(by='value')"),
     ],
     "escape": [
@@ -135,12 +135,13 @@ TABLE = {
         ("print", "[{'a': 1}, {'a': 1}, {'a': 2}] | groupby('a')"), ("empty", "empty | groupby('a')"),
         ("default-kw", "[{'a': 1}, {}] | groupby('a', default=0) | list"), ("mixed-types-error", "[{'a': 1}, {'a': 'x'}] | groupby('a')"),
         ("objs-k", "objs | groupby('k') | map(attribute='list') | list"),
+        ("attribute-kw", "objs | groupby(attribute='k') | map(attribute='grouper') | list"),
     ],
     "indent": [
         ("default", "ml | indent"), ("width", "ml | indent(2)"), ("first", "ml | indent(2, true)"), ("blank", "ml | indent(2, blank=true)"),
         ("first-blank", "ml | indent(2, true, true)"), ("string-width", "ml | indent('> ')"), ("first-kw", "'a\\nb' | indent(first=true)"),
         ("single-line", "'abc' | indent(4, true)"), ("empty", "'' | indent(2, true)"), ("trailing-newline", "'a\\n' | indent(2)"),
-        ("crlf", "'a\\r\\nb' | indent(2)"), ("int", "n | indent(2, true)"), ("width-zero", "'a\\nb' | indent(0)"),
+        ("crlf", "'a\\r\\nb' | indent(2)"), ("int", "n | indent(2, true)"), ("width-zero", "'a\\nb' | indent(0)"), ("width-kw", "'a\\nb' | indent(width=3, first=true)"),
         ("markup", "('<a>\\n<b>' | safe) | indent(1)"),
     ],
     "int": [
@@ -241,7 +242,7 @@ TABLE = {
         ("basic", "s | replace('World', 'There')"), ("count", "'aaaaargh' | replace('a', \"d'oh, \", 2)"), ("count-kw", "'aaa' | replace('a', 'b', count=1)"),
         ("empty-old", "'abc' | replace('', '-')"), ("none-value", "none | replace('N', 'n')"), ("int-value", "n | replace('4', 'x')"),
         ("int-args", "12321 | replace(2, 9)"), ("unicode", "u | replace('é', 'e')"), ("no-match", "s | replace('zz', 'y')"),
-        ("markup-value", "('<a>' | e) | replace('a', '<b>')"), ("count-zero", "'aa' | replace('a', 'b', 0)"), ("newline", "ml | replace('\\n', ' ')"),
+        ("markup-value", "('<a>' | e) | replace('a', '<b>')"), ("count-zero", "'aa' | replace('a', 'b', 0)"), ("kw-old-new", "s | replace(old='o', new='0')"), ("newline", "ml | replace('\\n', ' ')"),
         ("undefined", "missing | replace('a', 'b')"), ("list-value", "[1, 2] | replace('1', '9')"),
     ],
     "reverse": [
@@ -368,7 +369,7 @@ TABLE = {
     ],
     "urlize": [
         ("http", "'see http://example.com now' | urlize"), ("www", "'visit www.example.com.' | urlize"), ("email", "'mail bob@example.com' | urlize"),
-        ("trim", "'http://example.com/very/long/path' | urlize(15)"), ("nofollow", "'http://a.com' | urlize(nofollow=true)"),
+        ("trim", "'http://example.com/very/long/path' | urlize(15)"), ("trim-kw", "'see http://example.com/very/long/path now' | urlize(trim_url_limit=12, nofollow=true)"), ("nofollow", "'http://a.com' | urlize(nofollow=true)"),
         ("target", "'http://a.com' | urlize(target='_blank')"), ("rel", "'http://a.com' | urlize(rel='noopener')"),
         ("parens", "'(http://example.com)' | urlize"), ("no-link", "'just text' | urlize"), ("escapes", "'<b> http://a.com?x=1&y=2' | urlize"),
         ("mailto", "'mailto:x@y.org' | urlize"), ("extra-schemes", "'ftp://files.x.org' | urlize(extra_schemes=['ftp://'])"),
@@ -385,7 +386,7 @@ TABLE = {
         ("hyphens", "'well-known-long-word here' | wordwrap(10)"), ("no-hyphens", "'well-known-long-word here' | wordwrap(10, break_on_hyphens=false)"),
         ("paragraphs", "'one two three\\n\\nfour five six' | wordwrap(8)"), ("tabs", "'a\\tb c d' | wordwrap(3)"), ("unicode", "'ééé ééé ééé' | wordwrap(7)"),
         ("exact", "'abc def' | wordwrap(7)"), ("empty", "'' | wordwrap(5)"), ("int", "n | wordwrap(1)"), ("multiple-spaces", "'a    b' | wordwrap(3)"),
-        ("width-zero-error", "text | wordwrap(0)"), ("trailing-newline", "'abc def\\n' | wordwrap(3)"),
+        ("width-zero-error", "text | wordwrap(0)"), ("kw-all", "'abcdefghijkl mnop' | wordwrap(width=5, break_long_words=false, wrapstring='|')"), ("trailing-newline", "'abc def\\n' | wordwrap(3)"),
     ],
     "xmlattr": [
         ("basic", "{'class': 'x', 'id': 5} | xmlattr"), ("escape", "{'title': '<a & \"b\">'} | xmlattr"), ("none-skipped", "{'a': none, 'b': 1} | xmlattr"),

@@ -23,9 +23,34 @@ def if_matrix():
     return out
 
 
+WS_CONSTRUCTS = [
+    ("print", "{{%s name %s}}"),
+    ("if", "{%%%s if vip %s%%}Y{%% endif %%}"),
+    ("endif", "{%% if vip %%}Y{%%%s endif %s%%}"),
+    ("for", "{%%%s for i in items %s%%}[{{ i }}]{%% endfor %%}"),
+    ("endfor", "{%% for i in items %%}[{{ i }}]\n{%%%s endfor %s%%}"),
+    ("set", "{%%%s set q = 1 %s%%}"),
+    ("comment", "{#%s note %s#}"),
+    ("raw", "{%%%s raw %s%%}{{ x }}{%% endraw %%}"),
+]
+WS_MODES = [("none", "", ""), ("left", "-", ""), ("right", "", "-"), ("both", "-", "-"), ("plus-left", "+", ""),
+            ("plus-right", "", "+"), ("plus-minus", "+", "-")]
+
+
+def ws_matrix():
+    out = []
+    for cname, tpl in WS_CONSTRUCTS:
+        for mname, left, right in WS_MODES:
+            if cname in ("print", "comment") and "+" in left + right:
+                continue
+            body = tpl % (left, right)
+            out.append(R(f"wsm-{cname}-{mname}", "a \n \t" + body + " \n  b\n", C))
+    return out
+
+
 def cases():
     c = C
-    out = if_matrix()
+    out = if_matrix() + ws_matrix()
     out += [
         R("if-no-else", "[{% if false %}x{% endif %}]", c),
         R("if-elif-no-else", "[{% if false %}a{% elif false %}b{% endif %}]", c),
@@ -147,6 +172,11 @@ def cases():
         R("ws-minus-in-expr-not-control", "{{ n -1 }}", c),
         R("ws-minus-space-tag", "{{ n - 1 }}|{{-n}}|{{- -n }}", c),
         R("ws-minus-raw-close", "{%- raw %} x {% endraw -%}  y", c),
+        R("ws-print-right-newlines", "{{ name -}}\n\n  {{ name }}", c),
+        R("ws-print-right-in-json", '{"a": "{{ name -}}"  ,\n "b": {{- n -}} }', c),
+        R("ws-print-right-before-tag", "{{ n -}}\n{% if vip %}V{% endif %}", c),
+        R("ws-comment-in-loop", "{% for i in items %}\n  {#- skip -#}\n  {{ i }}{% endfor %}", c),
+        R("ws-comment-lines", "line1\n{#- a comment -#}\nline2", c),
         R("ws-set-block-strip", "{% set x -%}\n  val\n{%- endset %}[{{ x }}]", c),
         R("ws-unicode-space-stripped", "a\u00a0{%- if true %}b{% endif %}", c),
         R("newline-trailing-dropped", "hello\n", c),
