@@ -266,6 +266,19 @@ def cases():
     for name, tpl in REFUSED:
         out.append(R("stmt-" + name, tpl, C))
     out += [
+        R("nest-for-20", "".join("{%% for i%d in [%d] %%}" % (k, k) for k in range(20)) + "{{ i0 + i19 }}" + "{% endfor %}" * 20, C),
+        R("nest-if-60", "{% if true %}" * 60 + "deep" + "{% endif %}" * 60, C),
+        R("nest-attr-50", "{{ x" + ".a" * 50 + " }}", '{"x": ' + '{"a": ' * 50 + '"bottom"' + "}" * 50 + "}"),
+        R("nest-attr-50-missing", "[{{ x" + ".a" * 49 + ".b }}]", '{"x": ' + '{"a": ' * 50 + '"bottom"' + "}" * 50 + "}"),
+        R("nest-item-50", "{{ x" + "['a']" * 50 + " }}", '{"x": ' + '{"a": ' * 50 + '1' + "}" * 50 + "}"),
+        R("nest-index-40", "{{ x" + "[0]" * 40 + " }}", '{"x": ' + "[" * 40 + "7" + "]" * 40 + "}"),
+        R("nest-filters-150", "{{ x" + " | string" * 150 + " }}", C),
+        R("nest-concat-200", "{{ " + " ~ ".join(["'a'"] * 200) + " }}", C),
+        R("nest-add-100", "{{ " + " + ".join(["1"] * 100) + " }}", C),
+        R("nest-add-100-vars", "{{ " + " + ".join(["x"] * 100) + " }}", C),
+        R("nest-and-100", "{{ " + " and ".join(["x"] * 100) + " }}", C),
+        R("nest-cond-30", "{{ " + " ".join(f"'{k}' if x == {k} else" for k in range(30)) + " 'none' }}", C),
+        R("nest-macro-calls-10", "{% macro m(k) %}{% if k > 0 %}({{ m(k - 1) }}){% else %}.{% endif %}{% endmacro %}{{ m(10) }}", C),
         R("set-tuple", "{% set a, b = 1, 2 %}{{ a }}-{{ b }}", C),
         R("set-tuple-paren", "{% set (a, b) = (1, 2) %}{{ a }}-{{ b }}", C),
         R("set-tuple-list", "{% set a, b = [3, 4] %}{{ a }}-{{ b }}", C),
