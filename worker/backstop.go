@@ -77,7 +77,7 @@ func (w *Worker) runBackstop(ctx context.Context, cons jetstream.Consumer) {
 				return
 			}
 			w.log.Debug("backstop pull", zap.Error(err))
-			sleepCtx(ctx, time.Second)
+			sleep(ctx, w.clock, time.Second)
 			continue
 		}
 		if err := w.backstop(ctx, m.Data()); err != nil {
@@ -86,15 +86,6 @@ func (w *Worker) runBackstop(ctx context.Context, cons jetstream.Consumer) {
 			continue
 		}
 		_ = m.Ack()
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
 	}
 }
 

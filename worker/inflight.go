@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -12,18 +13,19 @@ import (
 // those held longer than a third of AckWait, so that a long attempt or an
 // in-worker backoff is not redelivered under the worker's feet.
 type inflight struct {
+	clock clockwork.Clock
 	mu    sync.Mutex
 	msgs  map[jetstream.Msg]time.Time
 	every time.Duration
 }
 
-func newInflight(ackWait time.Duration) *inflight {
-	return &inflight{msgs: map[jetstream.Msg]time.Time{}, every: ackWait / 3}
+func newInflight(clock clockwork.Clock, ackWait time.Duration) *inflight {
+	return &inflight{clock: clock, msgs: map[jetstream.Msg]time.Time{}, every: ackWait / 3}
 }
 
 func (f *inflight) add(m jetstream.Msg) {
 	f.mu.Lock()
-	f.msgs[m] = time.Now()
+	f.msgs[m] = f.clock.Now()
 	f.mu.Unlock()
 }
 
@@ -35,13 +37,13 @@ func (f *inflight) remove(m jetstream.Msg) {
 
 // run sends heartbeats until ctx is cancelled.
 func (f *inflight) run(ctx context.Context) {
-	t := time.NewTicker(f.every)
+	t := f.clock.NewTicker(f.every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case now := <-t.C:
+		case now := <-t.Chan():
 			var due []jetstream.Msg
 			f.mu.Lock()
 			for m, since := range f.msgs {

@@ -509,12 +509,11 @@ func (w *Worker) run(ctx context.Context, j *job) (verdict, error) {
 			release = rel
 		}
 		at := w.clock.Now()
-		t0 := time.Now()
 		resp, err := w.attempt(ctx, ev, def, req, traceparent, j.tracestate)
 		if release != nil {
 			release(hostFailed(resp, err))
 		}
-		w.observeAttempt(u, resp, err, time.Since(t0))
+		w.observeAttempt(u, resp, err, w.clock.Since(at))
 		if errors.Is(err, errHandBack) {
 			return handBack, nil
 		}
@@ -598,12 +597,8 @@ func (w *Worker) run(ctx context.Context, j *job) (verdict, error) {
 		}
 		quickLeft--
 		w.metrics.RetryScheduled(RetryInWorker)
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, w.clock, delay) {
 			return handBack, nil
-		case <-t.C:
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
@@ -18,12 +19,13 @@ import (
 // subscribes). It keeps the subjects of every stream, re-read periodically.
 type resultRouter struct {
 	js       jetstream.JetStream
+	clock    clockwork.Clock
 	every    time.Duration
 	patterns atomic.Pointer[[]string]
 }
 
-func newResultRouter(js jetstream.JetStream, every time.Duration) *resultRouter {
-	r := &resultRouter{js: js, every: every}
+func newResultRouter(js jetstream.JetStream, clock clockwork.Clock, every time.Duration) *resultRouter {
+	r := &resultRouter{js: js, clock: clock, every: every}
 	r.patterns.Store(&[]string{})
 	return r
 }
@@ -44,13 +46,13 @@ func (r *resultRouter) refresh(ctx context.Context) error {
 
 // run refreshes until ctx is cancelled.
 func (r *resultRouter) run(ctx context.Context, log *zap.Logger) {
-	t := time.NewTicker(r.every)
+	t := r.clock.NewTicker(r.every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.Chan():
 			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			if err := r.refresh(rctx); err != nil && ctx.Err() == nil {
 				log.Warn("refresh of stream subjects failed; keeping the last list", zap.Error(err))
@@ -134,12 +136,8 @@ func (r *resultRouter) publishJS(ctx context.Context, msg *nats.Msg) error {
 		if err == nil || errors.Is(err, jetstream.ErrNoStreamResponse) || ctx.Err() != nil {
 			return err
 		}
-		t := time.NewTimer(100 * time.Millisecond)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, r.clock, 100*time.Millisecond) {
 			return err
-		case <-t.C:
 		}
 	}
 }

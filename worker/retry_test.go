@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go"
 
 	"github.com/hookworker/hookworker/internal/config"
@@ -236,4 +237,54 @@ func TestRetries(t *testing.T) {
 		})
 	}
 	assertDrained(t, js, "CONNECTIONS", "hookworker")
+}
+
+// TestQuickRetryWaitsOnTheWorkersClock: an in-worker retry waits on the
+// clock of Deps, and the Result's timing reads the same clock. The wait
+// is 10-30 s of that clock (20 s of backoff, jitter ±50%); the test moves
+// a fake clock and gives up after 8 s of real time, so a wait on the real
+// clock fails it.
+func TestQuickRetryWaitsOnTheWorkersClock(t *testing.T) {
+	srv := jstest.Server(t)
+	nc, _ := jstest.Connect(t, srv)
+	ft := fault.NewServer(t)
+	ft.On("/flaky", fault.Status(500, "boom"), fault.OK(`{"ok": true}`))
+	clk := clockwork.NewFakeClock()
+	startWorker(t, nc, func(c *config.Config) {
+		c.Retry.QuickAttempts = 1
+		c.Retry.QuickInitial = 20 * time.Second
+		c.Retry.QuickMaxWait = 40 * time.Second
+		c.Worker.AckWait = 2 * time.Minute // the wait ends within half of it
+	}, worker.Deps{Clock: clk})
+
+	ev := &trigger.Event{ID: "fake-clock", BotID: "clk", ConversationID: "c",
+		Webhook: &webhook.Definition{URL: ft.URL() + "/flaky", CVars: []webhook.Mapping{{Name: "ok", Mapper: "{{ ok }}"}}}}
+	sub := publishEvent(t, nc, ev)
+	started := time.Now()
+	deadline := started.Add(8 * time.Second)
+	for ft.Count("/flaky") < 1 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if ft.Count("/flaky") != 1 {
+		t.Fatalf("first attempt not made: %d requests", ft.Count("/flaky"))
+	}
+	moved := time.Duration(0)
+	for ft.Count("/flaky") < 2 && time.Now().Before(deadline) {
+		clk.Advance(time.Second)
+		moved += time.Second
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := ft.Count("/flaky"); n != 2 {
+		t.Fatalf("after moving the fake clock %s: %d requests, want the retry (2)", moved, n)
+	}
+	if moved < 10*time.Second {
+		t.Errorf("the retry came after %s of the fake clock, want at least the 10 s the backoff allows", moved)
+	}
+	res := nextResult(t, sub, time.Until(deadline)+2*time.Second)
+	if res.Status != trigger.StatusSucceeded || res.Attempts != 2 {
+		t.Fatalf("result %s after %d attempts, want succeeded after 2 (%+v)", res.Status, res.Attempts, res.Error)
+	}
+	if res.DurationMS < 10_000 || time.Since(started) > 10*time.Second {
+		t.Errorf("Result duration %.0f ms (the fake clock), real time %s: want at least 10 s of the fake clock", res.DurationMS, time.Since(started))
+	}
 }

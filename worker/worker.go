@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
@@ -25,18 +26,6 @@ import (
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/trigger/webhook"
 )
-
-// Clock tells the time; tests pass a fake one.
-type Clock interface {
-	Now() time.Time
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
-// SystemClock is the real clock.
-var SystemClock Clock = systemClock{}
 
 // Registry resolves webhook_ref.
 type Registry interface {
@@ -53,8 +42,8 @@ type Deps struct {
 	// Logger receives one line per terminal outcome and the worker's
 	// errors. Nil: no logs.
 	Logger *zap.Logger
-	// Clock defaults to the system clock.
-	Clock Clock
+	// Clock is the worker's one clock (see sleep); nil: the real one.
+	Clock clockwork.Clock
 	// Registry resolves webhook_ref; nil: every ref is unknown.
 	Registry Registry
 	// Templates resolves inline definitions that use a Webhook Template;
@@ -77,7 +66,7 @@ type Worker struct {
 	js       jetstream.JetStream
 	http     *http.Client
 	log      *zap.Logger
-	clock    Clock
+	clock    clockwork.Clock
 	registry Registry
 	market   *marketplace.Marketplace
 	secrets  render.SecretSource
@@ -134,7 +123,7 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 		w.log = zap.NewNop()
 	}
 	if w.clock == nil {
-		w.clock = SystemClock
+		w.clock = clockwork.NewRealClock()
 	}
 	if w.env == nil {
 		w.env = render.NewEnv(render.Limits{})
@@ -142,10 +131,10 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 	if w.metrics == nil {
 		w.metrics = nopMetrics{}
 	}
-	w.results = newResultRouter(js, cfg.Worker.StreamRefresh)
+	w.results = newResultRouter(js, w.clock, cfg.Worker.StreamRefresh)
 	w.letters = deadletter.NewStore(js, cfg.Names.DLQStream, cfg.Names.DLQPrefix, cfg.Names.FiredPrefix)
 	w.letters.Replicas = cfg.NATS.Replicas
-	w.inflight = newInflight(cfg.Worker.AckWait)
+	w.inflight = newInflight(w.clock, cfg.Worker.AckWait)
 	w.compiled = newCompiledCache(10_000)
 	iso := cfg.Isolation
 	w.guard = hostguard.New(hostguard.Config{
@@ -157,7 +146,7 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 		Window:         iso.BreakerWindow,
 		OpenFor:        iso.BreakerOpenFor,
 		HalfOpenProbes: iso.BreakerProbes,
-	}, nil)
+	}, w.clock)
 	w.decoder = trigger.NewDecoder(10_000)
 	return w, nil
 }
@@ -466,12 +455,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	// grace period (it never ends while NATS is unreachable), then stop
 	// the pool once what it holds is done; past the grace period,
 	// in-flight events are cancelled and handed back.
-	grace := time.NewTimer(w.cfg.Worker.ShutdownGrace)
+	grace := w.clock.NewTimer(w.cfg.Worker.ShutdownGrace)
 	defer grace.Stop()
 	graceOver := false
 	select {
 	case <-drained:
-	case <-grace.C:
+	case <-grace.Chan():
 		graceOver = true
 	}
 	if graceOver {
@@ -484,7 +473,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	if !graceOver {
 		select {
 		case <-finished:
-		case <-grace.C:
+		case <-grace.Chan():
 			w.log.Warn("grace period over: handing back in-flight events")
 			cancelWork()
 		}

@@ -59,8 +59,9 @@
 //     bucket and a closed breaker.
 //   - Zero is off: a zero [Config] limits nothing, opens no breaker and
 //     tracks no host.
-//   - Testable time: all times come from the [Clock] given to [New], so
-//     tests can drive the buckets, windows and breakers with a fake clock.
+//   - Testable time: all times come from the clock given to [New] (a
+//     clockwork.Clock, the worker's own), so tests drive the buckets,
+//     windows and breakers with a clockwork.FakeClock.
 //
 // A Guard is safe for concurrent use. It serializes its decisions with one
 // mutex, held only for a few map and counter updates per call, and for a

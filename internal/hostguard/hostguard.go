@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"golang.org/x/time/rate"
 )
 
@@ -90,13 +91,6 @@ func (d *Deny) Error() string {
 	return fmt.Sprintf("hostguard: attempt denied (%s), retry after %v", d.Reason, d.RetryAfter)
 }
 
-// Clock tells the time. Tests pass a fake one to [New].
-type Clock interface{ Now() time.Time }
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
 // HostKey returns the host key for u that [Guard.Acquire] expects: its host
 // name in lower case and its port, or the scheme's default port (80 for
 // http, 443 for https) when u names none.
@@ -123,7 +117,7 @@ const numBuckets = 10
 // concurrent use.
 type Guard struct {
 	cfg       Config
-	clock     Clock
+	clock     clockwork.Clock
 	breakerOn bool
 	tracking  bool          // some limit is on, so hosts need state
 	bucketLen time.Duration // Window / numBuckets
@@ -155,10 +149,11 @@ type bucket struct {
 }
 
 // New returns a Guard applying cfg to every host, reading the time from
-// clock (nil means the real time).
-func New(cfg Config, clock Clock) *Guard {
+// clock (nil means the real time): the process's one clock, so that the
+// guard's windows and buckets move with the rest of the worker.
+func New(cfg Config, clock clockwork.Clock) *Guard {
 	if clock == nil {
-		clock = realClock{}
+		clock = clockwork.NewRealClock()
 	}
 	cfg.MaxConcurrent = max(cfg.MaxConcurrent, 0)
 	if !(cfg.Rate > 0) || math.IsInf(cfg.Rate, 1) {

@@ -9,28 +9,13 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 )
 
-// fakeClock is a Clock that moves only when told to.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newFakeClock is a clock that moves only when told to.
+func newFakeClock() *clockwork.FakeClock {
+	return clockwork.NewFakeClockAt(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 }
 
 // mustAllow acquires an attempt to host and fails the test if it is denied.
@@ -282,7 +267,7 @@ func TestBreakerOpenDenies(t *testing.T) {
 }
 
 // openThenHalfOpen opens the breaker of host and waits it out.
-func openThenHalfOpen(t *testing.T, g *Guard, clk *fakeClock, host string) {
+func openThenHalfOpen(t *testing.T, g *Guard, clk *clockwork.FakeClock, host string) {
 	t.Helper()
 	for range 5 {
 		run(t, g, host, true)
