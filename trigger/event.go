@@ -1,12 +1,12 @@
 package trigger
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"regexp"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -46,6 +46,44 @@ type Event struct {
 	ReplyTo   string     `json:"reply_to,omitempty"`
 	FiredAt   *time.Time `json:"fired_at,omitempty"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// SpecVersion is the contract version the engine wrote ("1"; empty:
+	// 1). A major version other than SpecMajor is invalid.
+	SpecVersion string `json:"spec_version,omitempty"`
+
+	// Unknown are the top-level fields the event carried that this
+	// version of the contract does not know: an engine newer than the
+	// worker. They are ignored, never decoded or re-encoded; the worker
+	// counts them.
+	Unknown UnknownFields `json:"-"`
+}
+
+// SpecMajor is the major version of the contract this package speaks.
+const SpecMajor = "1"
+
+// MaxUnknownNames is how many unknown field names UnknownFields keeps.
+const MaxUnknownNames = 8
+
+// UnknownFields counts the distinct unknown top-level fields of an event
+// and keeps the first MaxUnknownNames names (each clipped to 64 bytes), in
+// document order.
+type UnknownFields struct {
+	Count int
+	Names []string
+}
+
+// add records one unknown key; seen dedupes keys.
+func (u *UnknownFields) add(key string, seen *map[string]bool) {
+	if *seen == nil {
+		*seen = map[string]bool{}
+	}
+	if (*seen)[key] {
+		return
+	}
+	(*seen)[key] = true
+	u.Count++
+	if len(u.Names) < MaxUnknownNames {
+		u.Names = append(u.Names, clip(key))
+	}
 }
 
 // Connection identifies the connection that fired.
@@ -63,7 +101,9 @@ type WebhookRef struct {
 	Revision uint64 `json:"revision,omitempty"`
 }
 
-// UnmarshalJSON accepts a string or an object.
+// UnmarshalJSON accepts a string or an object {id, revision}, read as
+// webhook.CheckJSON reads JSON (exact keys; revision an integer, 3.0
+// included).
 func (r *WebhookRef) UnmarshalJSON(b []byte) error {
 	b = trimSpace(b)
 	if len(b) > 0 && b[0] == '"' {
@@ -72,14 +112,29 @@ func (r *WebhookRef) UnmarshalJSON(b []byte) error {
 	if len(b) == 0 || b[0] != '{' {
 		return errors.New("want a string or an object {id, revision}")
 	}
-	type plain WebhookRef
+	type plain struct {
+		ID       string          `json:"id"`
+		Revision json.RawMessage `json:"revision,omitempty"`
+	}
+	type checked struct {
+		ID       string `json:"id"`
+		Revision uint64 `json:"revision,omitempty"`
+	}
+	if fe := webhook.CheckJSON(b, reflect.TypeFor[checked](), ""); fe != nil {
+		return fe
+	}
 	var p plain
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
+	if err := json.Unmarshal(b, &p); err != nil {
 		return err
 	}
-	*r = WebhookRef(p)
+	r.ID, r.Revision = p.ID, 0
+	if len(p.Revision) > 0 && string(p.Revision) != "null" {
+		n, err := webhook.IntegerOf(p.Revision, reflect.Uint64)
+		if err != nil {
+			return err
+		}
+		r.Revision = n.Uint64()
+	}
 	return nil
 }
 
@@ -131,115 +186,6 @@ var ErrInvalid = errors.New("invalid event")
 // Is makes every FieldError match ErrInvalid.
 func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
 
-// Decode parses and validates one event. Errors are *FieldError.
-func Decode(data []byte) (*Event, error) {
-	return (*Decoder)(nil).Decode(data)
-}
-
-// Decoder decodes events as Decode does, and remembers inline webhook
-// definitions by their JSON text: an inline webhook that comes with every
-// event is decoded and validated once, and events with the same text share
-// one *webhook.Definition (which callers must not modify). A nil *Decoder
-// remembers nothing. It is safe for concurrent use.
-type Decoder struct {
-	mu   sync.RWMutex
-	defs map[string]*webhook.Definition
-	max  int
-}
-
-// NewDecoder remembers up to max definitions; when full, it forgets them
-// all and starts again.
-func NewDecoder(max int) *Decoder {
-	return &Decoder{defs: map[string]*webhook.Definition{}, max: max}
-}
-
-// wireEvent is an Event whose inline webhook is kept as text until it is
-// looked up.
-type wireEvent struct {
-	Event
-	Webhook json.RawMessage `json:"webhook,omitempty"`
-}
-
-// Decode parses and validates one event. Errors are *FieldError.
-func (d *Decoder) Decode(data []byte) (*Event, error) {
-	if len(data) > MaxEventSize {
-		return nil, &FieldError{Msg: fmt.Sprintf("event is %d bytes, over the %d-byte limit", len(data), MaxEventSize)}
-	}
-	if depth := jsonDepth(data); depth > MaxDepth {
-		return nil, &FieldError{Msg: fmt.Sprintf("JSON nested %d levels deep, over the limit of %d", depth, MaxDepth)}
-	}
-	w, ok := decodeFast(data)
-	if !ok {
-		var err error
-		if w, err = decodeSlow(data); err != nil {
-			return nil, err
-		}
-	}
-	ev := &w.Event
-	known := false
-	if raw := trimSpace(w.Webhook); len(raw) > 0 && string(raw) != "null" {
-		if def := d.lookup(raw); def != nil {
-			ev.Webhook, known = def, true
-		} else {
-			def := new(webhook.Definition)
-			wd := json.NewDecoder(bytes.NewReader(raw))
-			wd.DisallowUnknownFields()
-			if err := wd.Decode(def); err != nil {
-				return nil, decodeError(data, err)
-			}
-			ev.Webhook = def
-		}
-	}
-	if err := ev.validate(!known); err != nil {
-		return nil, err
-	}
-	if ev.Webhook != nil && !known {
-		d.remember(trimSpace(w.Webhook), ev.Webhook)
-	}
-	return ev, nil
-}
-
-// decodeSlow decodes with encoding/json, strictly: the reference for
-// decodeFast, and the source of every decoding error.
-func decodeSlow(data []byte) (wireEvent, error) {
-	var w wireEvent
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
-	if err := dec.Decode(&w); err != nil {
-		return w, decodeError(data, err)
-	}
-	if len(trimSpace(data[dec.InputOffset():])) > 0 {
-		return w, &FieldError{Msg: "trailing data after the event object"}
-	}
-	if trimSpace(data)[0] != '{' { // null decodes into a struct without error
-		return w, &FieldError{Field: "event", Msg: "want an object, got JSON null"}
-	}
-	return w, nil
-}
-
-func (d *Decoder) lookup(raw []byte) *webhook.Definition {
-	if d == nil {
-		return nil
-	}
-	d.mu.RLock()
-	def := d.defs[string(raw)]
-	d.mu.RUnlock()
-	return def
-}
-
-func (d *Decoder) remember(raw []byte, def *webhook.Definition) {
-	if d == nil {
-		return
-	}
-	d.mu.Lock()
-	if len(d.defs) >= d.max {
-		d.defs = map[string]*webhook.Definition{}
-	}
-	d.defs[string(raw)] = def
-	d.mu.Unlock()
-}
-
 // Validate checks the event against the contract.
 func (e *Event) Validate() error { return e.validate(true) }
 
@@ -268,6 +214,11 @@ func (e *Event) validate(checkWebhook bool) error {
 	case e.ReplyTo != "" && !ValidSubject(e.ReplyTo):
 		return &FieldError{Field: "reply_to", Msg: fmt.Sprintf("%q is not a valid subject to publish to", clip(e.ReplyTo))}
 	}
+	if e.SpecVersion != "" {
+		if err := checkSpecVersion(e.SpecVersion); err != nil {
+			return err
+		}
+	}
 	if c := e.Connection; c != nil && c.Scope != "" && c.Scope != "module" && c.Scope != "global" {
 		return &FieldError{Field: "connection.scope", Msg: fmt.Sprintf("%q is not module or global", clip(c.Scope))}
 	}
@@ -279,6 +230,20 @@ func (e *Event) validate(checkWebhook bool) error {
 			}
 			return &FieldError{Field: "webhook", Msg: err.Error()}
 		}
+	}
+	return nil
+}
+
+// versionForm is the form of spec_version: numbers separated by dots.
+var versionForm = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)
+
+// checkSpecVersion accepts a version of major SpecMajor: "1", "1.2".
+func checkSpecVersion(v string) error {
+	if !versionForm.MatchString(v) {
+		return &FieldError{Field: "spec_version", Msg: fmt.Sprintf("%q is not a version such as %q", clip(v), SpecMajor)}
+	}
+	if major, _, _ := strings.Cut(v, "."); major != SpecMajor {
+		return &FieldError{Field: "spec_version", Msg: fmt.Sprintf("major version %s is not one this worker speaks (%s)", clip(major), SpecMajor)}
 	}
 	return nil
 }

@@ -79,6 +79,41 @@ func TestDecodeValid(t *testing.T) {
 			}
 		}},
 		{"surrounding whitespace", " \n\t" + ev(`"webhook_ref":"w"`) + "\r\n ", nil},
+		{"unknown top-level fields are ignored and counted", ev(`"webhook_ref":"w","tenant_id":"t-1","Priority":{"a":[1,{"b":null}]},"ID":"not the id","tenant_id":2`), func(t *testing.T, e *Event) {
+			if e.ID != "evt-1" {
+				t.Errorf("ID = %q: a key in another case is not the field", e.ID)
+			}
+			if e.Unknown.Count != 3 || strings.Join(e.Unknown.Names, ",") != "tenant_id,Priority,ID" {
+				t.Errorf("Unknown = %+v", e.Unknown)
+			}
+		}},
+		{"many unknown fields keep a few names", ev(`"webhook_ref":"w","a":1,"b":1,"c":1,"d":1,"e":1,"f":1,"g":1,"h":1,"i":1,"` + strings.Repeat("j", 100) + `":1`), func(t *testing.T, e *Event) {
+			if e.Unknown.Count != 10 || len(e.Unknown.Names) != MaxUnknownNames {
+				t.Errorf("Unknown = %+v", e.Unknown)
+			}
+		}},
+		{"spec_version 1", ev(`"webhook_ref":"w","spec_version":"1"`), func(t *testing.T, e *Event) {
+			if e.SpecVersion != "1" || e.Unknown.Count != 0 {
+				t.Errorf("SpecVersion = %q, Unknown = %+v", e.SpecVersion, e.Unknown)
+			}
+		}},
+		{"spec_version 1.4", ev(`"webhook_ref":"w","spec_version":"1.4"`), nil},
+		{"spec_version empty is absent", ev(`"webhook_ref":"w","spec_version":""`), nil},
+		{"null optional fields are absent", ev(`"webhook_ref":"w","webhook":null,"connection":null,"condition":null,"cvars":null,"context":null,"reply_to":null,"fired_at":null,"expires_at":null,"spec_version":null`), func(t *testing.T, e *Event) {
+			if e.Connection != nil || e.CVars != nil || e.ReplyTo != "" || e.FiredAt != nil {
+				t.Errorf("optional fields set: %+v", e)
+			}
+		}},
+		{"a key given twice: the last wins", ev(`"webhook_ref":5,"webhook_ref":"w"`), func(t *testing.T, e *Event) {
+			if e.WebhookID() != "w" {
+				t.Errorf("WebhookID() = %q", e.WebhookID())
+			}
+		}},
+		{"integers written with a fraction or exponent", ev(`"webhook_ref":{"id":"w","revision":3.0}`), func(t *testing.T, e *Event) {
+			if e.WebhookRef.Revision != 3 {
+				t.Errorf("Revision = %d", e.WebhookRef.Revision)
+			}
+		}},
 		{"full", fullEvent, func(t *testing.T, e *Event) {
 			if e.ID != "evt-42" || e.BotID != "bot-7" || e.ConversationID != "conv-9" {
 				t.Errorf("ids = %q %q %q", e.ID, e.BotID, e.ConversationID)
@@ -182,7 +217,15 @@ var invalidCases = []struct {
 	{"webhook_ref number", ev(`"webhook_ref":5`), "webhook_ref"},
 	{"webhook_ref unknown field", ev(`"webhook_ref":{"id":"w","rev":2}`), "webhook_ref.rev"},
 	{"webhook_ref negative revision", ev(`"webhook_ref":{"id":"w","revision":-1}`), "webhook_ref.revision"},
-	{"unknown top-level field", ev(`"webhook_ref":"w","priority":1`), "priority"},
+	{"id null", `{"id":null,"bot_id":"bot-1","conversation_id":"conv-1","webhook_ref":"w"}`, "id"},
+	{"id in another case only", `{"ID":"evt-1","bot_id":"bot-1","conversation_id":"conv-1","webhook_ref":"w"}`, "id"},
+	{"spec_version of another major", ev(`"webhook_ref":"w","spec_version":"2"`), "spec_version"},
+	{"spec_version not a version", ev(`"webhook_ref":"w","spec_version":"v1"`), "spec_version"},
+	{"spec_version a number", ev(`"webhook_ref":"w","spec_version":1`), "spec_version"},
+	{"a known nested field in another case", ev(`"webhook_ref":"w","connection":{"ID":"c"}`), "connection.ID"},
+	{"a known webhook field in another case", ev(`"webhook":{"URL":"https://x"}`), "webhook.URL"},
+	{"null list item in webhook", ev(`"webhook":{"url":"https://x","success":[null]}`), "webhook.success[0]"},
+	{"null required field in webhook_ref", ev(`"webhook_ref":{"id":null}`), "webhook_ref.id"},
 	{"unknown field in webhook", ev(`"webhook":{"url":"https://x","verb":"GET"}`), "webhook.verb"},
 	{"unknown field in webhook auth", ev(`"webhook":{"url":"https://x","auth":{"type":"basic","username":"u","user":"u"}}`), "webhook.auth.user"},
 	{"unknown field in webhook cvars", ev(`"webhook":{"url":"https://x","cvars":[{"name":"a","mapper":"{{ a }}"},{"name":"b","map":"x"}]}`), "webhook.cvars[1].map"},

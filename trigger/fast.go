@@ -24,11 +24,13 @@ const (
 	keyReplyTo
 	keyFiredAt
 	keyExpiresAt
+	keySpecVersion
 )
 
 // decodeFast decodes the common shape of an event without reflection:
-// valid UTF-8, valid JSON, one object whose keys are the contract's (exact
-// case), each once, every value of its field's JSON type and none null.
+// valid UTF-8, valid JSON, one object whose known keys (exact case) come
+// once each, every value of its field's JSON type and none null; unknown
+// keys are recorded as decodeSlow records them.
 // For anything else it returns ok false and Decode takes the encoding/json
 // path, whose results and errors are the reference; where it returns ok,
 // the event equals what that path decodes (FuzzDecodeFast checks it).
@@ -40,6 +42,7 @@ func decodeFast(data []byte) (w wireEvent, ok bool) {
 	if !root.IsObject() {
 		return w, false
 	}
+	var seen map[string]bool
 	ok = fields(root, func(key string, v gjson.Result) (bit int, good bool) {
 		switch key {
 		case "id":
@@ -81,8 +84,12 @@ func decodeFast(data []byte) (w wireEvent, ok bool) {
 		case "expires_at":
 			w.ExpiresAt, good = timeValue(v)
 			return keyExpiresAt, good
+		case "spec_version":
+			w.SpecVersion, good = stringValue(v)
+			return keySpecVersion, good
 		}
-		return 0, false
+		w.Unknown.add(key, &seen)
+		return 0, true
 	})
 	return w, ok
 }

@@ -78,7 +78,11 @@ var fastSeeds = []struct {
 	{`{"id":"e","bot_id":"b","conversation_id":"c","webhook_ref":{"id":"w","revision":3},"cvars":{}}`, true},
 	{`{"id":"e\u00e9\n","bot_id":"b","conversation_id":"c","webhook":{"url":"http://x"},"cvars":{"a":{"b":[1,2.50,-3e2,"\ud83d\ude00",null,{}]},"a":[]}}`, true},
 	{`  {"id":"e","bot_id":"b","conversation_id":"c","webhook":{"url":"http://x"},"context":{"k":[]}}  `, true},
-	{`{"ID":"e","bot_id":"b","conversation_id":"c","webhook":{"url":"http://x"}}`, false},          // case-insensitive key
+	{`{"ID":"e","bot_id":"b","conversation_id":"c","webhook":{"url":"http://x"}}`, true},                                  // an unknown key (keys keep their case)
+	{`{"id":"e","bot_id":"b","conversation_id":"c","webhook_ref":"w","tenant_id":"t","x":{"y":[1]},"tenant_id":2}`, true}, // unknown keys, one repeated
+	{`{"id":"e","bot_id":"b","conversation_id":"c","webhook_ref":"w","spec_version":"1"}`, true},
+	{`{"id":"e","bot_id":"b","conversation_id":"c","webhook_ref":"w","reply_to":null}`, false}, // null: absent
+	{`{"id":"e","bot_id":"b","conversation_id":"c","connection":{"ID":"c"},"webhook_ref":"w"}`, false},
 	{`{"id":"e","id":"f","bot_id":"b","conversation_id":"c","webhook":{"url":"http://x"}}`, false}, // repeated key
 	{`{"id":null,"bot_id":"b","conversation_id":"c","webhook":{"url":"http://x"}}`, false},
 	{`{"id":"e","bot_id":"b","conversation_id":"c","webhook":{"url":"http://x"}} {}`, false},

@@ -42,7 +42,21 @@ type Metrics interface {
 	// Unordered: an event of a definition marked ordered arrived on the
 	// unordered subjects.
 	Unordered()
+	// Completed: an event's terminal outcome for its webhook (a registry
+	// id, WebhookInline, or WebhookNone when the event did not decode):
+	// handled is how long its last delivery took, sinceFired the time
+	// from its arrival in the trigger stream to its Result (0: unknown).
+	Completed(webhook, status string, handled, sinceFired time.Duration)
+	// UnknownFields: an event carried count top-level fields this version
+	// of the contract does not know; names are the first few of them.
+	UnknownFields(names []string, count int)
 }
+
+// Webhook labels of Metrics.Completed besides registry ids.
+const (
+	WebhookInline = "inline"
+	WebhookNone   = "none"
+)
 
 // Retry kinds of Metrics.RetryScheduled.
 const (
@@ -55,14 +69,16 @@ const (
 
 type nopMetrics struct{}
 
-func (nopMetrics) EventReceived()                        {}
-func (nopMetrics) Unordered()                            {}
-func (nopMetrics) InFlight(int)                          {}
-func (nopMetrics) Outcome(string, string)                {}
-func (nopMetrics) Attempt(string, string, time.Duration) {}
-func (nopMetrics) RetryScheduled(string)                 {}
-func (nopMetrics) DeadLetter(string)                     {}
-func (nopMetrics) DefinitionCache(bool)                  {}
+func (nopMetrics) EventReceived()                                         {}
+func (nopMetrics) Unordered()                                             {}
+func (nopMetrics) InFlight(int)                                           {}
+func (nopMetrics) Outcome(string, string)                                 {}
+func (nopMetrics) Attempt(string, string, time.Duration)                  {}
+func (nopMetrics) RetryScheduled(string)                                  {}
+func (nopMetrics) DeadLetter(string)                                      {}
+func (nopMetrics) DefinitionCache(bool)                                   {}
+func (nopMetrics) Completed(string, string, time.Duration, time.Duration) {}
+func (nopMetrics) UnknownFields([]string, int)                            {}
 
 // Run states, for Ready.
 const (

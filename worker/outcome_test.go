@@ -181,7 +181,7 @@ func TestInvalidEvents(t *testing.T) {
 	}{
 		{"not json", `{"id": "x1", "bot_id": "b1",`, nil, "", ""},
 		{"missing conversation", `{"id":"x2","bot_id":"b2","webhook":{"url":"http://127.0.0.1:1"}}`, sub, "x2", "conversation_id: required"},
-		{"unknown field", `{"id":"x3","bot_id":"b3","conversation_id":"c","webhook":{"url":"http://127.0.0.1:1"},"colour":1}`, sub, "x3", "colour"},
+		{"unknown field", `{"id":"x3","bot_id":"b3","conversation_id":"c","webhook":{"url":"http://127.0.0.1:1","colour":1}}`, sub, "x3", "webhook.colour"},
 		{"bad webhook to inbox", `{"id":"x4","bot_id":"b4","conversation_id":"c","reply_to":"` + inbox + `","webhook":{"url":"http://x","method":"FETCH"}}`, inboxSub, "x4", "webhook.method"},
 	}
 	for _, tt := range tests {

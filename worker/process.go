@@ -171,6 +171,17 @@ func (w *Worker) outcome(j *job) {
 		class = string(j.res.Error.Class)
 	}
 	w.metrics.Outcome(string(j.res.Status), class)
+	webhook, sinceFired := WebhookNone, time.Duration(0)
+	switch {
+	case j.ev != nil && j.ev.WebhookRef != nil:
+		webhook = j.ev.WebhookRef.ID
+	case j.ev != nil && j.ev.Webhook != nil:
+		webhook = WebhookInline
+	}
+	if j.meta != nil && !j.meta.Timestamp.IsZero() {
+		sinceFired = w.clock.Now().Sub(j.meta.Timestamp)
+	}
+	w.metrics.Completed(webhook, string(j.res.Status), w.clock.Now().Sub(j.start), sinceFired)
 	w.logOutcome(j.res, j.trace.TraceID)
 }
 
@@ -308,6 +319,9 @@ func (w *Worker) process(ctx context.Context, j *job) verdict {
 		return failed
 	}
 	j.ev = ev
+	if ev.Unknown.Count > 0 && (j.meta == nil || j.meta.NumDelivered <= 1) {
+		w.metrics.UnknownFields(ev.Unknown.Names, ev.Unknown.Count)
+	}
 	j.res.EventID, j.res.BotID, j.res.ConversationID = ev.ID, ev.BotID, ev.ConversationID
 	j.res.ConnectionID, j.res.WebhookID = ev.ConnectionID(), ev.WebhookID()
 	if err := w.checkOrderedSubject(j.subject, ev); err != nil {

@@ -63,7 +63,7 @@ func TestFireCommand(t *testing.T) {
 		{name: "new id", args: []string{"fire", writeEvent(t, "f-1", target.URL), "--nats-url", url, "--new-id"}, status: trigger.StatusSucceeded},
 		{name: "ordered", args: []string{"fire", writeEvent(t, "f-o", target.URL), "--nats-url", url, "--ordered"}, status: trigger.StatusSucceeded},
 		{name: "failed result", args: []string{"fire", writeEvent(t, "f-2", target.URL+"/missing"), "--nats-url", url}, code: exitFailedResult, status: trigger.StatusFailed, stderr: "http_status"},
-		{name: "invalid event file", args: []string{"fire", "testdata/cvars.json", "--nats-url", url}, code: 1, stderr: "zendesk_subdomain: unknown field"},
+		{name: "invalid event file", args: []string{"fire", "testdata/cvars.json", "--nats-url", url}, code: 1, stderr: "testdata/cvars.json: id: required"},
 		{name: "no server", args: []string{"fire", writeEvent(t, "f-3", target.URL), "--nats-url", "nats://127.0.0.1:1"}, code: 1, stderr: "connect to NATS"},
 	}
 	for _, tt := range tests {

@@ -188,8 +188,8 @@ func TestCheckJSON(t *testing.T) {
 		`webhooks/mapper.json:5: cvars[0].mapper: parse: filter name must be an identifier (Line: 1 Col: 8, near "}}")`,
 		`webhooks/method.json:3: method: "FETCH" is not one of GET, POST, PUT, PATCH, DELETE, HEAD`,
 		`webhooks/syntax.json:4: json: invalid character 's' after object key:value pair`,
-		`webhooks/type.json:4: json: cannot unmarshal object into Go struct field Definition.cvars of type []webhook.Mapping`,
-		`webhooks/unknown.json:5: unknown field "bogus"`,
+		`webhooks/type.json:4: cvars: want an array, got JSON object`,
+		`webhooks/unknown.json:5: auth.bogus: unknown field`,
 	}
 	same(t, got, want)
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
 // parse reads a file and checks its syntax.
@@ -86,6 +88,11 @@ func (c *checker) decodeErrors(p *parsedFile, err error) (goOn bool) {
 		}
 		return goOn
 	}
+	var fe *webhook.FieldError
+	if errors.As(err, &fe) { // webhook.DecodeJSON names the field
+		c.fieldError(p, "", err)
+		return false
+	}
 	msg := strings.TrimPrefix(err.Error(), "webhook: ")
 	line := 1
 	var se *json.SyntaxError
@@ -96,11 +103,6 @@ func (c *checker) decodeErrors(p *parsedFile, err error) (goOn bool) {
 	case errors.As(err, &ute):
 		line = offsetLine(p.data, ute.Offset)
 	case p.json:
-		if m := jsonUnknownField.FindStringSubmatch(msg); m != nil {
-			line = keyLine(p.root, m[1])
-			msg = fmt.Sprintf("unknown field %q", m[1])
-			goOn = false // encoding/json stops at the first unknown field
-		}
 	default:
 		line, msg = yamlErrorLine(msg)
 	}
@@ -109,8 +111,7 @@ func (c *checker) decodeErrors(p *parsedFile, err error) (goOn bool) {
 }
 
 var (
-	unknownField     = regexp.MustCompile(`^field (.+) not found in type \S+$`)
-	jsonUnknownField = regexp.MustCompile(`^json: unknown field "(.*)"$`)
-	yamlLine         = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-	templateLine     = regexp.MustCompile(`\(Line: (\d+) Col: \d+`)
+	unknownField = regexp.MustCompile(`^field (.+) not found in type \S+$`)
+	yamlLine     = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+	templateLine = regexp.MustCompile(`\(Line: (\d+) Col: \d+`)
 )

@@ -21,6 +21,10 @@
 //	hookworker_consumer_pending_messages                   the trigger consumer's pending messages (not yet delivered), read from the server at scrape time
 //	hookworker_consumer_ack_pending_messages               the trigger consumer's delivered, unacknowledged messages, read at scrape time
 //	hookworker_consumer_info_errors_total                  scrapes at which the consumer's state could not be read
+//	hookworker_webhook_results_total{webhook,status}       terminal outcomes by webhook: its registry id, "inline" for inline definitions, "none" for events that did not decode
+//	hookworker_webhook_duration_seconds{webhook}           histogram of the time an event's last delivery took, by webhook
+//	hookworker_fired_to_result_seconds{status}             histogram of the time from an event's arrival in the trigger stream to its Result (retries and delays included)
+//	hookworker_event_unknown_fields_total{field}           top-level event fields this version of the contract does not know (ignored), by name
 //
 // plus the standard go_* and process_* collectors.
 package metrics
@@ -30,6 +34,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -39,6 +44,17 @@ const namespace = "hookworker"
 
 // OtherHost is the host label of attempts to hosts beyond Options.MaxHosts.
 const OtherHost = "other"
+
+// Other is the value of a bounded label (webhook, field) beyond its cap.
+const Other = "other"
+
+// Caps of the bounded labels other than host: distinct values, and the
+// length of one value in bytes (longer ones are clipped).
+const (
+	MaxWebhooks      = 500
+	MaxUnknownFields = 32
+	MaxLabelLen      = 64
+)
 
 // Options tune Metrics.
 type Options struct {
@@ -65,9 +81,12 @@ type Metrics struct {
 	cacheMisses prometheus.Counter
 	unordered   prometheus.Counter
 
-	hostsMu  sync.RWMutex
-	hosts    map[string]struct{}
-	maxHosts int
+	webhookResults  *prometheus.CounterVec
+	webhookDuration *prometheus.HistogramVec
+	firedToResult   *prometheus.HistogramVec
+	unknownFields   *prometheus.CounterVec
+
+	hosts, webhooks, fields *boundedSet
 }
 
 // New registers the collectors, the Go runtime's and the process's
@@ -81,8 +100,27 @@ func New(o Options) *Metrics {
 	}
 	m := &Metrics{
 		reg:      prometheus.NewRegistry(),
-		hosts:    map[string]struct{}{},
-		maxHosts: o.MaxHosts,
+		hosts:    newBoundedSet(o.MaxHosts, 255, OtherHost),
+		webhooks: newBoundedSet(MaxWebhooks, MaxLabelLen, Other),
+		fields:   newBoundedSet(MaxUnknownFields, MaxLabelLen, Other),
+		webhookResults: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "webhook_results_total",
+			Help: "Terminal outcomes of events by webhook (registry id, inline, or none for events that did not decode) and status.",
+		}, []string{"webhook", "status"}),
+		webhookDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "webhook_duration_seconds",
+			Help:    "Time an event's last delivery took, from receipt to Result, by webhook.",
+			Buckets: o.Buckets,
+		}, []string{"webhook"}),
+		firedToResult: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "fired_to_result_seconds",
+			Help:    "Time from an event's arrival in the trigger stream to its Result, retries and delays included, by status.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 4 * 3600, 24 * 3600},
+		}, []string{"status"}),
+		unknownFields: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "event_unknown_fields_total",
+			Help: "Top-level event fields this version of the contract does not know (ignored, from an engine newer than the worker), by name (the first 32 names seen; later ones count as other).",
+		}, []string{"field"}),
 		received: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: namespace, Name: "events_received_total",
 			Help: "Messages taken from the trigger consumer, redeliveries (delayed retries) included.",
@@ -127,6 +165,7 @@ func New(o Options) *Metrics {
 	}
 	m.reg.MustRegister(m.received, m.inFlight, m.results, m.attempts, m.latency,
 		m.retries, m.deadLetters, m.cacheHits, m.cacheMisses, m.unordered,
+		m.webhookResults, m.webhookDuration, m.firedToResult, m.unknownFields,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -185,6 +224,28 @@ func (m *Metrics) DefinitionCache(hit bool) {
 	}
 }
 
+// Completed counts an event's terminal outcome for its webhook and
+// observes how long it took; a zero sinceFired is not observed.
+func (m *Metrics) Completed(webhook, status string, handled, sinceFired time.Duration) {
+	webhook = m.webhooks.label(webhook)
+	m.webhookResults.WithLabelValues(webhook, status).Inc()
+	m.webhookDuration.WithLabelValues(webhook).Observe(handled.Seconds())
+	if sinceFired > 0 {
+		m.firedToResult.WithLabelValues(status).Observe(sinceFired.Seconds())
+	}
+}
+
+// UnknownFields counts the unknown top-level fields of one event: names
+// are the first of them, the rest count as Other.
+func (m *Metrics) UnknownFields(names []string, count int) {
+	for _, n := range names {
+		m.unknownFields.WithLabelValues(m.fields.label(n)).Inc()
+	}
+	if rest := count - len(names); rest > 0 {
+		m.unknownFields.WithLabelValues(Other).Add(float64(rest))
+	}
+}
+
 // hostLabel bounds the host label: the first MaxHosts hosts keep their
 // name, later ones are OtherHost.
 func (m *Metrics) hostLabel(host string) string {
@@ -192,22 +253,48 @@ func (m *Metrics) hostLabel(host string) string {
 	if host == "" {
 		return "none"
 	}
-	m.hostsMu.RLock()
-	_, ok := m.hosts[host]
-	m.hostsMu.RUnlock()
+	return m.hosts.label(host)
+}
+
+// boundedSet bounds a label: the first max values seen keep their name
+// (clipped to maxLen bytes on a rune boundary), later ones are other.
+type boundedSet struct {
+	mu     sync.RWMutex
+	seen   map[string]struct{}
+	max    int
+	maxLen int
+	other  string
+}
+
+func newBoundedSet(max, maxLen int, other string) *boundedSet {
+	return &boundedSet{seen: map[string]struct{}{}, max: max, maxLen: maxLen, other: other}
+}
+
+func (b *boundedSet) label(v string) string {
+	if len(v) > b.maxLen {
+		cut := b.maxLen
+		for cut > 0 && !utf8.RuneStart(v[cut]) {
+			cut--
+		}
+		v = v[:cut]
+	}
+	v = strings.ToValidUTF8(v, "\uFFFD")
+	b.mu.RLock()
+	_, ok := b.seen[v]
+	b.mu.RUnlock()
 	if ok {
-		return host
+		return v
 	}
-	m.hostsMu.Lock()
-	defer m.hostsMu.Unlock()
-	if _, ok := m.hosts[host]; ok {
-		return host
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.seen[v]; ok {
+		return v
 	}
-	if len(m.hosts) >= m.maxHosts {
-		return OtherHost
+	if len(b.seen) >= b.max {
+		return b.other
 	}
-	m.hosts[host] = struct{}{}
-	return host
+	b.seen[v] = struct{}{}
+	return v
 }
 
 // ObserveTemplateCache exports n, the render environment's template cache

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/textproto"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -122,6 +123,28 @@ type Retry struct {
 	On []string `json:"on,omitempty" yaml:"on"`
 }
 
+// UnmarshalJSON reads a retry object; max_attempts may be written 3, 3.0
+// or 3e0, as JSON Schema's integer allows.
+func (r *Retry) UnmarshalJSON(b []byte) error {
+	type plain Retry
+	var p struct {
+		*plain
+		MaxAttempts json.RawMessage `json:"max_attempts,omitempty"`
+	}
+	p.plain = (*plain)(r)
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	if len(p.MaxAttempts) > 0 && string(p.MaxAttempts) != "null" {
+		n, err := IntegerOf(p.MaxAttempts, reflect.Int)
+		if err != nil {
+			return err
+		}
+		r.MaxAttempts = int(n.Int64())
+	}
+	return nil
+}
+
 // Methods a definition may use.
 var methods = map[string]bool{"GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "HEAD": true}
 
@@ -131,7 +154,12 @@ type FieldError struct {
 	Msg   string
 }
 
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+func (e *FieldError) Error() string {
+	if e.Field == "" {
+		return e.Msg
+	}
+	return e.Field + ": " + e.Msg
+}
 
 func fieldErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
@@ -360,6 +388,9 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 }
 
 func (d *Duration) parse(s string) error {
+	if strings.HasPrefix(s, "-") {
+		return fmt.Errorf("duration %q is negative", s)
+	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
 		return fmt.Errorf("duration %q: want a form such as \"5s\" or \"1m30s\"", s)
@@ -371,17 +402,31 @@ func (d *Duration) parse(s string) error {
 	return nil
 }
 
-// DecodeJSON decodes a definition strictly: unknown fields are errors.
+// DecodeJSON decodes a definition strictly, the way CheckJSON reads JSON:
+// unknown fields (keys compared with their case) are errors naming the
+// field, a *FieldError.
 func DecodeJSON(data []byte) (*Definition, error) {
-	var d Definition
+	var raw json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&d); err != nil {
+	if err := dec.Decode(&raw); err != nil {
 		return nil, fmt.Errorf("webhook: %w", err)
 	}
 	// dec.More reports false before a stray '}' or ']': read a token.
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("webhook: trailing data after the definition")
+	}
+	return DecodeRaw(raw)
+}
+
+// DecodeRaw decodes one valid JSON value as a definition, as DecodeJSON
+// does.
+func DecodeRaw(raw []byte) (*Definition, error) {
+	if fe := CheckJSON(raw, reflect.TypeFor[Definition](), ""); fe != nil {
+		return nil, fe
+	}
+	var d Definition
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return nil, fmt.Errorf("webhook: %w", err) // CheckJSON let through what encoding/json refuses
 	}
 	return &d, nil
 }

@@ -232,20 +232,27 @@ func TestDecodeJSONErrors(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
-		{"unknown top-level field", `{"url":"https://x/","verb":"GET"}`, `unknown field "verb"`},
-		{"unknown auth field", `{"url":"https://x/","auth":{"type":"basic","user":"u"}}`, `unknown field "user"`},
-		{"unknown retry field", `{"url":"https://x/","retry":{"attempts":3}}`, `unknown field "attempts"`},
-		{"unknown mapping field", `{"url":"https://x/","cvars":[{"name":"a","mapper":"x","map":"y"}]}`, `unknown field "map"`},
-		{"wrong type", `{"url":5}`, "cannot unmarshal number"},
-		{"headers not strings", `{"url":"https://x/","headers":{"A":1}}`, "cannot unmarshal number"},
-		{"bad timeout", `{"url":"https://x/","timeout":"soon"}`, `duration "soon"`},
-		{"syntax", `{"url":`, "unexpected EOF"},
-		{"empty", ``, "EOF"},
-		{"trailing object", `{"url":"https://x/"} {"url":"https://y/"}`, "trailing data"},
-		{"trailing brace", `{"url":"https://x/"} }`, "trailing data"},
-		{"trailing bracket", `{"url":"https://x/"}]`, "trailing data"},
-		{"trailing garbage", `{"url":"https://x/"}x`, "trailing data"},
-		{"array", `[]`, "cannot unmarshal array"},
+		{"unknown top-level field", `{"url":"https://x/","verb":"GET"}`, `verb: unknown field`},
+		{"a known field in another case", `{"URL":"https://x/"}`, `URL: unknown field`},
+		{"unknown auth field", `{"url":"https://x/","auth":{"type":"basic","user":"u"}}`, `auth.user: unknown field`},
+		{"unknown retry field", `{"url":"https://x/","retry":{"attempts":3}}`, `retry.attempts: unknown field`},
+		{"unknown mapping field", `{"url":"https://x/","cvars":[{"name":"a","mapper":"x","map":"y"}]}`, `cvars[0].map: unknown field`},
+		{"wrong type", `{"url":5}`, "url: want a string, got JSON number"},
+		{"null for a required field", `{"url":null}`, "url: want a string, got JSON null"},
+		{"null list item", `{"url":"https://x/","success":[null]}`, "success[0]: want a string, got JSON null"},
+		{"null header value", `{"url":"https://x/","headers":{"A":null}}`, "headers.A: want a string, got JSON null"},
+		{"headers not strings", `{"url":"https://x/","headers":{"A":1}}`, "headers.A: want a string, got JSON number"},
+		{"bad timeout", `{"url":"https://x/","timeout":"soon"}`, `timeout: duration "soon"`},
+		{"negative zero timeout", `{"url":"https://x/","timeout":"-0s"}`, `timeout: duration "-0s" is negative`},
+		{"fractional max_attempts", `{"url":"https://x/","retry":{"max_attempts":2.5}}`, `retry.max_attempts: want an integer, got JSON number 2.5`},
+		{"syntax", `{"url":`, "webhook: unexpected EOF"},
+		{"empty", ``, "webhook: EOF"},
+		{"trailing object", `{"url":"https://x/"} {"url":"https://y/"}`, "webhook: trailing data"},
+		{"trailing brace", `{"url":"https://x/"} }`, "webhook: trailing data"},
+		{"trailing bracket", `{"url":"https://x/"}]`, "webhook: trailing data"},
+		{"trailing garbage", `{"url":"https://x/"}x`, "webhook: trailing data"},
+		{"array", `[]`, "want an object, got JSON array"},
+		{"null", `null`, "want an object, got JSON null"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -256,14 +263,25 @@ func TestDecodeJSONErrors(t *testing.T) {
 			if d != nil {
 				t.Error("a definition returned with the error")
 			}
-			if !strings.HasPrefix(err.Error(), "webhook: ") || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("error %q, want webhook: ... %q", err, tt.want)
+			if !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("error %q, want %q...", err, tt.want)
 			}
 		})
 	}
-	// White space after the definition is fine.
-	if _, err := DecodeJSON([]byte("{\"url\":\"https://x/\"}\n\t ")); err != nil {
-		t.Errorf("trailing white space: %v", err)
+	// White space after the definition is fine; so are null optional
+	// fields, and integers written with a fraction or exponent.
+	for _, ok := range []string{
+		"{\"url\":\"https://x/\"}\n\t ",
+		`{"url":"https://x/","name":null,"auth":null,"retry":{"max_attempts":3.0,"max_age":null},"cvars":null}`,
+		`{"url":"https://x/","retry":{"max_attempts":4e0}}`,
+	} {
+		if _, err := DecodeJSON([]byte(ok)); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	d, err := DecodeJSON([]byte(`{"url":"https://x/","retry":{"max_attempts":4e0}}`))
+	if err != nil || d.Retry.MaxAttempts != 4 {
+		t.Errorf("max_attempts 4e0: %+v, %v", d, err)
 	}
 }
 
