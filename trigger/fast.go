@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
 // Top-level keys of an event, as bits: the fast path refuses a key seen
@@ -162,7 +164,7 @@ func connectionValue(v gjson.Result) (*Connection, bool) {
 }
 
 func timeValue(v gjson.Result) (*time.Time, bool) {
-	if v.Type != gjson.String {
+	if v.Type != gjson.String || !webhook.ValidTime([]byte(v.Raw)) {
 		return nil, false
 	}
 	t := new(time.Time)

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/big"
 	"reflect"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -57,6 +58,9 @@ func check(raw []byte, t reflect.Type, path string, nullOK bool) *FieldError {
 			return nil
 		}
 		return mismatch(path, typeName(t), raw)
+	}
+	if t == timeType && !ValidTime(raw) {
+		return &FieldError{Field: path, Msg: "want an RFC 3339 time, got JSON " + Clip(string(raw))}
 	}
 	custom := reflect.PointerTo(t).Implements(unmarshalerType)
 	if t.Kind() == reflect.Struct && raw[0] == '{' {
@@ -138,6 +142,16 @@ func checkFields(raw []byte, t reflect.Type, path string) *FieldError {
 	})
 	return fe
 }
+
+// rfc3339 is the form of a time: RFC 3339 with upper-case T and Z, a
+// fraction after a dot, seconds up to 59 (what Go's time reads, less its
+// comma fraction; the schemas have the same pattern).
+var rfc3339 = regexp.MustCompile(`^"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})"$`)
+
+// ValidTime reports whether raw, a JSON value, is a string of the form of
+// an RFC 3339 time that the contract accepts (its calendar is checked when
+// it is decoded).
+func ValidTime(raw []byte) bool { return rfc3339.Match(bytes.TrimSpace(raw)) }
 
 // FieldByJSONName finds the field of struct type t whose JSON name is key,
 // exactly, and whether it is optional (omitempty).

@@ -184,7 +184,7 @@ func (d *Definition) EffectiveTimeout() time.Duration {
 // Validate checks the definition's shape. Templates are checked when they
 // are compiled (package render, package mapper).
 func (d *Definition) Validate() error {
-	if d.Method != "" && !methods[d.EffectiveMethod()] {
+	if d.Method != "" && (!methods[d.EffectiveMethod()] || !isASCII(d.Method)) {
 		return fieldErr("method", "%q is not one of GET, POST, PUT, PATCH, DELETE, HEAD", d.Method)
 	}
 	// A definition that uses a template gets its URL from it.
@@ -289,6 +289,15 @@ func (a *Auth) validate() error {
 	return nil
 }
 
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 // validHeaderName reports whether s is an RFC 9110 token.
 func validHeaderName(s string) bool {
 	if s == "" {
@@ -314,16 +323,18 @@ type StatusPattern struct {
 	Kind  string // "network" or "timeout", or ""
 }
 
-// ParseStatusPattern parses "200", "2xx", and with kinds "network" or "timeout".
+// ParseStatusPattern parses "200", "2xx" (or "2XX"), and with kinds
+// "network" or "timeout", exactly as written (docs/schema/webhook.schema.json
+// has the same patterns).
 func ParseStatusPattern(s string, kinds bool) (StatusPattern, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
 	if kinds && (s == "network" || s == "timeout") {
 		return StatusPattern{Kind: s}, nil
 	}
-	if len(s) == 3 && s[1:] == "xx" && s[0] >= '1' && s[0] <= '5' {
+	if len(s) == 3 && (s[1:] == "xx" || s[1:] == "XX") && s[0] >= '1' && s[0] <= '5' {
 		return StatusPattern{Class: int(s[0] - '0')}, nil
 	}
-	if n, err := strconv.Atoi(s); err == nil && n >= 100 && n <= 599 {
+	if len(s) == 3 && s[0] >= '1' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9' {
+		n, _ := strconv.Atoi(s)
 		return StatusPattern{Code: n}, nil
 	}
 	if kinds {

@@ -51,7 +51,7 @@ func TestValidateOK(t *testing.T) {
 		{"auth api_key header", valid(func(d *Definition) { d.Auth = &Auth{Type: AuthAPIKey, In: "header", Name: "X-Key", Value: "v"} })},
 		{"auth api_key query", valid(func(d *Definition) { d.Auth = &Auth{Type: AuthAPIKey, In: "query", Name: "api key", Value: "v"} })},
 		{"retry", valid(func(d *Definition) {
-			d.Retry = &Retry{MaxAttempts: 5, On: []string{"network", "timeout", "5xx", "429", " 408 ", "TIMEOUT"}}
+			d.Retry = &Retry{MaxAttempts: 5, On: []string{"network", "timeout", "5xx", "429", "408", "5XX"}}
 		})},
 		{"success", valid(func(d *Definition) { d.Success = []string{"2xx", "304", "4XX"} })},
 		{"uses without url", valid(func(d *Definition) { d.URL, d.Uses, d.With = "", "zendesk", map[string]any{"region": "eu"} })},
@@ -421,14 +421,16 @@ func TestParseStatusPattern(t *testing.T) {
 		wantErr bool
 	}{
 		{"200", false, StatusPattern{Code: 200}, false},
-		{" 404 ", false, StatusPattern{Code: 404}, false},
 		{"100", false, StatusPattern{Code: 100}, false},
 		{"599", false, StatusPattern{Code: 599}, false},
 		{"2xx", false, StatusPattern{Class: 2}, false},
 		{"5XX", true, StatusPattern{Class: 5}, false},
 		{"1xx", false, StatusPattern{Class: 1}, false},
 		{"network", true, StatusPattern{Kind: "network"}, false},
-		{"Timeout", true, StatusPattern{Kind: "timeout"}, false},
+		{"Timeout", true, StatusPattern{}, true}, // written exactly, as the schema says
+		{" 404 ", false, StatusPattern{}, true},
+		{"+429", true, StatusPattern{}, true},
+		{"0429", true, StatusPattern{}, true},
 		{"network", false, StatusPattern{}, true},
 		{"timeout", false, StatusPattern{}, true},
 		{"99", false, StatusPattern{}, true},
