@@ -170,3 +170,7 @@ func (j *job) resultTrace() tracectx.Parent {
 	j.span = j.trace.Child()
 	return j.span
 }
+
+// Breakers returns the target hosts whose circuit breaker is open and
+// half-open in this process.
+func (w *Worker) Breakers() (open, halfOpen []string) { return w.guard.Breakers() }

@@ -56,15 +56,25 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 	root.SetArgs(args)
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default "+defaultConfigPath+" when it exists)")
 	root.PersistentFlags().StringVar(&a.natsURL, "nats-url", "", "NATS server URL (overrides nats.url and HOOKWORKER_NATS_URL)")
-	root.AddCommand(a.runCmd(), a.fireCmd(), a.renderCmd(), a.demoTargetCmd(), a.dlqCmd(), a.replayCmd(), a.webhookCmd(), a.validateCmd(), a.benchCmd())
+	root.AddCommand(a.runCmd(), a.fireCmd(), a.renderCmd(), a.demoTargetCmd(), a.dlqCmd(), a.replayCmd(), a.webhookCmd(), a.validateCmd(), a.benchCmd(), a.versionCmd())
+	root.Version = versionLine()
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError(fmt.Errorf("%w; see %s --help", err, c.CommandPath()))
+	})
+	strictGroups(root)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
 	}
 	fmt.Fprintln(io.err, "hookworker:", err)
 	var ee *exitError
-	if errors.As(err, &ee) {
+	switch {
+	case errors.As(err, &ee):
 		return ee.code
+	case strings.HasPrefix(err.Error(), "unknown command "), strings.Contains(err.Error(), " arg(s), received "),
+		strings.HasPrefix(err.Error(), "accepts "), strings.HasPrefix(err.Error(), "unknown flag"):
+		return exitUsage // cobra's own command-line errors
 	}
 	return 1
 }

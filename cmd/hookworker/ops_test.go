@@ -55,7 +55,10 @@ func TestRunServesOps(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	for _, s := range []string{want, "hookworker_events_received_total 1", "hookworker_consumer_pending_messages 0",
-		"hookworker_template_cache_entries", "go_goroutines", "process_"} {
+		"hookworker_template_cache_entries", "go_goroutines", "process_",
+		`hookworker_build_info{goversion="go`, `hookworker_webhook_results_total{status="succeeded",webhook="inline"} 1`,
+		`hookworker_fired_to_result_seconds_count{status="succeeded"} 1`, `hookworker_breakers{state="open"} 0`,
+		"hookworker_dead_letters_backlog_errors_total 0"} {
 		if !strings.Contains(body, s) {
 			t.Errorf("/metrics (%d) lacks %q:\n%s", code, s, body)
 		}

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/hookworker/hookworker/internal/config"
+	"github.com/hookworker/hookworker/internal/deadletter"
 	"github.com/hookworker/hookworker/internal/marketplace"
 	"github.com/hookworker/hookworker/internal/metrics"
 	"github.com/hookworker/hookworker/internal/natsconn"
@@ -128,6 +129,22 @@ func (a *app) runWorker(ctx context.Context) error {
 		return err
 	}
 	if m != nil {
+		js, err := jetstream.New(nc)
+		if err != nil {
+			return err
+		}
+		n := cfg.Names
+		dlq := deadletter.NewStore(js, n.DLQStream, n.DLQPrefix, n.FiredPrefix)
+		m.ObserveBuild(buildInfo())
+		m.ObserveBreakers(w.Breakers)
+		m.ObserveDeadLetters(func(ctx context.Context) ([]metrics.Backlog, error) {
+			letters, err := dlq.Backlog(ctx)
+			out := make([]metrics.Backlog, len(letters))
+			for i, l := range letters {
+				out[i] = metrics.Backlog{Bot: l.BotID, Class: l.Class, Count: l.Count}
+			}
+			return out, err
+		}, 2*time.Second)
 		stop := startOps(cfg.Ops, m, w, log.Named("ops"))
 		defer stop()
 	}

@@ -54,13 +54,19 @@ func (s *Store) Ensure(ctx context.Context) error {
 	return nil
 }
 
-// subject is where a letter is stored.
+// subject is where a letter is stored: <prefix>.<bot id>.<error class>,
+// so that the stream's subject counts give the backlog by bot and class
+// (Backlog). Letters stored before the class token are on <prefix>.<bot id>.
 func (s *Store) subject(l *Letter) string {
 	bot := l.BotID
 	if !trigger.ValidToken(bot) {
-		bot = "_unknown"
+		bot = UnknownBot
 	}
-	return s.prefix + "." + bot
+	class := string(l.Error.Class)
+	if !trigger.ValidToken(class) {
+		class = UnknownClass
+	}
+	return s.prefix + "." + bot + "." + class
 }
 
 // Put stores a letter and waits for the PubAck. A letter for the same
@@ -134,7 +140,7 @@ func (s *Store) each(ctx context.Context, f Filter, fn func(*Letter) error) erro
 	last := info.State.LastSeq
 	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{s.prefix + ".>"}}
 	if f.BotID != "" && trigger.ValidToken(f.BotID) {
-		cfg.FilterSubjects = []string{s.prefix + "." + f.BotID}
+		cfg.FilterSubjects = []string{s.prefix + "." + f.BotID, s.prefix + "." + f.BotID + ".>"}
 	}
 	if !f.Since.IsZero() {
 		// Letters are stored when they fail: nothing stored well before

@@ -125,7 +125,7 @@ func TestPutDedup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := m.GetLastMsgForSubject(ctx, dlqPrefix+"._unknown")
+	raw, err := m.GetLastMsgForSubject(ctx, dlqPrefix+"._unknown.render")
 	if err != nil {
 		t.Fatalf("letter of an invalid bot id: %v", err)
 	}

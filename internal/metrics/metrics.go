@@ -270,15 +270,22 @@ func newBoundedSet(max, maxLen int, other string) *boundedSet {
 	return &boundedSet{seen: map[string]struct{}{}, max: max, maxLen: maxLen, other: other}
 }
 
-func (b *boundedSet) label(v string) string {
-	if len(v) > b.maxLen {
-		cut := b.maxLen
+func (b *boundedSet) clip(v string) string { return clipTo(v, b.maxLen) }
+
+// clipTo cuts v to max bytes on a rune boundary, as valid UTF-8.
+func clipTo(v string, max int) string {
+	if len(v) > max {
+		cut := max
 		for cut > 0 && !utf8.RuneStart(v[cut]) {
 			cut--
 		}
 		v = v[:cut]
 	}
-	v = strings.ToValidUTF8(v, "\uFFFD")
+	return strings.ToValidUTF8(v, "\uFFFD")
+}
+
+func (b *boundedSet) label(v string) string {
+	v = b.clip(v)
 	b.mu.RLock()
 	_, ok := b.seen[v]
 	b.mu.RUnlock()
