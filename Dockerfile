@@ -3,8 +3,12 @@
 # Kept correct by reading, not by running: there is no Docker engine on the
 # dev machines. Check changes against cmd/hookworker and internal/config/config.go.
 #
-#   docker build -t hookworker .
-#   docker run --rm -e HOOKWORKER_NATS_URL=nats://nats.example:4222 hookworker
+#   docker build --build-arg VERSION=v1.2.3 -t hookworker .
+#   docker run --rm -e NATS_URL=nats://nats.example:4222 hookworker
+#
+# The image runs configs/production.yaml: no embedded server (a missing NATS
+# URL is an error, not a private server), no loopback or private targets
+# (http.allow empty), JSON logs.
 
 # ---- build ----
 FROM golang:1.26 AS build
@@ -13,23 +17,20 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /hookworker ./cmd/hookworker
-# An empty ./data for the embedded server's store (used only when no NATS URL
-# is configured), to be owned by the non-root user below.
-RUN mkdir -p /out/data
+ARG VERSION=""
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /hookworker ./cmd/hookworker
 
 # ---- run ----
 # static-debian12 carries CA certificates (for https webhooks) and tzdata.
 FROM gcr.io/distroless/static-debian12:nonroot
 WORKDIR /app
 COPY --from=build /hookworker /hookworker
-# hookworker.yaml (the defaults) and webhooks/ (the registry, webhooks.dir).
+# production.yaml, templates/ and webhooks/ (the registry, webhooks.dir).
 COPY configs/ ./configs/
 # 65532 is the nonroot user of distroless.
-COPY --from=build --chown=65532:65532 /out/data ./data
 USER 65532:65532
 # No EXPOSE: the worker only makes outbound connections (NATS, webhooks).
 # Give `docker stop -t` / the orchestrator's grace period more than
 # worker.shutdown_grace (20s); the compose file uses 30s.
 ENTRYPOINT ["/hookworker"]
-CMD ["run", "--config", "configs/hookworker.yaml"]
+CMD ["run", "--config", "configs/production.yaml"]

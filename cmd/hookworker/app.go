@@ -36,14 +36,23 @@ const defaultConfigPath = "configs/hookworker.yaml"
 type app struct {
 	ctx        context.Context
 	io         stdio
+	environ    []string
 	getenv     func(string) string
 	configPath string
-	natsURL    string
+	root       *cobra.Command
+	warned     bool
 }
 
-// run runs the command line and returns the exit status.
-func run(ctx context.Context, args []string, io stdio, getenv func(string) string) int {
-	a := &app{ctx: ctx, io: io, getenv: getenv}
+// run runs the command line and returns the exit status. environ is the
+// process environment (os.Environ): a variable set to "" is set.
+func run(ctx context.Context, args []string, io stdio, environ []string) int {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	a := &app{ctx: ctx, io: io, environ: environ, getenv: func(k string) string { return env[k] }}
 	root := &cobra.Command{
 		Use:           "hookworker",
 		Short:         "Run chatbot webhooks from NATS JetStream events",
@@ -54,9 +63,14 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 	root.SetOut(io.out)
 	root.SetErr(io.err)
 	root.SetArgs(args)
-	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default "+defaultConfigPath+" when it exists)")
-	root.PersistentFlags().StringVar(&a.natsURL, "nats-url", "", "NATS server URL (overrides nats.url and HOOKWORKER_NATS_URL)")
-	root.AddCommand(a.runCmd(), a.fireCmd(), a.renderCmd(), a.demoTargetCmd(), a.dlqCmd(), a.replayCmd(), a.webhookCmd(), a.validateCmd(), a.benchCmd(), a.versionCmd())
+	a.root = root
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.configPath, "config", "", "config file (default "+defaultConfigPath+" when it exists)")
+	pf.StringP("server", "s", "", "NATS server URL(s), comma separated (overrides nats.url, NATS_URL and HOOKWORKER_NATS_URL)")
+	pf.String("nats-url", "", "the same as --server")
+	pf.String("creds", "", "NATS credentials (.creds) file (overrides nats.creds_file, NATS_CREDS and HOOKWORKER_NATS_CREDS_FILE)")
+	pf.String("context", "", "nats CLI context: a name under ~/.config/nats/context, or a file (overrides nats.context, NATS_CONTEXT)")
+	root.AddCommand(a.runCmd(), a.fireCmd(), a.renderCmd(), a.demoTargetCmd(), a.dlqCmd(), a.replayCmd(), a.webhookCmd(), a.validateCmd(), a.benchCmd(), a.versionCmd(), a.configCmd())
 	root.Version = versionLine()
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
@@ -79,25 +93,51 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 	return 1
 }
 
-// config loads the configuration: file, environment, then flags.
+// config loads and validates the configuration (see loadConfig).
 func (a *app) config() (config.Config, error) {
+	l, err := a.loadConfig()
+	if err != nil {
+		return config.Config{}, err
+	}
+	if err := l.Validate(); err != nil {
+		return l.Config, fmt.Errorf("config: %w", err)
+	}
+	return l.Config, nil
+}
+
+// natsFlags are the persistent flags that set a configuration key.
+var natsFlags = []struct{ flag, key string }{
+	{"nats-url", "nats.url"}, {"server", "nats.url"}, {"creds", "nats.creds_file"}, {"context", "nats.context"},
+}
+
+// loadConfig reads the defaults, the config file, a nats CLI context, the
+// NATS_* and HOOKWORKER_* environment and the flags, each over the one
+// before; warnings (unknown HOOKWORKER_* variables) go to standard error
+// once.
+func (a *app) loadConfig() (*config.Loaded, error) {
 	path := a.configPath
 	if path == "" {
 		if _, err := os.Stat(defaultConfigPath); err == nil {
 			path = defaultConfigPath
 		}
 	}
-	cfg, err := config.Load(path, a.getenv)
-	if err != nil {
-		return cfg, err
+	o := config.Options{Path: path, Environ: a.environ, Flags: map[string]string{}, Origins: map[string]string{}}
+	for _, f := range natsFlags {
+		if fl := a.root.PersistentFlags().Lookup(f.flag); fl != nil && fl.Changed {
+			if prev, ok := o.Origins[f.key]; ok && o.Flags[f.key] != fl.Value.String() {
+				return nil, usageError(fmt.Errorf("%s and --%s disagree", prev, f.flag))
+			}
+			o.Flags[f.key], o.Origins[f.key] = fl.Value.String(), "--"+f.flag
+		}
 	}
-	if a.natsURL != "" {
-		cfg.NATS.URL = a.natsURL
+	l, err := config.Load(o)
+	if !a.warned {
+		a.warned = true
+		for _, w := range l.Warnings {
+			fmt.Fprintln(a.io.err, "hookworker: warning:", w)
+		}
 	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, fmt.Errorf("config: %w", err)
-	}
-	return cfg, nil
+	return l, err
 }
 
 // logger builds the zap logger the config asks for, writing to w.

@@ -49,3 +49,23 @@ func TestVersion(t *testing.T) {
 		t.Errorf("buildInfo with -X main.version: %+v", b)
 	}
 }
+
+// TestEnvironmentAtStart: run refuses a near miss of a known variable,
+// naming the nearest; it warns once about another unknown one; and under
+// configs/production.yaml, with no NATS URL, it says so instead of
+// starting a private server.
+func TestEnvironmentAtStart(t *testing.T) {
+	code, _, errOut := runCLI(t, context.Background(), map[string]string{"HOOKWORKER_CONCURENCY": "8"}, "run")
+	if code != 1 || !strings.Contains(errOut, "HOOKWORKER_CONCURENCY: unknown variable (did you mean HOOKWORKER_CONCURRENCY?)") {
+		t.Errorf("near miss: exit %d, %q", code, errOut)
+	}
+	code, _, errOut = runCLI(t, context.Background(), map[string]string{"HOOKWORKER_TENANT": "x", "HOOKWORKER_PORT_9464_TCP": "tcp://10.0.0.1:9464"},
+		"validate", "../../configs/webhooks/order-status.yaml")
+	if code != 0 || strings.Count(errOut, "HOOKWORKER_TENANT: unknown variable, ignored") != 1 || strings.Contains(errOut, "9464") {
+		t.Errorf("unknown variable: exit %d, %q", code, errOut)
+	}
+	code, out, errOut := runCLI(t, context.Background(), nil, "run", "--config", "../../configs/production.yaml")
+	if code != 1 || !strings.Contains(errOut, "no NATS server configured and embedded.enabled is false") || strings.Contains(out+errOut, "embedded NATS") {
+		t.Errorf("production config without a URL: exit %d, %q %q", code, out, errOut)
+	}
+}

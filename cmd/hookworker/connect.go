@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net"
 	"strconv"
 
@@ -17,6 +18,9 @@ import (
 // natsconn.ForEmbedded). It returns the URL, credentials redacted, for
 // messages.
 func connectNATS(cfg config.Config, name string, extra ...nats.Option) (*nats.Conn, string, error) {
+	if err := needNATSURL(cfg); err != nil {
+		return nil, "", err
+	}
 	url, client := cfg.NATS.URL, cfg.NATS
 	if url == "" {
 		url = "nats://" + net.JoinHostPort(cfg.Embedded.Host, strconv.Itoa(cfg.Embedded.Port))
@@ -39,4 +43,16 @@ func embeddedOptions(e config.Embedded) natsd.Options {
 		NKeys:    e.NKeys,
 		TLS:      natsd.TLS{CertFile: e.TLS.CertFile, KeyFile: e.TLS.KeyFile, CAFile: e.TLS.CAFile},
 	}
+}
+
+// errNoNATSURL: no server to connect to, and no embedded one allowed.
+var errNoNATSURL = errors.New("no NATS server configured and embedded.enabled is false: " +
+	"set nats.url (NATS_URL, HOOKWORKER_NATS_URL or --server) or a nats context (NATS_CONTEXT or --context)")
+
+// needNATSURL refuses an empty nats.url when the embedded server is off.
+func needNATSURL(cfg config.Config) error {
+	if cfg.NATS.URL == "" && !cfg.Embedded.Enabled {
+		return errNoNATSURL
+	}
+	return nil
 }

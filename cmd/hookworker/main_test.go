@@ -15,8 +15,11 @@ import (
 func runCLI(t *testing.T, ctx context.Context, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	getenv := func(k string) string { return env[k] }
-	code := run(ctx, args, stdio{in: strings.NewReader(""), out: &out, err: &errOut}, getenv)
+	var environ []string
+	for k, v := range env {
+		environ = append(environ, k+"="+v)
+	}
+	code := run(ctx, args, stdio{in: strings.NewReader(""), out: &out, err: &errOut}, environ)
 	return code, out.String(), errOut.String()
 }
 

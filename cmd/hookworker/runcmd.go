@@ -71,6 +71,9 @@ func (a *app) runWorker(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("webhooks (run `hookworker validate` for details): %w", err)
 	}
+	if err := needNATSURL(cfg); err != nil {
+		return err
+	}
 	url, client := cfg.NATS.URL, cfg.NATS
 	if url == "" {
 		opts := embeddedOptions(cfg.Embedded)

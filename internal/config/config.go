@@ -32,7 +32,7 @@ type Config struct {
 type NATS struct {
 	// URL of the NATS server(s), comma separated. Empty: start an embedded
 	// JetStream server (see Embedded) and connect to it.
-	URL string `yaml:"url" env:"HOOKWORKER_NATS_URL"`
+	URL string `yaml:"url" env:"HOOKWORKER_NATS_URL" natsenv:"NATS_URL"`
 	// Name is the client connection name shown by the server.
 	Name string `yaml:"name" env:"HOOKWORKER_NATS_NAME"`
 	// Replicas is how many copies of each stream and KV bucket hookworker
@@ -47,16 +47,21 @@ type NATS struct {
 	// server's Token or User and Password (see Embedded).
 
 	// User and Password authenticate with a username and password.
-	User     string `yaml:"user" env:"HOOKWORKER_NATS_USER"`
-	Password string `yaml:"password" env:"HOOKWORKER_NATS_PASSWORD"`
+	User     string `yaml:"user" env:"HOOKWORKER_NATS_USER" natsenv:"NATS_USER"`
+	Password string `yaml:"password" env:"HOOKWORKER_NATS_PASSWORD" natsenv:"NATS_PASSWORD" secret:"true"`
 	// Token authenticates with a token.
-	Token string `yaml:"token" env:"HOOKWORKER_NATS_TOKEN"`
+	Token string `yaml:"token" env:"HOOKWORKER_NATS_TOKEN" secret:"true"`
 	// NKeySeedFile is a file holding a user NKey seed (SU...): the client
 	// signs the server's challenge with it.
-	NKeySeedFile string `yaml:"nkey_seed_file" env:"HOOKWORKER_NATS_NKEY_SEED_FILE"`
+	NKeySeedFile string `yaml:"nkey_seed_file" env:"HOOKWORKER_NATS_NKEY_SEED_FILE" natsenv:"NATS_NKEY"`
 	// CredsFile is a .creds file (user JWT and NKey seed) of a server in
 	// operator (decentralised JWT) mode.
-	CredsFile string `yaml:"creds_file" env:"HOOKWORKER_NATS_CREDS_FILE"`
+	CredsFile string `yaml:"creds_file" env:"HOOKWORKER_NATS_CREDS_FILE" natsenv:"NATS_CREDS"`
+	// Context names a context of the nats CLI (~/.config/nats/context/
+	// <name>.json, or a path to such a file) whose server URL, credentials
+	// and TLS files fill the settings above that nothing higher sets (see
+	// docs/configuration.md, precedence).
+	Context string `yaml:"context" env:"HOOKWORKER_NATS_CONTEXT" natsenv:"NATS_CONTEXT"`
 	// TLS: any of its files set makes the client require TLS.
 	TLS ClientTLS `yaml:"tls"`
 }
@@ -67,11 +72,11 @@ type ClientTLS struct {
 	// CAFile holds the PEM certificate(s) that signed the server's
 	// certificate. Empty: the system's roots (for the embedded server
 	// with TLS: its own certificate, Embedded.TLS.CertFile).
-	CAFile string `yaml:"ca_file" env:"HOOKWORKER_NATS_TLS_CA_FILE"`
+	CAFile string `yaml:"ca_file" env:"HOOKWORKER_NATS_TLS_CA_FILE" natsenv:"NATS_CA"`
 	// CertFile and KeyFile are the client certificate and its key (PEM),
 	// for a server that verifies clients; both or neither.
-	CertFile string `yaml:"cert_file" env:"HOOKWORKER_NATS_TLS_CERT_FILE"`
-	KeyFile  string `yaml:"key_file" env:"HOOKWORKER_NATS_TLS_KEY_FILE"`
+	CertFile string `yaml:"cert_file" env:"HOOKWORKER_NATS_TLS_CERT_FILE" natsenv:"NATS_CERT"`
+	KeyFile  string `yaml:"key_file" env:"HOOKWORKER_NATS_TLS_KEY_FILE" natsenv:"NATS_KEY"`
 }
 
 // AuthMethods lists the ways to authenticate that n sets, by config key.
@@ -94,6 +99,10 @@ func (n NATS) AuthMethods() []string {
 
 // Embedded configures the in-process server started when NATS.URL is empty.
 type Embedded struct {
+	// Enabled: with NATS.URL empty, `run` starts the embedded server and
+	// the other commands connect to it. Off (configs/production.yaml): an
+	// empty NATS.URL is an error, never a private server.
+	Enabled bool `yaml:"enabled" env:"HOOKWORKER_EMBEDDED_ENABLED"`
 	// Host to listen on.
 	Host string `yaml:"host" env:"HOOKWORKER_EMBEDDED_HOST"`
 	// Port to listen on.
@@ -106,10 +115,10 @@ type Embedded struct {
 	// User/Password and NKeys can (a client uses either).
 
 	// Token, when set, is required of every client.
-	Token string `yaml:"token" env:"HOOKWORKER_EMBEDDED_TOKEN"`
+	Token string `yaml:"token" env:"HOOKWORKER_EMBEDDED_TOKEN" secret:"true"`
 	// User and Password, when set, are required of every client.
 	User     string `yaml:"user" env:"HOOKWORKER_EMBEDDED_USER"`
-	Password string `yaml:"password" env:"HOOKWORKER_EMBEDDED_PASSWORD"`
+	Password string `yaml:"password" env:"HOOKWORKER_EMBEDDED_PASSWORD" secret:"true"`
 	// NKeys are user public keys (U...) that may connect by signing with
 	// their seed (a client's NATS.NKeySeedFile).
 	NKeys []string `yaml:"nkeys" env:"HOOKWORKER_EMBEDDED_NKEYS"`

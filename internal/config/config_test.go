@@ -12,7 +12,7 @@ import (
 // TestShippedConfigIsTheDefaults: configs/hookworker.yaml documents the
 // defaults; loading it gives Default(), except the development allow list.
 func TestShippedConfigIsTheDefaults(t *testing.T) {
-	cfg, err := Load("../../configs/hookworker.yaml", func(string) string { return "" })
+	cfg, err := loadEnv("../../configs/hookworker.yaml", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestEnvOverrides(t *testing.T) {
 		"HOOKWORKER_HTTP_HTTPS_ONLY": "true",
 		"HOOKWORKER_LOG_FORMAT":      "json",
 	}
-	cfg, err := Load("", func(k string) string { return env[k] })
+	cfg, err := loadEnv("", env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestLoadErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Load(tt.path, func(k string) string { return tt.env[k] })
+			_, err := loadEnv(tt.path, tt.env)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err %v, want one naming %q", err, tt.want)
 			}

@@ -9,7 +9,7 @@ import (
 // Default returns the configuration with every default filled in.
 func Default() Config {
 	return Config{
-		Embedded: Embedded{Host: "127.0.0.1", Port: 4222, StoreDir: "./data", NKeys: []string{}},
+		Embedded: Embedded{Enabled: true, Host: "127.0.0.1", Port: 4222, StoreDir: "./data", NKeys: []string{}},
 		NATS:     NATS{Name: "hookworker", Replicas: 1},
 		Names: Names{
 			Stream:         trigger.DefaultStream,

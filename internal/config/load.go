@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -14,29 +13,10 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Load reads the YAML file at path (if path is not empty) over the
-// defaults, then applies environment overrides from getenv.
-func Load(path string, getenv func(string) string) (Config, error) {
-	cfg := Default()
-	if path != "" {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return cfg, fmt.Errorf("config: %w", err)
-		}
-		if err := decodeYAML(data, &cfg); err != nil {
-			return cfg, fmt.Errorf("config %s: %w", path, err)
-		}
-	}
-	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), getenv); err != nil {
-		return cfg, fmt.Errorf("config: %w", err)
-	}
-	return cfg, nil
-}
-
 // decodeYAML reads data over cfg. Every problem is reported by its YAML key
 // (worker.concurency: unknown key (did you mean concurrency?)), never by a
 // Go type; all of them at once, each with its line.
-func decodeYAML(data []byte, cfg *Config) error {
+func decodeYAML(data []byte, cfg *Config, set map[string]bool) error {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
@@ -53,13 +33,13 @@ func decodeYAML(data []byte, cfg *Config) error {
 		return nil
 	}
 	var errs []error
-	decodeNode(root, reflect.ValueOf(cfg).Elem(), "", &errs)
+	decodeNode(root, reflect.ValueOf(cfg).Elem(), "", set, &errs)
 	return errors.Join(errs...)
 }
 
 // decodeNode decodes n into v (a struct) key by key, so that an error
-// names the key path.
-func decodeNode(n *yaml.Node, v reflect.Value, path string, errs *[]error) {
+// names the key path; set records the keys it set.
+func decodeNode(n *yaml.Node, v reflect.Value, path string, set map[string]bool, errs *[]error) {
 	if n.Kind != yaml.MappingNode {
 		*errs = append(*errs, fmt.Errorf("%s (line %d): want a mapping of keys, not %s", orTop(path), n.Line, describe(n)))
 		return
@@ -84,7 +64,7 @@ func decodeNode(n *yaml.Node, v reflect.Value, path string, errs *[]error) {
 			if val.Kind == yaml.ScalarNode && val.Tag == "!!null" {
 				continue // "section:" with nothing under it keeps the defaults
 			}
-			decodeNode(val, fv, key, errs)
+			decodeNode(val, fv, key, set, errs)
 			continue
 		}
 		ptr := reflect.New(fv.Type())
@@ -93,6 +73,7 @@ func decodeNode(n *yaml.Node, v reflect.Value, path string, errs *[]error) {
 			continue
 		}
 		fv.Set(ptr.Elem())
+		set[key] = true
 	}
 }
 
@@ -166,37 +147,15 @@ func kindName(t reflect.Type) string {
 	}
 }
 
-func applyEnv(v reflect.Value, getenv func(string) string) error {
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		f, fv := t.Field(i), v.Field(i)
-		if f.Type.Kind() == reflect.Struct {
-			if err := applyEnv(fv, getenv); err != nil {
-				return err
-			}
-			continue
-		}
-		name := f.Tag.Get("env")
-		if name == "" {
-			continue
-		}
-		s := getenv(name)
-		if s == "" {
-			continue
-		}
-		if err := setFromEnv(fv, s); err != nil {
-			return fmt.Errorf("%s: %q is not %s", name, s, kindName(f.Type))
-		}
-	}
-	return nil
-}
-
 // setFromEnv parses s, an environment variable's value, into fv.
 func setFromEnv(fv reflect.Value, s string) error {
 	switch t := fv.Type(); {
 	case t == reflect.TypeFor[[]time.Duration]():
-		var ds []time.Duration
+		ds := []time.Duration{}
 		for _, part := range strings.Split(s, ",") {
+			if strings.TrimSpace(part) == "" && strings.TrimSpace(s) == "" {
+				break // set but empty: an empty list
+			}
 			d, err := time.ParseDuration(strings.TrimSpace(part))
 			if err != nil {
 				return err
@@ -205,7 +164,7 @@ func setFromEnv(fv reflect.Value, s string) error {
 		}
 		fv.Set(reflect.ValueOf(ds))
 	case t == reflect.TypeFor[[]string]():
-		var list []string
+		list := []string{} // set but empty: an empty list
 		for _, part := range strings.Split(s, ",") {
 			if part = strings.TrimSpace(part); part != "" {
 				list = append(list, part)

@@ -34,7 +34,7 @@ func TestYAMLErrorsNameTheKey(t *testing.T) {
 			if err := os.WriteFile(p, []byte(tt.body), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err := Load(p, func(string) string { return "" })
+			_, err := loadEnv(p, nil)
 			if err == nil {
 				t.Fatal("loaded")
 			}
@@ -66,7 +66,7 @@ func TestYAMLKeepsDefaultsOfUnsetKeys(t *testing.T) {
 		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := Load(p, func(string) string { return "" })
+		cfg, err := loadEnv(p, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

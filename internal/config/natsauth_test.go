@@ -27,7 +27,7 @@ func TestNATSSecurityEnv(t *testing.T) {
 		"HOOKWORKER_EMBEDDED_TLS_KEY_FILE":  "/s/server-key.pem",
 		"HOOKWORKER_EMBEDDED_TLS_CA_FILE":   "/s/clients-ca.pem",
 	}
-	cfg, err := Load("", func(k string) string { return env[k] })
+	cfg, err := loadEnv("", env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestNATSSecurityEnv(t *testing.T) {
 		TLS: ClientTLS{CAFile: "/s/ca.pem", CertFile: "/s/client.pem", KeyFile: "/s/client-key.pem"},
 	}
 	wantE := Embedded{
-		Host: "127.0.0.1", Port: 4222, StoreDir: "./data",
+		Enabled: true, Host: "127.0.0.1", Port: 4222, StoreDir: "./data",
 		Token: "etok", User: "euser", Password: "epw", NKeys: []string{"UA", "UB"},
 		TLS: ServerTLS{CertFile: "/s/server.pem", KeyFile: "/s/server-key.pem", CAFile: "/s/clients-ca.pem"},
 	}
@@ -56,7 +56,7 @@ func TestNATSSecurityYAML(t *testing.T) {
 	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Load(p, func(string) string { return "" })
+	cfg, err := loadEnv(p, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,7 @@ func TestOpsListen(t *testing.T) {
 	if got := Default().Ops.Addr(); got != "127.0.0.1:9464" {
 		t.Errorf("default ops address %q", got)
 	}
-	cfg, err := Load("", func(k string) string {
-		return map[string]string{"HOOKWORKER_OPS_LISTEN": ":9100"}[k]
-	})
+	cfg, err := loadEnv("", map[string]string{"HOOKWORKER_OPS_LISTEN": ":9100"})
 	if err != nil || cfg.Ops.Listen != ":9100" || cfg.Validate() != nil {
 		t.Errorf("HOOKWORKER_OPS_LISTEN=:9100: %q, %v, %v", cfg.Ops.Listen, err, cfg.Validate())
 	}
