@@ -106,37 +106,32 @@ func (w *Worker) backstop(ctx context.Context, advisory []byte) error {
 	if err != nil {
 		return err
 	}
-	j := &job{data: raw.Data, hdr: raw.Header, subject: raw.Subject, start: w.clock.Now(),
-		meta: &jetstream.MsgMetadata{NumDelivered: adv.Deliveries, Timestamp: raw.Time}}
-	j.trace, j.tracestate = traceOf(raw.Header)
-	j.res = &trigger.Result{Replayed: replayCount(raw.Header) > 0, Unmapped: []string{}, CVars: map[string]any{}}
-	cause := fmt.Errorf("delivered %d times without an outcome: the worker crashed or stalled on it each time", adv.Deliveries)
-	class := trigger.ClassTimeout
-	if ev, err := trigger.Decode(raw.Data); err == nil {
-		j.ev = ev
-		j.res.EventID, j.res.BotID, j.res.ConversationID = ev.ID, ev.BotID, ev.ConversationID
-		j.res.ConnectionID, j.res.WebhookID = ev.ConnectionID(), ev.WebhookID()
-		if h, err := w.histories.load(ctx, ev.ID); err == nil && h != nil {
-			j.hist = h
-			j.res.Attempts = len(h.Attempts)
-		}
-	} else {
-		class, cause = trigger.ClassInvalidEvent, err
-	}
-	w.finish(j, fail(class, cause))
-	if err := w.deadLetter(j); err != nil {
+	j := w.newJob(raw.Data, raw.Header, raw.Subject, &jetstream.MsgMetadata{NumDelivered: adv.Deliveries, Timestamp: raw.Time})
+	res := resultOf(j, w.stalled(ctx, j), w.clock.Now())
+	if err := w.deadLetter(j, res); err != nil {
 		return err
 	}
-	w.metrics.DeadLetter(string(class))
-	if err := w.publishResult(j); err != nil {
+	if err := w.publishResult(j, res); err != nil {
 		return err
 	}
 	if err := st.DeleteMsg(ctx, adv.StreamSeq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
 		return err
 	}
-	if j.ev != nil && j.hist != nil {
-		_ = w.histories.delete(ctx, j.ev.ID)
-	}
-	w.outcome(j)
+	w.forgetHistory(j)
+	w.report(j, res)
 	return nil
+}
+
+// stalled is the outcome of an event that ran out of deliveries without
+// one: a timeout, with the attempts its history holds (whatever its
+// delivery count: a shutdown hands back with a history on any delivery),
+// or invalid_event when it does not decode.
+func (w *Worker) stalled(ctx context.Context, j *job) outcome {
+	if err := w.decode(j); err != nil {
+		return j.failed(err)
+	}
+	if err := w.readHistory(ctx, j); err != nil {
+		w.log.Debug("backstop: attempt history not read; the dead letter lists no attempts", zap.String("event_id", j.ev.ID), zap.Error(err))
+	}
+	return j.failedAs(trigger.ClassTimeout, fmt.Sprintf("delivered %d times without an outcome: the worker crashed or stalled on it each time", j.delivery()))
 }

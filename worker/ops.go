@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -118,20 +117,6 @@ func (w *Worker) ConsumerInfo(ctx context.Context) (*jetstream.ConsumerInfo, err
 		return nil, fmt.Errorf("consumer %s on stream %s: %w", n.Consumer, n.Stream, err)
 	}
 	return c.CachedInfo(), nil
-}
-
-// attemptClass is the Metrics class of one attempt.
-func attemptClass(status int, err error) string {
-	switch {
-	case errors.Is(err, errHandBack):
-		return "canceled"
-	case err != nil:
-		return string(classOf(err))
-	case status >= 100 && status < 600:
-		return strconv.Itoa(status/100) + "xx"
-	default:
-		return "other"
-	}
 }
 
 // headerValue reads a NATS header case-insensitively (NATS headers are

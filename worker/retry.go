@@ -1,7 +1,7 @@
 package worker
 
 import (
-	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -126,5 +126,143 @@ func retryAfter(status int, h http.Header, now time.Time) time.Duration {
 	return 0
 }
 
-// errExhausted marks a failure after the last allowed attempt.
-var errExhausted = errors.New("retries exhausted")
+// retryKind is how a failed attempt is retried.
+type retryKind int
+
+const (
+	// retryNone: the failure is final.
+	retryNone retryKind = iota
+	// retryQuick: wait in the worker, on the same delivery, then try again.
+	retryQuick
+	// retryDurable: hand the event back to JetStream with a delay.
+	retryDurable
+)
+
+// retryInput is everything the retry decision of a failed attempt depends
+// on.
+type retryInput struct {
+	policy policy
+	now    time.Time
+
+	// The failed attempt: its class, HTTP status (0 without a response),
+	// response headers (Retry-After) and error message (redacted).
+	class   trigger.Class
+	status  int
+	header  http.Header
+	message string
+
+	// attempts counts the event's attempts, this one included; handbacks
+	// its delayed retries so far.
+	attempts  int
+	handbacks int
+	// firstSeen is when the event was stored (max_age counts from it).
+	firstSeen time.Time
+	expiresAt *time.Time
+
+	// start is when this delivery began: a quick wait ends within half of
+	// ackWait from it, so that heartbeats are not all that holds it.
+	start   time.Time
+	ackWait time.Duration
+	// quickLeft is how many quick retries this delivery may still make.
+	quickLeft int
+	// quickBackoff returns the next exponential wait with jitter of this
+	// delivery; it is called only when that wait is the one taken.
+	quickBackoff func() time.Duration
+	// delivery is this delivery's number (1-based; 0: unknown) and
+	// maxDeliver the consumer's MaxDeliver (0: unlimited).
+	delivery   uint64
+	maxDeliver int
+}
+
+// retryDecision is what becomes of a failed attempt.
+type retryDecision struct {
+	kind retryKind
+	// delay is the wait before the next attempt (retryQuick, retryDurable).
+	delay time.Duration
+	// class and message are the final failure's (retryNone).
+	class   trigger.Class
+	message string
+	// retryAfter is the delay the response asked for (Retry-After), 0
+	// when it asked none; it goes into the attempt's record.
+	retryAfter time.Duration
+}
+
+// decideRetry is the whole retry decision of a failed attempt, as a pure
+// function of its input, in the order docs/architecture.md ("Retries")
+// gives:
+//
+//   - a failure the policy does not retry (retry.on) is final;
+//   - so is one after max_attempts, keeping its class;
+//   - else the next delay: a quick wait while quick attempts are left, of
+//     the Retry-After, the 429 floor or the exponential backoff, if it is
+//     at most quick_max_wait and ends within half of ack_wait from the
+//     delivery's start; otherwise a durable one, of the Retry-After or the
+//     schedule's next delay (at least the 429 floor for a 429); capped by
+//     max_delay;
+//   - no retry is scheduled whose attempt would start at or after
+//     expires_at (class expired), later than max_age after the event was
+//     stored, or, for a durable one, when this delivery is the consumer's
+//     last (a Nak then would leave the event undelivered); those last two
+//     keep the failure's class.
+func decideRetry(in retryInput) retryDecision {
+	p := in.policy
+	d := retryDecision{retryAfter: retryAfter(in.status, in.header, in.now)}
+	if !p.retriable(in.class, in.status) {
+		return d.final(in.class, in.message)
+	}
+	if in.attempts >= p.maxAttempts {
+		return d.exhausted(in, "retry.max_attempts reached")
+	}
+	d.kind = retryDurable
+	if in.quickLeft > 0 {
+		var delay time.Duration
+		switch {
+		case d.retryAfter > 0:
+			delay = d.retryAfter
+		case in.status == http.StatusTooManyRequests:
+			delay = p.floor429
+		default:
+			delay = in.quickBackoff()
+		}
+		if delay <= p.quickMax && in.now.Add(delay).Sub(in.start) < in.ackWait/2 {
+			d.kind, d.delay = retryQuick, delay
+		}
+	}
+	if d.kind == retryDurable {
+		d.delay = p.durableDelay(in.handbacks)
+		if d.retryAfter > 0 {
+			d.delay = d.retryAfter
+		} else if in.status == http.StatusTooManyRequests {
+			d.delay = max(d.delay, p.floor429)
+		}
+	}
+	d.delay = min(d.delay, p.maxDelay)
+	next := in.now.Add(d.delay)
+	switch {
+	case in.expiresAt != nil && !next.Before(*in.expiresAt):
+		return d.final(trigger.ClassExpired, fmt.Sprintf("the next attempt (in %s) would start after expires_at %s; last error: %s",
+			d.delay, in.expiresAt.UTC().Format(time.RFC3339), in.message))
+	case next.After(in.firstSeen.Add(p.maxAge)):
+		return d.exhausted(in, "retry.max_age reached")
+	case d.kind == retryDurable && lastDelivery(in.delivery, in.maxDeliver):
+		return d.exhausted(in, "no deliveries left (worker.max_deliver)")
+	}
+	return d
+}
+
+func (d retryDecision) final(class trigger.Class, message string) retryDecision {
+	d.kind, d.delay, d.class, d.message = retryNone, 0, class, message
+	return d
+}
+
+// exhausted is the final failure after the last allowed attempt: the
+// class of that attempt, and why no more are made.
+func (d retryDecision) exhausted(in retryInput, why string) retryDecision {
+	return d.final(in.class, fmt.Sprintf("%s after %d attempts: %s: retries exhausted", in.message, in.attempts, why))
+}
+
+// lastDelivery reports whether JetStream will not deliver a message again
+// after its delivery number delivery, with MaxDeliver maxDeliver.
+func lastDelivery(delivery uint64, maxDeliver int) bool {
+	return maxDeliver > 0 && delivery >= uint64(maxDeliver)
+}

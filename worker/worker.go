@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -26,6 +27,9 @@ import (
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/trigger/webhook"
 )
+
+// unorderedSeenMax bounds the ordered webhooks remembered as warned about.
+const unorderedSeenMax = 10_000
 
 // Registry resolves webhook_ref.
 type Registry interface {
@@ -83,8 +87,9 @@ type Worker struct {
 
 	metrics Metrics
 	// unorderedSeen holds the ids of ordered webhooks already warned
-	// about (see unordered).
-	unorderedSeen sync.Map
+	// about (see unordered), the least recently warned forgotten first:
+	// the ids of inline webhooks come from events, so the set is bounded.
+	unorderedSeen *lru.Cache[string, struct{}]
 	// state is stateNew, stateRunning, stateDraining or stateStopped.
 	state atomic.Int32
 }
@@ -135,7 +140,8 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 	w.letters = deadletter.NewStore(js, cfg.Names.DLQStream, cfg.Names.DLQPrefix, cfg.Names.FiredPrefix)
 	w.letters.Replicas = cfg.NATS.Replicas
 	w.inflight = newInflight(w.clock, cfg.Worker.AckWait)
-	w.compiled = newCompiledCache(10_000)
+	w.compiled = newCompiledCache()
+	w.unorderedSeen, _ = lru.New[string, struct{}](unorderedSeenMax)
 	iso := cfg.Isolation
 	w.guard = hostguard.New(hostguard.Config{
 		MaxConcurrent:  iso.PerHostConcurrency,
@@ -391,8 +397,9 @@ func (w *Worker) Run(ctx context.Context) error {
 
 	// One Consume callback hands each message to a pool of conc
 	// goroutines; it blocks while they are all busy, so at most conc
-	// messages wait in the client's buffer (PullMaxMessages), their
-	// AckWait already running (see PITFALLS).
+	// messages wait in the client's buffer (PullMaxMessages). A buffered
+	// message already counts against MaxAckPending and its AckWait is
+	// already running, so the buffer is kept near the pool's size.
 	msgs := make(chan jetstream.Msg)
 	for range conc {
 		serve(msgs)

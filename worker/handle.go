@@ -1,0 +1,220 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/hookworker/hookworker/internal/registry"
+	"github.com/hookworker/hookworker/internal/tracectx"
+	"github.com/hookworker/hookworker/render"
+	"github.com/hookworker/hookworker/trigger"
+	"github.com/hookworker/hookworker/trigger/webhook"
+)
+
+// This file is the first step of an event's path: decode it and decide
+// whether and what to run. The attempt loop (run, attempts.go) follows,
+// and settle (settle.go) carries out its outcome.
+
+// job is one delivery of one event.
+type job struct {
+	data    []byte
+	hdr     nats.Header
+	subject string
+	meta    *jetstream.MsgMetadata
+	start   time.Time
+
+	ev   *trigger.Event
+	hist *history
+	// req is the last rendered request and redact hides its secrets.
+	req    *render.Request
+	redact *render.Redactor
+	// httpStatus is the status of this delivery's last response.
+	httpStatus int
+
+	// trace is the trigger message's trace context, or a new one;
+	// tracestate goes with it. span is that of the last attempt.
+	trace      tracectx.Parent
+	tracestate string
+	span       tracectx.Parent
+}
+
+// newJob is the job of one delivery: of a message taken from a consumer,
+// or of the stored copy of an event that the backstop dead-letters.
+func (w *Worker) newJob(data []byte, hdr nats.Header, subject string, meta *jetstream.MsgMetadata) *job {
+	j := &job{data: data, hdr: hdr, subject: subject, meta: meta, start: w.clock.Now()}
+	j.trace, j.tracestate = traceOf(hdr)
+	return j
+}
+
+// handle runs one delivery of an event and settles it: the Result is
+// published (and, on failure, the dead letter stored) before the message
+// is acknowledged.
+func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
+	w.metrics.EventReceived()
+	w.metrics.InFlight(1)
+	defer w.metrics.InFlight(-1)
+	w.inflight.add(msg)
+	defer w.inflight.remove(msg)
+	meta, _ := msg.Metadata()
+	j := w.newJob(msg.Data(), msg.Headers(), msg.Subject(), meta)
+	w.settle(msg, j, w.process(ctx, j))
+}
+
+// process decodes the event, decides whether it runs and with which
+// compiled definition, and runs it.
+func (w *Worker) process(ctx context.Context, j *job) outcome {
+	if err := w.decode(j); err != nil {
+		return j.failed(err)
+	}
+	ev := j.ev
+	if ev.Unknown.Count > 0 && j.delivery() <= 1 {
+		w.metrics.UnknownFields(ev.Unknown.Names, ev.Unknown.Count)
+	}
+	if err := w.checkOrderedSubject(j.subject, ev); err != nil {
+		return j.failed(fail(trigger.ClassInvalidEvent, err))
+	}
+	w.loadHistory(ctx, j)
+	def, err := w.definition(ctx, ev)
+	if err != nil {
+		return j.failed(err)
+	}
+	c, hit := w.compiled.Get(def)
+	if ev.ExpiresAt != nil && !w.clock.Now().Before(*ev.ExpiresAt) {
+		return j.failed(fail(trigger.ClassExpired, fmt.Errorf("event expired at %s", ev.ExpiresAt.UTC().Format(time.RFC3339))))
+	}
+	ev.CVars, _ = render.Normalize(ev.CVars).(map[string]any)
+	ev.Context, _ = render.Normalize(ev.Context).(map[string]any)
+	if ev.Condition != "" {
+		ok, err := w.condition(j, def)
+		if err != nil {
+			return j.failed(err)
+		}
+		if !ok {
+			return j.skipped()
+		}
+	}
+	w.metrics.DefinitionCache(hit)
+	if !hit {
+		if c, err = w.compileDefinition(def); err != nil {
+			return j.failed(err)
+		}
+	}
+	if c.req.Def.Ordered && !strings.HasPrefix(j.subject, w.cfg.Names.OrderedPrefix+".") {
+		w.unordered(c.req.Def.ID)
+	}
+	return w.run(ctx, j, c)
+}
+
+// decode decodes the job's event; an event that does not decode is
+// invalid_event.
+func (w *Worker) decode(j *job) error {
+	ev, err := w.decoder.Decode(j.data)
+	if err != nil {
+		return fail(trigger.ClassInvalidEvent, err)
+	}
+	j.ev = ev
+	return nil
+}
+
+// checkOrderedSubject refuses an event stored under an ordered lane whose
+// subject names another bot or conversation than the event itself: its
+// lane, and so its order, would be another conversation's.
+func (w *Worker) checkOrderedSubject(subject string, ev *trigger.Event) error {
+	rest, ok := strings.CutPrefix(subject, w.cfg.Names.OrderedPrefix+".")
+	if !ok {
+		return nil
+	}
+	// <lane>.<bot_id>.<conversation_id>
+	_, rest, _ = strings.Cut(rest, ".")
+	bot, conv, _ := strings.Cut(rest, ".")
+	switch {
+	case bot != ev.BotID:
+		return &trigger.FieldError{Field: "bot_id", Msg: fmt.Sprintf("%q is not the bot of the ordered subject %s", ev.BotID, subject)}
+	case conv != ev.ConversationID:
+		return &trigger.FieldError{Field: "conversation_id", Msg: fmt.Sprintf("%q is not the conversation of the ordered subject %s, which decides its order", ev.ConversationID, subject)}
+	}
+	return nil
+}
+
+// loadHistory reads what the event's earlier deliveries did. The first
+// delivery, or one whose history cannot be read, starts a new one, first
+// seen when the event was stored.
+func (w *Worker) loadHistory(ctx context.Context, j *job) {
+	if j.delivery() > 1 {
+		if err := w.readHistory(ctx, j); err != nil {
+			w.log.Warn("attempt history not read; counting from here", zap.String("event_id", j.ev.ID), zap.Error(err))
+		}
+	}
+	if j.hist == nil {
+		j.hist = &history{FirstSeen: j.start.UTC()}
+		if j.meta != nil {
+			j.hist.FirstSeen = j.meta.Timestamp.UTC()
+		}
+	}
+}
+
+// readHistory sets the job's history to the stored one, if there is one.
+func (w *Worker) readHistory(ctx context.Context, j *job) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	h, err := w.histories.load(ctx, j.ev.ID)
+	j.hist = h
+	return err
+}
+
+// definition is the event's webhook: inline, or the registry's for its
+// webhook_ref.
+func (w *Worker) definition(ctx context.Context, ev *trigger.Event) (*webhook.Definition, error) {
+	ref := ev.WebhookRef
+	if ref == nil {
+		return ev.Webhook, nil
+	}
+	if w.registry == nil {
+		return nil, fail(trigger.ClassUnknownWebhook, fmt.Errorf("%w %q: no registry is configured", registry.ErrUnknown, ref.ID))
+	}
+	d, err := w.registry.Lookup(ctx, ref.ID, ref.Revision)
+	switch {
+	case errors.Is(err, registry.ErrUnknown):
+		return nil, fail(trigger.ClassUnknownWebhook, err)
+	case err != nil:
+		return nil, fail(trigger.ClassUnknownWebhook, fmt.Errorf("webhook %q: %w", ref.ID, err))
+	}
+	return d, nil
+}
+
+// condition evaluates the event's condition in the request context of its
+// first attempt.
+func (w *Worker) condition(j *job, def *webhook.Definition) (bool, error) {
+	vars := render.RequestVars(j.ev, render.Scope{Secrets: w.secrets, Attempt: len(j.hist.Attempts) + 1})
+	x, err := w.env.CompileExpr(j.ev.Condition)
+	if err != nil {
+		return false, fail(trigger.ClassRender, &render.Error{Webhook: def.ID, Field: "condition", Err: err})
+	}
+	ok, err := x.True(vars.Map())
+	if err != nil {
+		return false, redactErr(fail(trigger.ClassRender, &render.Error{Webhook: def.ID, Field: "condition", Err: err}), render.NewRedactor(vars.UsedSecrets()))
+	}
+	return ok, nil
+}
+
+// unordered notes an event of an ordered definition that arrived on the
+// unordered subjects: counted every time, a warning once per webhook (as
+// long as the webhook is among the last unorderedSeenMax warned about).
+func (w *Worker) unordered(webhookID string) {
+	if webhookID == "" {
+		webhookID = "(inline, no id)"
+	}
+	w.metrics.Unordered()
+	if seen, _ := w.unorderedSeen.ContainsOrAdd(webhookID, struct{}{}); !seen {
+		w.log.Warn("webhook is marked ordered but its events arrive on the unordered subjects: they run without per-conversation order; publish them to the ordered subjects",
+			zap.String("webhook_id", webhookID),
+			zap.String("ordered_subject", w.cfg.Names.OrderedPrefix+".<bot_id>.<conversation_id>"))
+	}
+}
