@@ -7,7 +7,8 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"sync"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/hookworker/hookworker/trigger/webhook"
 )
@@ -20,18 +21,21 @@ func Decode(data []byte) (*Event, error) {
 // Decoder decodes events as Decode does, and remembers inline webhook
 // definitions by their JSON text: an inline webhook that comes with every
 // event is decoded and validated once, and events with the same text share
-// one *webhook.Definition (which callers must not modify). A nil *Decoder
-// remembers nothing. It is safe for concurrent use.
+// one *webhook.Definition (which callers must not modify; the worker keeps
+// its compiled form by that pointer). A nil *Decoder remembers nothing. It
+// is safe for concurrent use.
 type Decoder struct {
-	mu   sync.RWMutex
-	defs map[string]*webhook.Definition
-	max  int
+	defs *lru.Cache[string, *webhook.Definition]
 }
 
-// NewDecoder remembers up to max definitions; when full, it forgets them
-// all and starts again.
+// NewDecoder remembers up to max definitions, the least recently used
+// forgotten first; with max below 1 it remembers none (and is nil).
 func NewDecoder(max int) *Decoder {
-	return &Decoder{defs: map[string]*webhook.Definition{}, max: max}
+	defs, err := lru.New[string, *webhook.Definition](max)
+	if err != nil {
+		return nil
+	}
+	return &Decoder{defs: defs}
 }
 
 // wireEvent is an Event whose inline webhook is kept as text until it is
@@ -179,22 +183,14 @@ func (d *Decoder) lookup(raw []byte) *webhook.Definition {
 	if d == nil {
 		return nil
 	}
-	d.mu.RLock()
-	def := d.defs[string(raw)]
-	d.mu.RUnlock()
+	def, _ := d.defs.Get(string(raw))
 	return def
 }
 
 func (d *Decoder) remember(raw []byte, def *webhook.Definition) {
-	if d == nil {
-		return
+	if d != nil {
+		d.defs.Add(string(raw), def)
 	}
-	d.mu.Lock()
-	if len(d.defs) >= d.max {
-		d.defs = map[string]*webhook.Definition{}
-	}
-	d.defs[string(raw)] = def
-	d.mu.Unlock()
 }
 
 // kindOf names the kind of JSON value raw.

@@ -322,6 +322,20 @@ func TestDecoderRemembersWebhooks(t *testing.T) {
 	if c.Webhook == a.Webhook || c.Webhook.URL != "http://c" {
 		t.Error("another webhook text shared a definition")
 	}
+	// Full (two texts), it forgets the least recently used: a, just used,
+	// stays shared; c goes.
+	if again, _ := d.Decode(ev("6", "http://a")); again.Webhook != a.Webhook {
+		t.Error("a remembered webhook was decoded again")
+	}
+	if _, err := d.Decode(ev("7", "http://d")); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := d.Decode(ev("8", "http://a")); again.Webhook != a.Webhook {
+		t.Error("the most recently used webhook was forgotten")
+	}
+	if again, _ := d.Decode(ev("9", "http://c")); again.Webhook == c.Webhook {
+		t.Error("the least recently used webhook was kept past the bound")
+	}
 	// An invalid definition is refused every time, never remembered.
 	bad := []byte(`{"id":"4","bot_id":"b","conversation_id":"c","webhook":{"url":"http://a","method":"FETCH"}}`)
 	for range 2 {
