@@ -186,8 +186,6 @@ func TestApplyErrors(t *testing.T) {
 		{"list plus number", maps("bad", "{{ a + 1 }}"), "bad", "concatenate", false},
 		{"float division by zero is not JSON", maps("bad", "{{ 1 / 0 }}"), "bad", "not a JSON number", false},
 		{"a function is not a CVar value", maps("bad", "{{ range }}"), "bad", "cannot be a CVar value", false},
-		{"unknown filter is not a missing path", maps("bad", "{{ nothing | no_such_filter }}"), "bad", "no_such_filter", false},
-		{"unknown test is not a missing path", maps("bad", "{{ s is no_such_test }}"), "bad", "no_such_test", false},
 		{"calling a missing name", maps("bad", "{{ nothing() }}"), "bad", "not callable", false},
 		{"unknown method", maps("bad", "{{ s.no_such_method() }}"), "bad", "no_such_method", false},
 		{"first failing mapper wins", maps("first", "{{ 1 % 0 }}", "second", "{{ a + 1 }}"), "first", "divide by zero", true},
@@ -325,6 +323,20 @@ func TestLowerHeaders(t *testing.T) {
 		want := map[string]any{"x-a": "1, 2, 3", "accept": "*/*"}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("lowerHeaders = %#v, want %#v", got, want)
+		}
+	}
+}
+
+// TestUnknownFilterRefusedWhenCompiled: an unknown filter or test in a
+// mapper is refused when the mapper is compiled (Jinja2's
+// TemplateAssertionError), naming the CVar, never taken for a missing path.
+func TestUnknownFilterRefusedWhenCompiled(t *testing.T) {
+	env := render.NewEnv(render.Limits{})
+	for _, src := range []string{"{{ nothing | no_such_filter }}", "{{ s is no_such_test }}"} {
+		_, err := Compile(env, maps("bad", src), Options{})
+		var me *Error
+		if !errors.As(err, &me) || me.CVar != "bad" || !strings.Contains(err.Error(), "no_such_") {
+			t.Errorf("Compile(%q): %v", src, err)
 		}
 	}
 }

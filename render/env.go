@@ -57,6 +57,8 @@ type Env struct {
 	env    *exec.Environment
 	loader loaders.Loader
 
+	globals map[string]any
+
 	mu    sync.RWMutex
 	cache map[string]*Template
 	exprs map[string]*Expr
@@ -118,9 +120,10 @@ func NewEnv(limits Limits) *Env {
 			ControlStructures: exec.NewControlStructureSet(statements),
 			Methods:           parityMethods(builtins.Methods),
 		},
-		loader: refusingLoader{},
-		cache:  map[string]*Template{},
-		exprs:  map[string]*Expr{},
+		loader:  refusingLoader{},
+		globals: globals,
+		cache:   map[string]*Template{},
+		exprs:   map[string]*Expr{},
 	}
 	installParityFilters(filters)
 	for name, fn := range operatorFilters(limits.MaxOutput) {
@@ -275,6 +278,9 @@ func (e *Env) compile(src string) (t *Template, err error) {
 	if err != nil {
 		return nil, cleanParseError(err, src)
 	}
+	if err := e.checkNames(tpl.Root()); err != nil {
+		return nil, err
+	}
 	guardOperators(tpl.Root())
 	t = &Template{env: e, src: src, tpl: tpl}
 	root := tpl.Root()
@@ -378,7 +384,7 @@ func (t *Template) exec(w *limitedWriter, env *exec.Environment) (err error) {
 
 // cleanExecError shortens gonja's nested error chains.
 func cleanExecError(err error) error {
-	msg := cleanOperatorErrors(err.Error())
+	msg := cleanGoValues(cleanOperatorErrors(err.Error()))
 	msg = strings.TrimPrefix(msg, "unable to execute template: ")
 	return errors.New(msg)
 }

@@ -333,10 +333,15 @@ func TestExprErrors(t *testing.T) {
 			t.Errorf("CompileExpr(%q) error %q does not contain %q", tt.expr, err, tt.want)
 		}
 	}
+	// Unknown filters and tests are refused when compiled, as Jinja2
+	// does, even where they would never run.
+	for _, src := range []string{"x | nosuchfilter", "x is nosuchtest", "false and (x | nosuchfilter)"} {
+		if _, err := e.CompileExpr(src); err == nil || !strings.Contains(err.Error(), "no") || !strings.Contains(err.Error(), "named 'nosuch") {
+			t.Errorf("CompileExpr(%q): %v, want no filter/test named ...", src, err)
+		}
+	}
 	// Evaluation errors: a panic and a missing attribute of None.
-	// Unknown filters and tests are found when evaluated (Jinja2 finds them
-	// at compile time).
-	for _, src := range []string{"1 % 0", "missing.attr", "x | nosuchfilter", "x is nosuchtest"} {
+	for _, src := range []string{"1 % 0", "missing.attr"} {
 		x, err := e.CompileExpr(src)
 		if err != nil {
 			t.Fatalf("CompileExpr(%q): %v", src, err)

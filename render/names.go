@@ -31,6 +31,21 @@ var nameType = reflect.TypeFor[*nodes.Name]()
 
 // walkNames collects *nodes.Name values anywhere under v.
 func walkNames(v reflect.Value, seen map[uintptr]bool, found map[string]bool, depth int) {
+	walkNodes(v, seen, depth, func(p reflect.Value) bool {
+		if p.Type() != nameType {
+			return true
+		}
+		if n := p.Interface().(*nodes.Name); n.Name != nil {
+			found[n.Name.Val] = true
+		}
+		return false
+	})
+}
+
+// walkNodes calls visit with every non-nil pointer under v, once each
+// (gonja's nodes, with the unexported fields statements keep their
+// expressions in); visit returns whether to look inside it.
+func walkNodes(v reflect.Value, seen map[uintptr]bool, depth int, visit func(reflect.Value) bool) {
 	if depth > 200 || !v.IsValid() {
 		return
 	}
@@ -40,15 +55,11 @@ func walkNames(v reflect.Value, seen map[uintptr]bool, found map[string]bool, de
 			return
 		}
 		seen[v.Pointer()] = true
-		if v.Type() == nameType {
-			if n := v.Interface().(*nodes.Name); n.Name != nil {
-				found[n.Name.Val] = true
-			}
-			return
+		if visit(v) {
+			walkNodes(v.Elem(), seen, depth+1, visit)
 		}
-		walkNames(v.Elem(), seen, found, depth+1)
 	case reflect.Interface:
-		walkNames(v.Elem(), seen, found, depth+1)
+		walkNodes(v.Elem(), seen, depth+1, visit)
 	case reflect.Struct:
 		for i := range v.NumField() {
 			f := v.Field(i)
@@ -56,16 +67,16 @@ func walkNames(v reflect.Value, seen map[uintptr]bool, found map[string]bool, de
 				// Statements keep their expressions in unexported fields.
 				f = reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
 			}
-			walkNames(f, seen, found, depth+1)
+			walkNodes(f, seen, depth+1, visit)
 		}
 	case reflect.Slice, reflect.Array:
 		for i := range v.Len() {
-			walkNames(v.Index(i), seen, found, depth+1)
+			walkNodes(v.Index(i), seen, depth+1, visit)
 		}
 	case reflect.Map:
 		it := v.MapRange()
 		for it.Next() {
-			walkNames(it.Value(), seen, found, depth+1)
+			walkNodes(it.Value(), seen, depth+1, visit)
 		}
 	}
 }

@@ -16,9 +16,7 @@ import (
 
 // defaultRetryOn is what is retried when a webhook does not say:
 // network errors, timeouts, 408, 425, 429 and 5xx.
-var defaultRetryOn = []webhook.StatusPattern{
-	{Kind: "network"}, {Kind: "timeout"}, {Code: 408}, {Code: 425}, {Code: 429}, {Class: 5},
-}
+var defaultRetryOn = webhook.DefaultRetryOn
 
 // policy is the retry policy of one webhook.
 type policy struct {

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hookworker/hookworker/internal/marketplace"
+	"github.com/hookworker/hookworker/internal/preview"
 	"github.com/hookworker/hookworker/internal/secret"
 	"github.com/hookworker/hookworker/mapper"
 	"github.com/hookworker/hookworker/render"
@@ -28,6 +29,8 @@ type renderFlags struct {
 	headers                  []string
 	secrets                  []string
 	asJSON                   bool
+	strict                   bool
+	statusGiven              bool
 }
 
 func (a *app) renderCmd() *cobra.Command {
@@ -41,9 +44,18 @@ masked. Given a sample response body (--response), also print the CVars
 its Response Mapper sets and the ones it leaves unmapped. Nothing is sent.
 
 Secrets come from HOOKWORKER_SECRET_<NAME>, the secrets directory of the
-config, or --secret NAME=VALUE.`,
+config, or --secret NAME=VALUE.
+
+A variable the request reads that the CVars and context do not define is
+reported as a warning on standard error (it renders empty, as in Jinja2);
+with --strict it is an error (exit status 1). --status says what the
+worker would make of a response with that status: success (the mappers
+run), retried, or failed at once.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return a.render(args[0], f) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.statusGiven = cmd.Flags().Changed("status")
+			return a.render(args[0], f)
+		},
 	}
 	cmd.Flags().StringVar(&f.cvars, "cvars", "", "JSON file with the conversation's CVars (an object)")
 	cmd.Flags().StringVar(&f.context, "context", "", "JSON file with the conversation's system variables (an object)")
@@ -52,14 +64,17 @@ config, or --secret NAME=VALUE.`,
 	cmd.Flags().StringArrayVar(&f.headers, "header", nil, "header of the sample response, 'Name: value' (repeatable)")
 	cmd.Flags().StringArrayVar(&f.secrets, "secret", nil, "secret for this preview, NAME=VALUE (repeatable)")
 	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print JSON instead of text")
+	cmd.Flags().BoolVar(&f.strict, "strict", false, "fail when the request reads an undefined variable")
 	return cmd
 }
 
 // renderOutput is what render prints with --json.
 type renderOutput struct {
-	Request  renderedRequest `json:"request"`
-	CVars    map[string]any  `json:"cvars,omitempty"`
-	Unmapped []string        `json:"unmapped,omitempty"`
+	Request  renderedRequest   `json:"request"`
+	CVars    map[string]any    `json:"cvars,omitempty"`
+	Unmapped []string          `json:"unmapped,omitempty"`
+	Outcome  *preview.Outcome  `json:"outcome,omitempty"`
+	Warnings []preview.Warning `json:"warnings"`
 }
 
 type renderedRequest struct {
@@ -118,13 +133,30 @@ func (a *app) render(path string, f renderFlags) error {
 	if err := env.RenderParams(def, vars); err != nil {
 		return fmt.Errorf("%s", render.NewRedactor(vars.UsedSecrets()).Redact(err.Error()))
 	}
+	warnings := preview.Undefined(env, def, vars)
+	if !f.asJSON || f.strict {
+		for _, w := range warnings {
+			fmt.Fprintf(a.io.err, "hookworker: warning: %s\n", w)
+		}
+	}
+	if f.strict && len(warnings) > 0 {
+		return fmt.Errorf("--strict: undefined variable%s: %s", plural(len(warnings)), strings.Join(preview.Names(warnings), ", "))
+	}
 	req, err := w.Render(vars)
 	if err != nil {
 		return fmt.Errorf("%s", render.NewRedactor(vars.UsedSecrets()).Redact(err.Error()))
 	}
 	req.Header.Set("Idempotency-Key", ev.ID)
 	red := req.Redacted()
-	out := renderOutput{Request: renderedRequest{Method: red.Method, URL: red.URL, Headers: map[string]string{}, Body: string(red.Body)}}
+	out := renderOutput{Request: renderedRequest{Method: red.Method, URL: red.URL, Headers: map[string]string{}, Body: string(red.Body)},
+		Warnings: warnings}
+	if out.Warnings == nil {
+		out.Warnings = []preview.Warning{}
+	}
+	outcome := preview.ForStatus(def, f.status)
+	if f.statusGiven || f.response != "" && outcome.Status != trigger.StatusSucceeded {
+		out.Outcome = &outcome
+	}
 	for k := range red.Header {
 		out.Request.Headers[k] = red.Header.Get(k)
 	}
@@ -141,13 +173,15 @@ func (a *app) render(path string, f renderFlags) error {
 			}
 			resp.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
 		}
-		res, err := m.Apply(resp, ev.CVars, render.ConversationVars(ev))
-		if err != nil {
-			return err
-		}
-		out.CVars, out.Unmapped = res.CVars, res.Unmapped
-		if out.Unmapped == nil {
-			out.Unmapped = []string{}
+		if outcome.Status == trigger.StatusSucceeded {
+			res, err := m.Apply(resp, ev.CVars, render.ConversationVars(ev))
+			if err != nil {
+				return err
+			}
+			out.CVars, out.Unmapped = res.CVars, res.Unmapped
+			if out.Unmapped == nil {
+				out.Unmapped = []string{}
+			}
 		}
 	}
 	if f.asJSON {
@@ -155,7 +189,7 @@ func (a *app) render(path string, f renderFlags) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	return printRendered(a.io.out, out, f.response != "")
+	return printRendered(a.io.out, out, f.response != "" && outcome.Status == trigger.StatusSucceeded)
 }
 
 func printRendered(w io.Writer, out renderOutput, mapped bool) error {
@@ -184,6 +218,9 @@ func printRendered(w io.Writer, out renderOutput, mapped bool) error {
 		if len(out.Unmapped) > 0 {
 			fmt.Fprintf(&b, "Unmapped: %s\n", strings.Join(out.Unmapped, ", "))
 		}
+	}
+	if out.Outcome != nil {
+		fmt.Fprintf(&b, "\nResponse status: %s\n", out.Outcome.Reason)
 	}
 	_, err := w.Write(b.Bytes())
 	return err

@@ -20,7 +20,7 @@ func TestValidateFixture(t *testing.T) {
 	if code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}
-	if want := "hookworker: 10 errors in 10 of 13 files\n"; errOut != want {
+	if want := "hookworker: 13 errors in 11 of 14 files\n"; errOut != want {
 		t.Errorf("stderr %q, want %q", errOut, want)
 	}
 	golden(t, "validate/bad", out)
@@ -42,6 +42,9 @@ func TestValidateFixture(t *testing.T) {
 		{"webhooks/g-unknown-template.yaml", 2, `uses: unknown webhook template "no-such-template"`, "uses: no-such-template"},
 		{"webhooks/h-missing-param.yaml", 3, `with: template "ticket-lookup" needs ticket_id`, "with:"},
 		{"webhooks/j-dup-second.yaml", 3, `id: "dup" is also defined in testdata/validate/bad/webhooks/i-dup-first.yaml:2`, "id: dup"},
+		{"webhooks/l-unknown-names.yaml", 2, "url: no filter named 'nosuchfilter'", `url: "https://api.example.com/orders/{{ order_id | nosuchfilter }}"`},
+		{"webhooks/l-unknown-names.yaml", 4, "headers.X-Flag: no test named 'nosuchtest'", `  X-Flag: "{{ 'yes' if order_id is nosuchtest else 'no' }}"`},
+		{"webhooks/l-unknown-names.yaml", 8, "body: no function named 'nosuchfn'", `    "when": {{ nosuchfn() | tojson }}`},
 		{"templates/broken-template.yaml", 6, "params[0].default: a required parameter has no default", "    default: eu"},
 	}
 	got := strings.Split(strings.TrimSuffix(out, "\n"), "\n")

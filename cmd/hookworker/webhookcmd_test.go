@@ -205,6 +205,10 @@ func TestWebhookPutRefuses(t *testing.T) {
 		{"unknown param", "unknown-param.yaml", "id: x\nuses: ticket-lookup\nwith:\n  subdomain: acme\n  ticket_id: 1\n  color: red\n",
 			[]string{`unknown-param.yaml:6: with.color: template "ticket-lookup" has no parameter "color"`}},
 		{"not a definition file", "x.txt", "id: x\n", []string{"want a .yaml, .yml or .json file"}},
+		{"unknown filter, test and function", "names.yaml",
+			"id: x\nurl: \"https://example.com/{{ a | nosuchfilter }}\"\nheaders:\n  X-A: \"{{ a is nosuchtest }}\"\nbody: |\n  {\"a\": 1,\n   \"b\": {{ nosuchfn() }}}\n",
+			[]string{"names.yaml:2: url: no filter named 'nosuchfilter'", "names.yaml:4: headers.X-A: no test named 'nosuchtest'",
+				"names.yaml:7: body: no function named 'nosuchfn'"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

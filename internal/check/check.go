@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -400,9 +401,28 @@ func CompileErrors(env *render.Env, d *webhook.Definition) []*webhook.FieldError
 		} else {
 			_, err = env.Compile(t.Source)
 		}
+		if err == nil {
+			err = unknownCalls(env, t.Source)
+		}
 		if err != nil {
 			out = append(out, &webhook.FieldError{Field: t.Field, Msg: err.Error()})
 		}
 	}
 	return out
+}
+
+// unknownCalls refuses a call of a name that is no function of the
+// environment ({{ nosuchfn() }}): it could only fail when evaluated.
+func unknownCalls(env *render.Env, src string) error {
+	tpl, err := env.Compile(src)
+	if err != nil {
+		return nil // reported by the compile above
+	}
+	fns := env.Functions()
+	for _, c := range tpl.Calls() {
+		if !slices.Contains(fns, c.Name) {
+			return fmt.Errorf("no function named '%s' (Line: %d Col: %d; the functions are %s)", c.Name, c.Line, c.Col, strings.Join(fns, ", "))
+		}
+	}
+	return nil
 }
