@@ -14,38 +14,15 @@ import (
 	"github.com/hookworker/hookworker/trigger"
 )
 
-// advisorySubjects are where the server announces that a message of the
-// trigger consumer, or of an ordered lane's, ran out of deliveries.
-func (w *Worker) advisorySubjects() []string {
-	prefix := "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + w.cfg.Names.Stream + "."
-	subjects := []string{prefix + w.cfg.Names.Consumer}
-	for p := range w.cfg.Ordering.Partitions {
-		subjects = append(subjects, prefix+w.laneName(p))
-	}
-	return subjects
-}
-
 // setupBackstop captures MAX_DELIVERIES advisories in a stream (they are
 // core messages, seen only by current subscribers otherwise) and returns
 // the durable consumer every worker process shares to read them.
 func (w *Worker) setupBackstop(ctx context.Context) (jetstream.Consumer, error) {
-	n := w.cfg.Names
-	_, err := streams.Ensure(ctx, w.js, jetstream.StreamConfig{
-		Name:      n.AdvisoryStream,
-		Subjects:  w.advisorySubjects(),
-		Storage:   jetstream.FileStorage,
-		Retention: jetstream.WorkQueuePolicy,
-		MaxAge:    7 * 24 * time.Hour,
-		Replicas:  w.cfg.NATS.Replicas,
-	})
-	if err != nil {
+	sc := w.topo.Advisories()
+	if _, err := streams.Ensure(ctx, w.js, sc); err != nil {
 		return nil, fmt.Errorf("worker: advisory %w", err)
 	}
-	cons, err := w.js.CreateOrUpdateConsumer(ctx, n.AdvisoryStream, jetstream.ConsumerConfig{
-		Durable:   n.Consumer + "-backstop",
-		AckPolicy: jetstream.AckExplicitPolicy,
-		AckWait:   time.Minute,
-	})
+	cons, err := w.js.CreateOrUpdateConsumer(ctx, sc.Name, w.topo.Backstop())
 	if err != nil {
 		return nil, fmt.Errorf("worker: backstop consumer: %w", err)
 	}

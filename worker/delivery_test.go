@@ -135,7 +135,7 @@ func TestDeadLetterPublishFailure(t *testing.T) {
 	if uint64(info.NumAckPending)+info.NumPending != 1 {
 		t.Fatalf("the event is not waiting for another delivery: %d pending, %d ack pending", info.NumPending, info.NumAckPending)
 	}
-	store := deadletter.NewStore(js, "CONNECTIONS_DLQ", "connections.dlq", "connections.fired")
+	store := deadletter.NewStore(js, config.Default())
 	if err := store.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func gaps(reqs []fault.Request) []time.Duration {
 func letters(t *testing.T, nc *nats.Conn) []*deadletter.Letter {
 	t.Helper()
 	js, _ := jstestJS(nc)
-	ls, err := deadletter.NewStore(js, "CONNECTIONS_DLQ", "connections.dlq", "connections.fired").List(context.Background(), deadletter.Filter{})
+	ls, err := deadletter.NewStore(js, config.Default()).List(context.Background(), deadletter.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}

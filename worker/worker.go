@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,8 +73,10 @@ type Worker struct {
 	market   *marketplace.Marketplace
 	secrets  render.SecretSource
 	env      *render.Env
-	results  *resultRouter
-	letters  *deadletter.Store
+	// topo is every stream, consumer and bucket the worker creates.
+	topo    streams.Topology
+	results *resultRouter
+	letters *deadletter.Store
 	// histories is set by Setup.
 	histories *historyStore
 	inflight  *inflight
@@ -108,6 +108,7 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 	}
 	w := &Worker{
 		cfg:      cfg,
+		topo:     streams.NewTopology(cfg),
 		nc:       d.Conn,
 		js:       js,
 		http:     d.HTTP,
@@ -137,8 +138,7 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 		w.metrics = nopMetrics{}
 	}
 	w.results = newResultRouter(js, w.clock, cfg.Worker.StreamRefresh)
-	w.letters = deadletter.NewStore(js, cfg.Names.DLQStream, cfg.Names.DLQPrefix, cfg.Names.FiredPrefix)
-	w.letters.Replicas = cfg.NATS.Replicas
+	w.letters = deadletter.NewStore(js, cfg)
 	w.inflight = newInflight(w.clock, cfg.Worker.AckWait)
 	w.compiled = newCompiledCache()
 	w.unorderedSeen, _ = lru.New[string, struct{}](unorderedSeenMax)
@@ -195,12 +195,7 @@ func (w *Worker) setup(ctx context.Context) (cons jetstream.Consumer, lanes []je
 	if err := w.letters.Ensure(ctx); err != nil {
 		return nil, nil, nil, fmt.Errorf("worker: %w", err)
 	}
-	kv, err := streams.EnsureKeyValue(ctx, w.js, jetstream.KeyValueConfig{
-		Bucket:   w.cfg.Names.AttemptsBucket,
-		TTL:      w.cfg.Retry.MaxAge + 24*time.Hour,
-		Storage:  jetstream.FileStorage,
-		Replicas: w.cfg.NATS.Replicas,
-	})
+	kv, err := streams.EnsureKeyValue(ctx, w.js, w.topo.Attempts())
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("worker: attempts %w", err)
 	}
@@ -213,24 +208,6 @@ func (w *Worker) setup(ctx context.Context) (cons jetstream.Consumer, lanes []je
 	}
 	return cons, lanes, backstop, nil
 }
-
-// laneName is the durable consumer of ordered lane p.
-func (w *Worker) laneName(p int) string {
-	return w.cfg.Names.Consumer + "-ordered-" + strconv.Itoa(p)
-}
-
-// orderedTransform maps <ordered>.<bot>.<conversation> to
-// <ordered>.<lane>.<bot>.<conversation>, the lane a hash of bot and
-// conversation.
-func orderedTransform(prefix string, partitions int) *jetstream.SubjectTransformConfig {
-	return &jetstream.SubjectTransformConfig{
-		Source:      prefix + ".*.*",
-		Destination: prefix + ".{{partition(" + strconv.Itoa(partitions) + ",1,2)}}.{{wildcard(1)}}.{{wildcard(2)}}",
-	}
-}
-
-// partitionCount reads N from a transform made by orderedTransform.
-var partitionCount = regexp.MustCompile(`\{\{partition\((\d+),1,2\)\}\}`)
 
 // checkLanes refuses to run with ordering.partitions other than the
 // trigger stream's lane count, and refuses lanes on a stream whose subject
@@ -251,17 +228,14 @@ func (w *Worker) checkLanes(ctx context.Context) error {
 	if tr == nil {
 		return nil
 	}
-	if tr.Source != n.OrderedPrefix+".*.*" {
+	have, foreign := w.topo.LaneCount(tr)
+	switch {
+	case foreign && have == 0:
 		if parts == 0 {
 			return nil
 		}
 		return fmt.Errorf("worker: ordering.partitions is %d, but stream %s has a subject transform of its own (%s -> %s) and a stream has one: set ordering.partitions to 0, or remove that transform", parts, n.Stream, tr.Source, tr.Destination)
-	}
-	have := 0
-	if m := partitionCount.FindStringSubmatch(tr.Destination); m != nil {
-		have, _ = strconv.Atoi(m[1])
-	}
-	if have != parts || *tr != *orderedTransform(n.OrderedPrefix, have) {
+	case foreign || have != parts:
 		return fmt.Errorf("worker: ordering.partitions is %d, but stream %s already spreads %s over %d lanes (%s): give every worker ordering.partitions %d; to change the count, or to turn ordered subjects off, wait until no ordered event is queued and change the stream's subject transform (and subjects) first, see docs/configuration.md",
 			parts, n.Stream, tr.Source, have, tr.Destination, have)
 	}
@@ -269,26 +243,12 @@ func (w *Worker) checkLanes(ctx context.Context) error {
 }
 
 func (w *Worker) setupTrigger(ctx context.Context) (jetstream.Consumer, []jetstream.Consumer, error) {
-	n := w.cfg.Names
-	parts := w.cfg.Ordering.Partitions
-	sc := jetstream.StreamConfig{
-		Name:       n.Stream,
-		Subjects:   []string{n.FiredPrefix + ".>"},
-		Retention:  jetstream.WorkQueuePolicy,
-		Storage:    jetstream.FileStorage,
-		Duplicates: 2 * time.Minute,
-		Replicas:   w.cfg.NATS.Replicas,
-	}
 	if err := w.checkLanes(ctx); err != nil {
 		return nil, nil, err
 	}
-	if parts > 0 {
-		sc.Subjects = append(sc.Subjects, n.OrderedPrefix+".*.*")
-		sc.SubjectTransform = orderedTransform(n.OrderedPrefix, parts)
-	}
 	// An existing stream is used as its operator configured it (replicas,
 	// limits); only a missing subject and the lanes' transform are set.
-	if _, err := streams.Ensure(ctx, w.js, sc); err != nil {
+	if _, err := streams.Ensure(ctx, w.js, w.topo.Trigger()); err != nil {
 		return nil, nil, fmt.Errorf("worker: %w", err)
 	}
 	// Another worker may have set a different lane count at the same
@@ -296,30 +256,19 @@ func (w *Worker) setupTrigger(ctx context.Context) (jetstream.Consumer, []jetstr
 	if err := w.checkLanes(ctx); err != nil {
 		return nil, nil, err
 	}
-	cc := jetstream.ConsumerConfig{
-		Durable:       n.Consumer,
-		FilterSubject: n.FiredPrefix + ".>",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       w.cfg.Worker.AckWait,
-		MaxDeliver:    w.cfg.Worker.MaxDeliver,
-		MaxAckPending: w.cfg.Worker.MaxAckPending,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-	}
-	cons, err := w.js.CreateOrUpdateConsumer(ctx, n.Stream, cc)
+	stream := w.cfg.Names.Stream
+	cc := w.topo.Consumer()
+	cons, err := w.js.CreateOrUpdateConsumer(ctx, stream, cc)
 	if err != nil {
-		return nil, nil, fmt.Errorf("worker: consumer %s: %w", n.Consumer, err)
+		return nil, nil, fmt.Errorf("worker: consumer %s: %w", cc.Durable, err)
 	}
 	// One consumer per ordered lane, one event in flight on it across the
-	// fleet: the next event of the lane is delivered only once the
-	// previous one is acked or terminated. An event handed back with a
-	// delay (a retry) still counts, so it runs again before the next.
-	lanes := make([]jetstream.Consumer, parts)
-	for p := range parts {
-		cc.Durable = w.laneName(p)
-		cc.FilterSubject = n.OrderedPrefix + "." + strconv.Itoa(p) + ".>"
-		cc.MaxAckPending = 1
-		if lanes[p], err = w.js.CreateOrUpdateConsumer(ctx, n.Stream, cc); err != nil {
-			return nil, nil, fmt.Errorf("worker: consumer %s: %w", cc.Durable, err)
+	// fleet (see Topology.Lane).
+	lanes := make([]jetstream.Consumer, w.topo.Partitions())
+	for p := range lanes {
+		lc := w.topo.Lane(p)
+		if lanes[p], err = w.js.CreateOrUpdateConsumer(ctx, stream, lc); err != nil {
+			return nil, nil, fmt.Errorf("worker: consumer %s: %w", lc.Durable, err)
 		}
 	}
 	return cons, lanes, nil
@@ -427,7 +376,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			pullErr,
 		)
 		if err != nil {
-			return abort(fmt.Errorf("worker: consume %s: %w", w.laneName(p), err))
+			return abort(fmt.Errorf("worker: consume %s: %w", w.topo.LaneName(p), err))
 		}
 		consuming = append(consuming, lc)
 	}

@@ -139,10 +139,9 @@ func (a *app) openDLQ(name string) (*dlqSession, error) {
 		nc.Close()
 		return nil, err
 	}
-	n := cfg.Names
 	return &dlqSession{
 		cfg: cfg, url: url, nc: nc, js: js,
-		store: deadletter.NewStore(js, n.DLQStream, n.DLQPrefix, n.FiredPrefix),
+		store: deadletter.NewStore(js, cfg),
 	}, nil
 }
 

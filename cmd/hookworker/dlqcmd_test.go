@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hookworker/hookworker/internal/config"
 	"github.com/hookworker/hookworker/internal/deadletter"
 	"github.com/hookworker/hookworker/internal/jstest"
 	"github.com/hookworker/hookworker/trigger"
@@ -35,7 +36,7 @@ func newDLQFixture(t *testing.T, withTriggerStream bool) *dlqFixture {
 			t.Fatal(err)
 		}
 	}
-	store := deadletter.NewStore(js, trigger.DefaultDLQStream, trigger.DefaultDLQPrefix, trigger.DefaultFiredPrefix)
+	store := deadletter.NewStore(js, config.Default())
 	if err := store.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}

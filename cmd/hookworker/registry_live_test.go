@@ -222,7 +222,7 @@ func TestRegistryLiveUpdate(t *testing.T) {
 	if res.Status != trigger.StatusFailed || res.Error == nil || res.Error.Class != trigger.ClassUnknownWebhook {
 		t.Fatalf("unknown webhook: %+v", res)
 	}
-	store := deadletter.NewStore(js, "CONNECTIONS_DLQ", "connections.dlq", "connections.fired")
+	store := deadletter.NewStore(js, config.Default())
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		ls, err := store.List(context.Background(), deadletter.Filter{EventID: unknown})

@@ -71,7 +71,7 @@ func TestReplayAfterRecovery(t *testing.T) {
 			t.Fatalf("while the target is down: %+v", r)
 		}
 	}
-	store := deadletter.NewStore(js, cfg.Names.DLQStream, cfg.Names.DLQPrefix, cfg.Names.FiredPrefix)
+	store := deadletter.NewStore(js, cfg)
 	waitLetters := func(want int) {
 		t.Helper()
 		var n int

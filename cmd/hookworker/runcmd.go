@@ -136,8 +136,7 @@ func (a *app) runWorker(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		n := cfg.Names
-		dlq := deadletter.NewStore(js, n.DLQStream, n.DLQPrefix, n.FiredPrefix)
+		dlq := deadletter.NewStore(js, cfg)
 		m.ObserveBuild(buildInfo())
 		m.ObserveBreakers(w.Breakers)
 		m.ObserveDeadLetters(func(ctx context.Context) ([]metrics.Backlog, error) {

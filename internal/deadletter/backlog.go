@@ -26,7 +26,7 @@ type Backlog struct {
 // nats.go for many subjects). Letters stored before the class token count
 // with class UnknownClass.
 func (s *Store) Backlog(ctx context.Context) ([]Backlog, error) {
-	st, err := s.js.Stream(ctx, s.stream)
+	st, err := s.js.Stream(ctx, s.config.Name)
 	if err != nil {
 		return nil, fmt.Errorf("deadletter: %w", err)
 	}

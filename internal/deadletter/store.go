@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hookworker/hookworker/internal/config"
 	"github.com/hookworker/hookworker/internal/streams"
 	"github.com/hookworker/hookworker/trigger"
 )
@@ -22,32 +23,25 @@ const MaxClockSkew = 5 * time.Minute
 
 // Store reads and writes dead letters.
 type Store struct {
-	js          jetstream.JetStream
-	stream      string
+	js jetstream.JetStream
+	// config is the dead-letter stream's (streams.Topology.DeadLetters).
+	config      jetstream.StreamConfig
 	prefix      string // dead-letter subject prefix, e.g. connections.dlq
 	firedPrefix string // where replays go, e.g. connections.fired
-	// Replicas is the number of copies Ensure gives the stream when it
-	// creates it; 0 means 1.
-	Replicas int
 }
 
-// NewStore uses the dead-letter stream named stream with subjects
-// prefix.>; replays are published under firedPrefix.
-func NewStore(js jetstream.JetStream, stream, prefix, firedPrefix string) *Store {
-	return &Store{js: js, stream: stream, prefix: prefix, firedPrefix: firedPrefix}
+// NewStore uses the dead-letter stream of cfg (names.dlq_stream, with
+// subjects names.dlq_prefix.>); replays are published under
+// names.fired_prefix.
+func NewStore(js jetstream.JetStream, cfg config.Config) *Store {
+	sc := streams.NewTopology(cfg).DeadLetters()
+	return &Store{js: js, config: sc, prefix: cfg.Names.DLQPrefix, firedPrefix: cfg.Names.FiredPrefix}
 }
 
-// Ensure creates the dead-letter stream (file storage, kept until purged
-// or replayed) when it does not exist; an existing one is used as it is.
+// Ensure creates the dead-letter stream when it does not exist; an
+// existing one is used as it is.
 func (s *Store) Ensure(ctx context.Context) error {
-	_, err := streams.Ensure(ctx, s.js, jetstream.StreamConfig{
-		Name:       s.stream,
-		Subjects:   []string{s.prefix + ".>"},
-		Storage:    jetstream.FileStorage,
-		Retention:  jetstream.LimitsPolicy,
-		Duplicates: 10 * time.Minute,
-		Replicas:   s.Replicas,
-	})
+	_, err := streams.Ensure(ctx, s.js, s.config)
 	if err != nil {
 		return fmt.Errorf("deadletter: %w", err)
 	}
@@ -126,9 +120,9 @@ func (s *Store) List(ctx context.Context, f Filter) ([]*Letter, error) {
 }
 
 func (s *Store) each(ctx context.Context, f Filter, fn func(*Letter) error) error {
-	st, err := s.js.Stream(ctx, s.stream)
+	st, err := s.js.Stream(ctx, s.config.Name)
 	if err != nil {
-		return fmt.Errorf("deadletter: stream %s: %w", s.stream, err)
+		return fmt.Errorf("deadletter: stream %s: %w", s.config.Name, err)
 	}
 	info, err := st.Info(ctx)
 	if err != nil {
@@ -195,9 +189,9 @@ func (s *Store) each(ctx context.Context, f Filter, fn func(*Letter) error) erro
 
 // Get returns the letter at stream sequence seq.
 func (s *Store) Get(ctx context.Context, seq uint64) (*Letter, error) {
-	st, err := s.js.Stream(ctx, s.stream)
+	st, err := s.js.Stream(ctx, s.config.Name)
 	if err != nil {
-		return nil, fmt.Errorf("deadletter: stream %s: %w", s.stream, err)
+		return nil, fmt.Errorf("deadletter: stream %s: %w", s.config.Name, err)
 	}
 	m, err := st.GetMsg(ctx, seq)
 	if err != nil {
@@ -213,9 +207,9 @@ func (s *Store) Get(ctx context.Context, seq uint64) (*Letter, error) {
 
 // Delete removes the letter at seq.
 func (s *Store) Delete(ctx context.Context, seq uint64) error {
-	st, err := s.js.Stream(ctx, s.stream)
+	st, err := s.js.Stream(ctx, s.config.Name)
 	if err != nil {
-		return fmt.Errorf("deadletter: stream %s: %w", s.stream, err)
+		return fmt.Errorf("deadletter: stream %s: %w", s.config.Name, err)
 	}
 	if err := st.DeleteMsg(ctx, seq); err != nil {
 		return fmt.Errorf("deadletter: delete %d: %w", seq, err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hookworker/hookworker/internal/config"
 	"github.com/hookworker/hookworker/internal/deadletter"
 	"github.com/hookworker/hookworker/internal/jstest"
 	"github.com/hookworker/hookworker/trigger"
@@ -38,7 +39,7 @@ func setup(t *testing.T) (jetstream.JetStream, *deadletter.Store) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	s := deadletter.NewStore(js, dlqStream, dlqPrefix, fired)
+	s := deadletter.NewStore(js, config.Default())
 	if err := s.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +237,7 @@ func TestListEmptyAndMissing(t *testing.T) {
 	srv := jstest.Server(t)
 	_, js := jstest.Connect(t, srv)
 	ctx := context.Background()
-	s := deadletter.NewStore(js, dlqStream, dlqPrefix, fired)
+	s := deadletter.NewStore(js, config.Default())
 	_, err := s.List(ctx, deadletter.Filter{})
 	if !errors.Is(err, jetstream.ErrStreamNotFound) {
 		t.Errorf("missing stream: err %v, want ErrStreamNotFound", err)
@@ -433,7 +434,7 @@ func TestReplayNoStreamKeepsLetter(t *testing.T) {
 	srv := jstest.Server(t)
 	_, js := jstest.Connect(t, srv)
 	ctx := context.Background()
-	s := deadletter.NewStore(js, dlqStream, dlqPrefix, fired)
+	s := deadletter.NewStore(js, config.Default())
 	if err := s.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}
