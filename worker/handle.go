@@ -81,11 +81,10 @@ func (w *Worker) process(ctx context.Context, j *job) outcome {
 		return j.failed(fail(trigger.ClassInvalidEvent, err))
 	}
 	w.loadHistory(ctx, j)
-	def, err := w.definition(ctx, ev)
+	def, prog, err := w.definition(ctx, ev)
 	if err != nil {
 		return j.failed(err)
 	}
-	c, hit := w.compiled.Get(def)
 	if ev.ExpiresAt != nil && !w.clock.Now().Before(*ev.ExpiresAt) {
 		return j.failed(fail(trigger.ClassExpired, fmt.Errorf("event expired at %s", ev.ExpiresAt.UTC().Format(time.RFC3339))))
 	}
@@ -100,11 +99,10 @@ func (w *Worker) process(ctx context.Context, j *job) outcome {
 			return j.skipped()
 		}
 	}
-	w.metrics.DefinitionCache(hit)
-	if !hit {
-		if c, err = w.compileDefinition(def); err != nil {
-			return j.failed(err)
-		}
+	c, compiledNow, err := w.compiledOf(def, prog)
+	w.metrics.DefinitionCache(!compiledNow)
+	if err != nil {
+		return j.failed(err)
 	}
 	if c.req.Def.Ordered && !strings.HasPrefix(j.subject, w.cfg.Names.OrderedPrefix+".") {
 		w.unordered(c.req.Def.ID)
@@ -170,23 +168,23 @@ func (w *Worker) readHistory(ctx context.Context, j *job) error {
 }
 
 // definition is the event's webhook: inline, or the registry's for its
-// webhook_ref.
-func (w *Worker) definition(ctx context.Context, ev *trigger.Event) (*webhook.Definition, error) {
+// webhook_ref, with the registry's compiled form of it (see compiledOf).
+func (w *Worker) definition(ctx context.Context, ev *trigger.Event) (*webhook.Definition, any, error) {
 	ref := ev.WebhookRef
 	if ref == nil {
-		return ev.Webhook, nil
+		return ev.Webhook, nil, nil
 	}
 	if w.registry == nil {
-		return nil, fail(trigger.ClassUnknownWebhook, fmt.Errorf("%w %q: no registry is configured", registry.ErrUnknown, ref.ID))
+		return nil, nil, fail(trigger.ClassUnknownWebhook, fmt.Errorf("%w %q: no registry is configured", registry.ErrUnknown, ref.ID))
 	}
-	d, err := w.registry.Lookup(ctx, ref.ID, ref.Revision)
+	e, err := w.registry.Lookup(ctx, ref.ID, ref.Revision)
 	switch {
 	case errors.Is(err, registry.ErrUnknown):
-		return nil, fail(trigger.ClassUnknownWebhook, err)
+		return nil, nil, fail(trigger.ClassUnknownWebhook, err)
 	case err != nil:
-		return nil, fail(trigger.ClassUnknownWebhook, fmt.Errorf("webhook %q: %w", ref.ID, err))
+		return nil, nil, fail(trigger.ClassUnknownWebhook, fmt.Errorf("webhook %q: %w", ref.ID, err))
 	}
-	return d, nil
+	return e.Def, e.Compiled, nil
 }
 
 // condition evaluates the event's condition in the request context of its

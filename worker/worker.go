@@ -20,18 +20,20 @@ import (
 	"github.com/hookworker/hookworker/internal/egress"
 	"github.com/hookworker/hookworker/internal/hostguard"
 	"github.com/hookworker/hookworker/internal/marketplace"
+	"github.com/hookworker/hookworker/internal/registry"
 	"github.com/hookworker/hookworker/internal/streams"
 	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/trigger"
-	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
 // unorderedSeenMax bounds the ordered webhooks remembered as warned about.
 const unorderedSeenMax = 10_000
 
-// Registry resolves webhook_ref.
+// Registry resolves webhook_ref: the definition, and what the registry
+// compiled it to (a registry built with [Compile] of the worker's Env, so
+// that its definitions are compiled once, when they are loaded).
 type Registry interface {
-	Lookup(ctx context.Context, id string, revision uint64) (*webhook.Definition, error)
+	Lookup(ctx context.Context, id string, revision uint64) (registry.Entry, error)
 }
 
 // Deps are what a Worker is built from.

@@ -64,7 +64,7 @@ func startLiveWorker(t *testing.T, srv *natsd.Server, bucket string) *liveWorker
 	// The bucket watch ends with the test.
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	reg := registry.New(nil, nil)
+	reg := registry.New(nil, nil, nil)
 	if err := watchBucket(ctx, nc, testBucket(bucket), reg); err != nil {
 		t.Fatal(err)
 	}
@@ -80,11 +80,11 @@ func startLiveWorker(t *testing.T, srv *natsd.Server, bucket string) *liveWorker
 
 // path returns the URL path the worker's registry has for id, or "".
 func (lw *liveWorker) path(id string) string {
-	d, err := lw.reg.Lookup(context.Background(), id, 0)
+	e, err := lw.reg.Lookup(context.Background(), id, 0)
 	if err != nil {
 		return ""
 	}
-	return d.URL[strings.LastIndex(d.URL, "/"):]
+	return e.Def.URL[strings.LastIndex(e.Def.URL, "/"):]
 }
 
 // TestRegistryLiveUpdate: two worker processes (in-process here, each with

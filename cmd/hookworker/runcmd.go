@@ -67,7 +67,10 @@ func (a *app) runWorker(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("webhook templates (run `hookworker validate` for details): %w", err)
 	}
-	reg, err := registry.LoadDir(cfg.Webhooks.Dir, market, log.Named("registry"))
+	// The registry compiles its definitions in the worker's environment,
+	// once: the worker runs what it compiled.
+	env := render.NewEnv(render.Limits{})
+	reg, err := registry.LoadDir(cfg.Webhooks.Dir, market, log.Named("registry"), worker.Compile(env))
 	if err != nil {
 		return fmt.Errorf("webhooks (run `hookworker validate` for details): %w", err)
 	}
@@ -119,7 +122,7 @@ func (a *app) runWorker(ctx context.Context) error {
 		Registry:  reg,
 		Templates: market,
 		Secrets:   secret.Chain{secret.Env{Getenv: a.getenv}, secret.Dir(cfg.Secrets.Dir)},
-		Env:       render.NewEnv(render.Limits{}),
+		Env:       env,
 	}
 	var m *metrics.Metrics
 	if cfg.Ops.Addr() != "" {

@@ -9,10 +9,12 @@
 // use a Webhook Template are resolved through the marketplace when they are
 // loaded.
 //
-// Every file is decoded strictly and validated at load time: a directory
-// with any bad file does not load, and the error names the file and the
-// field. A bad bucket entry is refused (the previous definition stays) and
-// reported through the logger.
+// Every file is decoded strictly, validated and compiled at load time: a
+// directory with any bad file does not load, and the error names the file
+// and the field. A bad bucket entry is refused (the previous definition
+// stays) and reported through the logger. A registry given a [Compiler]
+// (the worker's) keeps what it compiled with each definition, so that a
+// definition is compiled once, when it is loaded.
 //
 // A Registry is safe for concurrent use.
 package registry
@@ -38,16 +40,30 @@ import (
 // ErrUnknown is returned for an id (or revision) the registry does not hold.
 var ErrUnknown = errors.New("unknown webhook")
 
+// Compiler compiles a resolved definition into the form that runs it
+// (worker.Compile). An error refuses the definition.
+type Compiler func(*webhook.Definition) (any, error)
+
+// Entry is one definition the registry holds.
+type Entry struct {
+	// Def is the definition, its Webhook Template resolved.
+	Def *webhook.Definition
+	// Compiled is what the registry's Compiler made of Def; nil for a
+	// registry without one.
+	Compiled any
+}
+
 // Registry is the set of named definitions.
 type Registry struct {
-	market *marketplace.Marketplace
-	log    *zap.Logger
+	market  *marketplace.Marketplace
+	log     *zap.Logger
+	compile Compiler
 
 	mu     sync.RWMutex
-	files  map[string]*webhook.Definition
-	kv     map[string]*webhook.Definition
+	files  map[string]Entry
+	kv     map[string]Entry
 	bucket jetstream.KeyValue
-	pinned *lru.Cache[pin, *webhook.Definition] // revisions read, by id and revision
+	pinned *lru.Cache[pin, Entry] // revisions read, by id and revision
 }
 
 type pin struct {
@@ -56,20 +72,21 @@ type pin struct {
 }
 
 // New returns an empty registry resolving templates through market (nil:
-// no templates).
-func New(market *marketplace.Marketplace, log *zap.Logger) *Registry {
+// no templates) and compiling definitions with compile (nil: they are only
+// checked to compile, in an environment of the registry's own).
+func New(market *marketplace.Marketplace, log *zap.Logger, compile Compiler) *Registry {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	pinned, _ := lru.New[pin, *webhook.Definition](maxPinned) // errors only for a size < 1
-	return &Registry{market: market, log: log, files: map[string]*webhook.Definition{},
-		kv: map[string]*webhook.Definition{}, pinned: pinned}
+	pinned, _ := lru.New[pin, Entry](maxPinned) // errors only for a size < 1
+	return &Registry{market: market, log: log, compile: compile, files: map[string]Entry{},
+		kv: map[string]Entry{}, pinned: pinned}
 }
 
 // NewStatic builds a registry from definitions (no templates); ids must be
 // unique.
 func NewStatic(defs ...*webhook.Definition) (*Registry, error) {
-	r := New(nil, nil)
+	r := New(nil, nil, nil)
 	for _, d := range defs {
 		if d.ID == "" {
 			return nil, errors.New("registry: definition without id")
@@ -77,15 +94,15 @@ func NewStatic(defs ...*webhook.Definition) (*Registry, error) {
 		if _, dup := r.files[d.ID]; dup {
 			return nil, fmt.Errorf("registry: id %q defined twice", d.ID)
 		}
-		r.files[d.ID] = d
+		r.files[d.ID] = Entry{Def: d}
 	}
 	return r, nil
 }
 
 // LoadDir loads every *.yaml, *.yml and *.json file of dir into a new
-// registry. A missing directory gives an empty registry.
-func LoadDir(dir string, market *marketplace.Marketplace, log *zap.Logger) (*Registry, error) {
-	r := New(market, log)
+// registry (see New). A missing directory gives an empty registry.
+func LoadDir(dir string, market *marketplace.Marketplace, log *zap.Logger, compile Compiler) (*Registry, error) {
+	r := New(market, log, compile)
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return r, nil
@@ -99,7 +116,7 @@ func LoadDir(dir string, market *marketplace.Marketplace, log *zap.Logger) (*Reg
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
-		d, err := LoadFile(path, market)
+		d, err := readFile(path)
 		if err != nil {
 			return nil, err
 		}
@@ -107,13 +124,28 @@ func LoadDir(dir string, market *marketplace.Marketplace, log *zap.Logger) (*Reg
 			return nil, fmt.Errorf("%s: id %q is also defined in %s", path, d.ID, prev)
 		}
 		where[d.ID] = path
-		r.files[d.ID] = d
+		if r.files[d.ID], err = r.entry(d); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	return r, nil
 }
 
 // LoadFile loads, resolves and validates one definition file.
 func LoadFile(path string, market *marketplace.Marketplace) (*webhook.Definition, error) {
+	d, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	d, err = Resolve(d, market)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return d, nil
+}
+
+// readFile decodes one definition file, which must name its id.
+func readFile(path string) (*webhook.Definition, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
@@ -125,10 +157,6 @@ func LoadFile(path string, market *marketplace.Marketplace) (*webhook.Definition
 	if d.ID == "" {
 		return nil, fmt.Errorf("%s: id: required in files", path)
 	}
-	d, err = Resolve(d, market)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
 	return d, nil
 }
 
@@ -136,10 +164,7 @@ func LoadFile(path string, market *marketplace.Marketplace) (*webhook.Definition
 // template and mapper of the result, so that a definition that cannot run
 // is refused when it is loaded, not when an event needs it.
 func Resolve(d *webhook.Definition, market *marketplace.Marketplace) (*webhook.Definition, error) {
-	if err := d.Validate(); err != nil {
-		return nil, err
-	}
-	r, err := market.Resolve(d)
+	r, err := resolve(d, market)
 	if err != nil {
 		return nil, err
 	}
@@ -149,65 +174,95 @@ func Resolve(d *webhook.Definition, market *marketplace.Marketplace) (*webhook.D
 	return r, nil
 }
 
+// resolve validates d and resolves its template, if any.
+func resolve(d *webhook.Definition, market *marketplace.Marketplace) (*webhook.Definition, error) {
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	return market.Resolve(d)
+}
+
+// entry resolves d and compiles it: with the registry's Compiler, whose
+// result the entry keeps, or else only to check it (Resolve). A definition
+// that does not compile is refused with the error Resolve gives, which
+// names the field.
+func (r *Registry) entry(d *webhook.Definition) (Entry, error) {
+	if r.compile == nil {
+		d, err := Resolve(d, r.market)
+		return Entry{Def: d}, err
+	}
+	d, err := resolve(d, r.market)
+	if err != nil {
+		return Entry{}, err
+	}
+	compiled, err := r.compile(d)
+	if err != nil {
+		if errs := check.Compiles(d); len(errs) > 0 {
+			return Entry{}, errs[0]
+		}
+		return Entry{}, err
+	}
+	return Entry{Def: d, Compiled: compiled}, nil
+}
+
 // Lookup returns the definition with id: a pinned bucket revision when
 // revision is not zero, else the bucket's latest, else the file's.
-func (r *Registry) Lookup(ctx context.Context, id string, revision uint64) (*webhook.Definition, error) {
+func (r *Registry) Lookup(ctx context.Context, id string, revision uint64) (Entry, error) {
 	if revision > 0 {
 		return r.lookupRevision(ctx, id, revision)
 	}
 	r.mu.RLock()
-	d, ok := r.kv[id]
+	e, ok := r.kv[id]
 	if !ok {
-		d, ok = r.files[id]
+		e, ok = r.files[id]
 	}
 	r.mu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("%w %q", ErrUnknown, id)
+		return Entry{}, fmt.Errorf("%w %q", ErrUnknown, id)
 	}
-	return d, nil
+	return e, nil
 }
 
-func (r *Registry) lookupRevision(ctx context.Context, id string, rev uint64) (*webhook.Definition, error) {
-	d, ok := r.pinned.Get(pin{id, rev})
+func (r *Registry) lookupRevision(ctx context.Context, id string, rev uint64) (Entry, error) {
+	ent, ok := r.pinned.Get(pin{id, rev})
 	r.mu.RLock()
 	bucket := r.bucket
 	r.mu.RUnlock()
 	if ok {
-		return d, nil
+		return ent, nil
 	}
 	if bucket == nil {
-		return nil, fmt.Errorf("%w %q revision %d: no webhook bucket is watched", ErrUnknown, id, rev)
+		return Entry{}, fmt.Errorf("%w %q revision %d: no webhook bucket is watched", ErrUnknown, id, rev)
 	}
 	e, err := bucket.GetRevision(ctx, id, rev)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, fmt.Errorf("%w %q revision %d (not in the bucket's history)", ErrUnknown, id, rev)
+		return Entry{}, fmt.Errorf("%w %q revision %d (not in the bucket's history)", ErrUnknown, id, rev)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("webhook %q revision %d: %w", id, rev, err)
+		return Entry{}, fmt.Errorf("webhook %q revision %d: %w", id, rev, err)
 	}
-	d, err = r.decodeEntry(e)
-	if err != nil {
-		return nil, fmt.Errorf("webhook %q revision %d: %w", id, rev, err)
+	if ent, err = r.decodeEntry(e); err != nil {
+		return Entry{}, fmt.Errorf("webhook %q revision %d: %w", id, rev, err)
 	}
-	r.pinned.Add(pin{id, rev}, d)
-	return d, nil
+	r.pinned.Add(pin{id, rev}, ent)
+	return ent, nil
 }
 
 // maxPinned bounds the cache of definitions by revision.
 const maxPinned = 10_000
 
-func (r *Registry) decodeEntry(e jetstream.KeyValueEntry) (*webhook.Definition, error) {
+func (r *Registry) decodeEntry(e jetstream.KeyValueEntry) (Entry, error) {
 	d, err := webhook.DecodeJSON(e.Value())
 	if err != nil {
-		return nil, err
+		return Entry{}, err
 	}
 	if d.ID == "" {
 		d.ID = e.Key()
 	}
 	if d.ID != e.Key() {
-		return nil, fmt.Errorf("id %q differs from its key %q", d.ID, e.Key())
+		return Entry{}, fmt.Errorf("id %q differs from its key %q", d.ID, e.Key())
 	}
-	return Resolve(d, r.market)
+	return r.entry(d)
 }
 
 // Watch follows the bucket: it loads every current definition, then keeps
@@ -267,15 +322,15 @@ func (r *Registry) apply(e jetstream.KeyValueEntry) {
 		r.log.Info("webhook removed from the bucket", zap.String("webhook_id", e.Key()))
 		return
 	}
-	d, err := r.decodeEntry(e)
+	ent, err := r.decodeEntry(e)
 	if err != nil {
 		r.log.Warn("webhook in the bucket refused; the previous definition stays",
 			zap.String("webhook_id", e.Key()), zap.Uint64("revision", e.Revision()), zap.Error(err))
 		return
 	}
 	r.mu.Lock()
-	r.kv[e.Key()] = d
-	r.pinned.Add(pin{e.Key(), e.Revision()}, d)
+	r.kv[e.Key()] = ent
+	r.pinned.Add(pin{e.Key(), e.Revision()}, ent)
 	r.mu.Unlock()
 	r.log.Info("webhook updated from the bucket", zap.String("webhook_id", e.Key()), zap.Uint64("revision", e.Revision()))
 }

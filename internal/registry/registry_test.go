@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,11 +69,11 @@ func testMarket(t *testing.T) *marketplace.Marketplace {
 
 func lookup(t *testing.T, r *registry.Registry, id string, rev uint64) *webhook.Definition {
 	t.Helper()
-	d, err := r.Lookup(context.Background(), id, rev)
+	e, err := r.Lookup(context.Background(), id, rev)
 	if err != nil {
 		t.Fatalf("Lookup(%q, %d): %v", id, rev, err)
 	}
-	return d
+	return e.Def
 }
 
 func TestLoadDir(t *testing.T) {
@@ -91,7 +93,7 @@ cvars:
 		"README.md":        "not a definition",
 		"sub/ignored.yaml": "this: is not read",
 	})
-	r, err := registry.LoadDir(dir, testMarket(t), nil)
+	r, err := registry.LoadDir(dir, testMarket(t), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +123,7 @@ cvars:
 	}
 
 	// A missing directory is an empty registry.
-	r, err = registry.LoadDir(filepath.Join(dir, "nope"), nil, nil)
+	r, err = registry.LoadDir(filepath.Join(dir, "nope"), nil, nil, nil)
 	if err != nil || len(r.IDs()) != 0 {
 		t.Errorf("missing dir: %v, %v", r.IDs(), err)
 	}
@@ -133,7 +135,7 @@ func TestLoadDirDuplicates(t *testing.T) {
 		"one.yaml": "id: same\nurl: https://example.com/1\n",
 		"two.json": `{"id": "same", "url": "https://example.com/2"}`,
 	})
-	_, err := registry.LoadDir(dir, nil, nil)
+	_, err := registry.LoadDir(dir, nil, nil, nil)
 	if err == nil {
 		t.Fatal("duplicate ids loaded")
 	}
@@ -165,7 +167,7 @@ func TestLoadDirBadFile(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			write(t, dir, map[string]string{"ok.yaml": "id: ok\nurl: https://e.com/\n", tt.file: tt.content})
-			_, err := registry.LoadDir(dir, testMarket(t), nil)
+			_, err := registry.LoadDir(dir, testMarket(t), nil, nil)
 			if err == nil {
 				t.Fatal("loaded")
 			}
@@ -223,11 +225,11 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 // urlOf returns the URL Lookup gives for id, or "" on error.
 func urlOf(r *registry.Registry, id string) string {
-	d, err := r.Lookup(context.Background(), id, 0)
+	e, err := r.Lookup(context.Background(), id, 0)
 	if err != nil {
 		return ""
 	}
-	return d.URL
+	return e.Def.URL
 }
 
 func TestWatch(t *testing.T) {
@@ -235,7 +237,7 @@ func TestWatch(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, map[string]string{"hook.yaml": "id: hook\nurl: https://example.com/file\n"})
 	core, logs := observer.New(zapcore.InfoLevel)
-	r, err := registry.LoadDir(dir, testMarket(t), zap.New(core))
+	r, err := registry.LoadDir(dir, testMarket(t), zap.New(core), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +324,7 @@ func TestWatch(t *testing.T) {
 
 	// A registry started now reads pinned revisions from the bucket's
 	// history (not from what it has watched).
-	fresh := registry.New(testMarket(t), nil)
+	fresh := registry.New(testMarket(t), nil, nil)
 	if err := fresh.Watch(ctx, kv); err != nil {
 		t.Fatal(err)
 	}
@@ -409,7 +411,7 @@ func TestWatchStops(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- registry.New(nil, nil).Watch(ctx, kv2) }()
+	go func() { done <- registry.New(nil, nil, nil).Watch(ctx, kv2) }()
 	time.Sleep(5 * time.Millisecond)
 	nc2.Close()
 	select {
@@ -417,5 +419,85 @@ func TestWatchStops(t *testing.T) {
 		t.Logf("Watch returned %v", err)
 	case <-time.After(5 * time.Second):
 		t.Fatal("Watch still waiting 5s after its connection closed")
+	}
+}
+
+// TestCompiler: a registry with a Compiler compiles each definition once,
+// when it loads it, and keeps the result with it; a definition the
+// compiler refuses does not load, with the error that names its field.
+func TestCompiler(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{
+		"a.yaml": "id: a\nurl: https://example.com/a\n",
+		"c.yml":  "id: c\nuses: ticket-lookup\nwith:\n  subdomain: acme\n  ticket_id: \"{{ ticket_id }}\"\n",
+	})
+	var compiled []string
+	compile := func(d *webhook.Definition) (any, error) {
+		compiled = append(compiled, d.ID)
+		if strings.Contains(d.URL, "{{ x ") {
+			return nil, errors.New("the compiler's own error")
+		}
+		return "program of " + d.URL, nil
+	}
+	r, err := registry.LoadDir(dir, testMarket(t), nil, compile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		for id, want := range map[string]string{
+			"a": "program of https://example.com/a",
+			"c": "program of https://{{ params.subdomain }}.example.com/tickets/{{ params.ticket_id }}", // resolved first
+		} {
+			e, err := r.Lookup(context.Background(), id, 0)
+			if err != nil || e.Compiled != want || e.Def == nil || e.Def.ID != id {
+				t.Errorf("Lookup(%q) = %+v, %v; want compiled %q", id, e, err, want)
+			}
+		}
+	}
+	slices.Sort(compiled)
+	if !slices.Equal(compiled, []string{"a", "c"}) {
+		t.Errorf("compiled %v, want each definition once", compiled)
+	}
+
+	// Refused by the compiler: the error names the field, as without one.
+	write(t, dir, map[string]string{"bad.yaml": "id: bad\nurl: \"https://example.com/{{ x \"\n"})
+	_, withCompiler := registry.LoadDir(dir, testMarket(t), nil, compile)
+	_, without := registry.LoadDir(dir, testMarket(t), nil, nil)
+	if withCompiler == nil || without == nil || withCompiler.Error() != without.Error() || !strings.Contains(without.Error(), "bad.yaml: url:") {
+		t.Errorf("with a compiler: %v\nwithout: %v", withCompiler, without)
+	}
+
+	// Without a compiler, nothing is kept.
+	if e, err := registry.New(nil, nil, nil).Lookup(context.Background(), "a", 0); err == nil || e.Compiled != nil {
+		t.Errorf("empty registry: %+v, %v", e, err)
+	}
+}
+
+// TestCompilerBucket: a bucket entry is compiled once, when the watcher
+// takes it; its pinned revision returns the same compiled form.
+func TestCompilerBucket(t *testing.T) {
+	kv := bucket(t)
+	var n atomic.Int32
+	r := registry.New(nil, nil, func(d *webhook.Definition) (any, error) {
+		n.Add(1)
+		return new(int), nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := r.Watch(ctx, kv); err != nil {
+		t.Fatal(err)
+	}
+	rev := put(t, kv, "hook", webhook.Definition{ID: "hook", URL: "https://example.com/v1"})
+	eventually(t, "hook live", func() bool { return urlOf(r, "hook") != "" })
+	latest, err := r.Lookup(ctx, "hook", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned, err := r.Lookup(ctx, "hook", rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if latest.Compiled == nil || latest.Compiled != pinned.Compiled || n.Load() != 1 {
+		t.Errorf("latest %p, pinned %p, %d compiles; want one compiled form, compiled once", latest.Compiled, pinned.Compiled, n.Load())
 	}
 }
