@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,7 +36,7 @@ var knownClasses = []trigger.Class{
 
 // filterFlags are the dead-letter selection flags of dlq and replay.
 type filterFlags struct {
-	since, until, bot, webhook, class, id string
+	since, until, bot, webhook, class, id, conversation string
 }
 
 func (f *filterFlags) register(fs *pflag.FlagSet) {
@@ -45,6 +46,7 @@ func (f *filterFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.webhook, "webhook", "", "letters of this webhook id")
 	fs.StringVar(&f.class, "class", "", "letters whose final error has this class (timeout, http_status, network, …)")
 	fs.StringVar(&f.id, "id", "", "the letter(s) of this event id")
+	fs.StringVar(&f.conversation, "conversation", "", "letters of this conversation id")
 }
 
 // empty reports whether no filter flag was given.
@@ -54,7 +56,7 @@ func (f *filterFlags) empty() bool {
 
 // filter builds the store filter; durations count back from now.
 func (f *filterFlags) filter(now time.Time) (deadletter.Filter, error) {
-	out := deadletter.Filter{BotID: f.bot, WebhookID: f.webhook, Class: trigger.Class(f.class), EventID: f.id}
+	out := deadletter.Filter{BotID: f.bot, WebhookID: f.webhook, Class: trigger.Class(f.class), EventID: f.id, ConversationID: f.conversation}
 	var err error
 	if out.Since, err = parseWhen(f.since, now); err != nil {
 		return out, fmt.Errorf("--since: %w", err)
@@ -175,11 +177,16 @@ func (a *app) dlqListCmd() *cobra.Command {
 	var (
 		ff     filterFlags
 		asJSON bool
+		limit  int
 	)
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List dead letters, oldest first",
-		Args:  cobra.NoArgs,
+		Long: `List the dead letters the filters select, oldest first, then a count
+summary: how many match, by class and by bot. --limit shows the newest N of
+them (the summary still counts all). --json prints a JSON array of the
+letters shown (each with its seq).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := ff.filter(time.Now())
 			if err != nil {
@@ -190,23 +197,58 @@ func (a *app) dlqListCmd() *cobra.Command {
 				return err
 			}
 			defer s.Close()
+			if limit < 0 {
+				return usageError(fmt.Errorf("--limit %d: want a number of letters, 0 for all", limit))
+			}
 			letters, err := s.list(cmd.Context(), f)
 			if err != nil {
 				return err
 			}
+			shown := letters
+			if limit > 0 && len(shown) > limit {
+				shown = shown[len(shown)-limit:]
+			}
 			if asJSON {
-				return writeLettersJSON(a.io.out, letters)
+				return writeLettersJSON(a.io.out, shown)
 			}
 			if len(letters) == 0 {
 				_, err := fmt.Fprintln(a.io.out, "no dead letters match")
 				return err
 			}
-			return writeLetterTable(a.io.out, letters)
+			if err := writeLetterTable(a.io.out, shown); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(a.io.out, letterSummary(letters, len(shown)))
+			return err
 		},
 	}
 	ff.register(cmd.Flags())
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array of the letters (each with its seq)")
+	cmd.Flags().IntVar(&limit, "limit", 0, "show the newest N matching letters (0: all)")
 	return cmd
+}
+
+// letterSummary counts letters by class and bot: "3 dead letters (showing
+// the newest 2): http_status 1, network 2; bots: demo-bot 3".
+func letterSummary(letters []*deadletter.Letter, shown int) string {
+	byClass, byBot := map[string]int{}, map[string]int{}
+	for _, l := range letters {
+		byClass[string(l.Error.Class)]++
+		byBot[cell(l.BotID)]++
+	}
+	counts := func(m map[string]int) string {
+		keys := slices.Sorted(maps.Keys(m))
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = fmt.Sprintf("%s %d", k, m[k])
+		}
+		return strings.Join(parts, ", ")
+	}
+	s := fmt.Sprintf("%d dead letter%s", len(letters), plural(len(letters)))
+	if shown < len(letters) {
+		s += fmt.Sprintf(" (showing the newest %d)", shown)
+	}
+	return s + ": " + counts(byClass) + "; bots: " + counts(byBot)
 }
 
 func (a *app) dlqShowCmd() *cobra.Command {

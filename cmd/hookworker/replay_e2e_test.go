@@ -117,7 +117,7 @@ func TestReplayAfterRecovery(t *testing.T) {
 	waitLetters(bots["b2"])
 
 	// The rest.
-	if code, _, errOut = runCLI(t, context.Background(), nil, "replay", "--nats-url", url, "--rate", "0"); code != 0 {
+	if code, _, errOut = runCLI(t, context.Background(), nil, "replay", "--nats-url", url, "--rate", "0", "--all"); code != 0 {
 		t.Fatalf("replay: exit %d: %s", code, errOut)
 	}
 	for range bots["b2"] {

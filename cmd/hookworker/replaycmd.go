@@ -21,10 +21,24 @@ var progressEvery = time.Second
 const maxConsecutiveFailures = 10
 
 type replayFlags struct {
-	filter filterFlags
-	dryRun bool
-	rate   float64
-	asJSON bool
+	filter      filterFlags
+	all         bool
+	dryRun      bool
+	rate        float64
+	asJSON      bool
+	wait        bool
+	waitTimeout time.Duration
+}
+
+// replaySummary is what replay reports (--json prints it as it is).
+type replaySummary struct {
+	Selected int `json:"selected"`
+	Replayed int `json:"replayed"`
+	// Failed counts replays JetStream did not accept (the letter stays).
+	Failed  int `json:"failed"`
+	Skipped int `json:"skipped"`
+	// Outcomes, with --wait: what became of the replayed events.
+	Outcomes *replayOutcomes `json:"outcomes,omitempty"`
 }
 
 func (a *app) replayCmd() *cobra.Command {
@@ -33,28 +47,46 @@ func (a *app) replayCmd() *cobra.Command {
 		Use:   "replay",
 		Short: "Re-publish dead letters to the trigger subjects",
 		Long: `Re-publish the original event of every dead letter the filters select
-(--since, --until, --bot, --webhook, --class, --id; none selects all) to
-connections.fired.<bot_id>, oldest first, at most --rate events a second.
+(--since, --until, --bot, --webhook, --class, --id, --conversation; every
+letter takes --all instead of filters) to connections.fired.<bot_id>,
+oldest first, at most --rate events a second.
 
 Each replay carries Hookworker-Replay: <n> (the event's replay count plus one)
 and Nats-Msg-Id: <event id>-replay-<n>; its letter is deleted only once
 JetStream has accepted it. Letters whose event cannot be replayed (it was
 not JSON, or has no valid bot id) are reported and kept. Progress goes to
 standard error; the summary to standard output. Exit status 1 when any
-replay failed.`,
+replay failed. --json prints the summary as JSON and changes nothing else
+(with --dry-run: the selected letters).
+
+--wait then waits (up to --wait-timeout) until every replayed event is done
+and reports how many succeeded (or were skipped) and how many failed again
+(back in the dead letters, with their class): exit status 3 when any failed
+again, 1 when some were still running at the timeout.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.replay(cmd.Context(), rf) },
 	}
 	rf.filter.register(cmd.Flags())
 	cmd.Flags().BoolVar(&rf.dryRun, "dry-run", false, "list what would be replayed; change nothing")
 	cmd.Flags().Float64Var(&rf.rate, "rate", 50, "events per second (0: unlimited)")
-	cmd.Flags().BoolVar(&rf.asJSON, "json", false, "with --dry-run, list the letters as JSON")
+	cmd.Flags().BoolVar(&rf.asJSON, "json", false, "print the summary (with --dry-run: the letters) as JSON")
+	cmd.Flags().BoolVar(&rf.all, "all", false, "replay every dead letter (required when no filter is given)")
+	cmd.Flags().BoolVar(&rf.wait, "wait", false, "wait for the replayed events' outcomes and report them")
+	cmd.Flags().DurationVar(&rf.waitTimeout, "wait-timeout", 5*time.Minute, "with --wait, how long to wait")
 	return cmd
 }
 
 func (a *app) replay(ctx context.Context, rf replayFlags) error {
 	if rf.rate < 0 || math.IsNaN(rf.rate) || math.IsInf(rf.rate, 0) {
 		return fmt.Errorf("--rate %v: want events per second, or 0 for unlimited", rf.rate)
+	}
+	switch {
+	case rf.filter.empty() && !rf.all && !rf.dryRun:
+		return usageError(errors.New("replay without filters would re-publish every dead letter: add --all, or filters (--since, --until, --bot, --webhook, --class, --id, --conversation); --dry-run shows the selection"))
+	case !rf.filter.empty() && rf.all:
+		return usageError(errors.New("--all cannot be combined with filters"))
+	case rf.wait && rf.dryRun:
+		return usageError(errors.New("--wait waits for replays: it cannot be combined with --dry-run"))
 	}
 	f, err := rf.filter.filter(time.Now())
 	if err != nil {
@@ -95,6 +127,8 @@ func (a *app) replay(ctx context.Context, rf replayFlags) error {
 	for _, l := range skip {
 		fmt.Fprintf(a.io.err, "skipped seq %d: %v\n", l.Seq, l.Replayable())
 	}
+	sum := replaySummary{Selected: len(letters), Skipped: len(skip)}
+	var done []replayedEvent
 
 	var limiter *rate.Limiter
 	if rf.rate > 0 {
@@ -114,7 +148,11 @@ func (a *app) replay(ctx context.Context, rf replayFlags) error {
 			stopErr = fmt.Errorf("stopped after %d of %d: %w", i, len(todo), context.Cause(ctx))
 			break
 		}
-		if _, err := s.store.Replay(ctx, l); err != nil {
+		r, err := s.store.ReplayAck(ctx, l)
+		if r.N > 0 {
+			done = append(done, replayedEvent{letter: l, to: r})
+		}
+		if err != nil {
 			failed++
 			consecutive++
 			fmt.Fprintf(a.io.err, "replay seq %d (event %s): %v\n", l.Seq, l.EventID, err)
@@ -136,16 +174,33 @@ func (a *app) replay(ctx context.Context, rf replayFlags) error {
 			fmt.Fprintln(a.io.err, line)
 		}
 	}
+	sum.Replayed, sum.Failed = replayed, failed
 	summary := fmt.Sprintf("replayed %d, failed %d", replayed, failed)
 	if len(skip) > 0 {
 		summary += fmt.Sprintf(", skipped %d not replayable", len(skip))
 	}
-	fmt.Fprintln(a.io.out, summary)
-	if stopErr != nil {
-		return stopErr
+	if rf.wait && stopErr == nil {
+		sum.Outcomes = a.waitReplays(ctx, s, done, rf.waitTimeout)
 	}
-	if failed > 0 {
+	if rf.asJSON {
+		if err := writeJSON(a.io.out, sum); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(a.io.out, summary)
+		if o := sum.Outcomes; o != nil {
+			fmt.Fprintln(a.io.out, o.line())
+		}
+	}
+	switch {
+	case stopErr != nil:
+		return stopErr
+	case failed > 0:
 		return errors.New(summary)
+	case sum.Outcomes != nil && sum.Outcomes.Failed > 0:
+		return &exitError{code: exitFailedResult, err: errors.New(sum.Outcomes.line())}
+	case sum.Outcomes != nil && sum.Outcomes.Pending > 0:
+		return errors.New(sum.Outcomes.line())
 	}
 	return nil
 }

@@ -174,7 +174,7 @@ func TestReplayFailureKeepsLetters(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("took %s", d)
 	}
-	code, _, errOut = f.run(t, "replay", "--rate", "-1")
+	code, _, errOut = f.run(t, "replay", "--rate", "-1", "--all")
 	if code != 1 || !strings.Contains(errOut, "--rate") {
 		t.Errorf("--rate -1: exit %d, stderr %q", code, errOut)
 	}
@@ -189,7 +189,7 @@ func TestReplayRate(t *testing.T) {
 	progressEvery = 100 * time.Millisecond
 
 	start := time.Now()
-	code, out, errOut := f.run(t, "replay", "--rate", "20")
+	code, out, errOut := f.run(t, "replay", "--rate", "20", "--all")
 	elapsed := time.Since(start)
 	if code != 0 || out != "replayed 10, failed 0\n" {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
@@ -217,7 +217,7 @@ func TestReplayInterrupted(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	code, out, errOut := runCLI(t, ctx, nil, "replay", "--rate", "10", "--nats-url", f.url)
+	code, out, errOut := runCLI(t, ctx, nil, "replay", "--rate", "10", "--all", "--nats-url", f.url)
 	if code != 1 || !strings.Contains(errOut, "stopped after") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}

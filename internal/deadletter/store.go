@@ -86,6 +86,8 @@ type Filter struct {
 	WebhookID    string
 	Class        trigger.Class
 	EventID      string
+	// ConversationID selects the letters of one conversation.
+	ConversationID string
 }
 
 // Match reports whether l passes the filter.
@@ -102,6 +104,8 @@ func (f Filter) Match(l *Letter) bool {
 	case f.Class != "" && l.Error.Class != f.Class:
 		return false
 	case f.EventID != "" && l.EventID != f.EventID:
+		return false
+	case f.ConversationID != "" && l.ConversationID != f.ConversationID:
 		return false
 	}
 	return true
@@ -226,26 +230,43 @@ var ErrNotReplayable = errors.New("letter cannot be replayed")
 // dedup id of its own, waits for the PubAck, and only then deletes the
 // letter. It returns the new replay count.
 func (s *Store) Replay(ctx context.Context, l *Letter) (int, error) {
+	r, err := s.ReplayAck(ctx, l)
+	return r.N, err
+}
+
+// Replayed is where a replay went: its replay count and the trigger
+// message's stream and sequence (the event is done once that message is
+// gone from the work-queue stream).
+type Replayed struct {
+	N      int
+	Stream string
+	Seq    uint64
+}
+
+// ReplayAck replays l as Replay does and returns where the replay went.
+func (s *Store) ReplayAck(ctx context.Context, l *Letter) (Replayed, error) {
 	if err := l.Replayable(); err != nil {
-		return 0, err
+		return Replayed{}, err
 	}
 	if l.Seq == 0 {
 		// Not read from the store: it could not be deleted after the
 		// replay, and would be replayed again.
-		return 0, fmt.Errorf("deadletter: replay %q: letter has no stream sequence", l.EventID)
+		return Replayed{}, fmt.Errorf("deadletter: replay %q: letter has no stream sequence", l.EventID)
 	}
 	n := l.Replay + 1
 	msg := nats.NewMsg(s.replaySubject(l))
 	msg.Data = l.Event
 	msg.Header.Set(trigger.HeaderMsgID, l.EventID+"-replay-"+strconv.Itoa(n))
 	msg.Header.Set(trigger.HeaderReplay, strconv.Itoa(n))
-	if _, err := s.js.PublishMsg(ctx, msg); err != nil {
-		return 0, fmt.Errorf("deadletter: replay %q: %w", l.EventID, err)
+	ack, err := s.js.PublishMsg(ctx, msg)
+	if err != nil {
+		return Replayed{}, fmt.Errorf("deadletter: replay %q: %w", l.EventID, err)
 	}
+	r := Replayed{N: n, Stream: ack.Stream, Seq: ack.Sequence}
 	if err := s.Delete(ctx, l.Seq); err != nil {
-		return n, err
+		return r, err
 	}
-	return n, nil
+	return r, nil
 }
 
 // replaySubject is where l's event is re-published: the subject it arrived
