@@ -29,6 +29,12 @@ const (
 	ClassMapping        Class = "mapping"
 )
 
+// Classes lists the error classes of the contract.
+var Classes = []Class{
+	ClassInvalidEvent, ClassUnknownWebhook, ClassRender, ClassBlocked, ClassNetwork,
+	ClassTimeout, ClassHTTPStatus, ClassTooLarge, ClassExpired, ClassMapping,
+}
+
 // Result is the CVar update for one terminal outcome of an event.
 type Result struct {
 	EventID        string `json:"event_id"`

@@ -28,11 +28,7 @@ import (
 const maxErrorColumn = 60
 
 // knownClasses are the error classes of the contract, for --class.
-var knownClasses = []trigger.Class{
-	trigger.ClassInvalidEvent, trigger.ClassUnknownWebhook, trigger.ClassRender, trigger.ClassBlocked,
-	trigger.ClassNetwork, trigger.ClassTimeout, trigger.ClassHTTPStatus, trigger.ClassTooLarge,
-	trigger.ClassExpired, trigger.ClassMapping,
-}
+var knownClasses = trigger.Classes
 
 // filterFlags are the dead-letter selection flags of dlq and replay.
 type filterFlags struct {
