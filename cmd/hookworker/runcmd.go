@@ -153,6 +153,11 @@ func (a *app) runWorker(ctx context.Context) error {
 		stop := startOps(cfg.Ops, m, w, log.Named("ops"))
 		defer stop()
 	}
+	stopAPI, err := serveAPI(nc, cfg, reg, market, deps.Secrets, w, m, log.Named("api"))
+	if err != nil {
+		return err
+	}
+	defer stopAPI()
 	if err := w.Run(ctx); err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ type fixture struct {
 
 // newFixture starts a server and the service with secrets and the
 // registry definitions defs.
-func newFixture(t *testing.T, secrets botSecrets, defs ...*webhook.Definition) *fixture {
+func newFixture(t testing.TB, secrets botSecrets, defs ...*webhook.Definition) *fixture {
 	t.Helper()
 	srv := jstest.Server(t)
 	nc, js := jstest.Connect(t, srv)
@@ -62,7 +62,7 @@ func newFixture(t *testing.T, secrets botSecrets, defs ...*webhook.Definition) *
 	return f
 }
 
-func startService(t *testing.T, nc *nats.Conn, reg *registry.Registry, secrets botSecrets, store *deadletter.Store) *api.Service {
+func startService(t testing.TB, nc *nats.Conn, reg *registry.Registry, secrets botSecrets, store *deadletter.Store) *api.Service {
 	t.Helper()
 	svc, err := api.Start(nc, api.Options{Version: "1.2.3"}, api.Deps{
 		Definitions: reg,

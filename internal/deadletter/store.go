@@ -149,10 +149,23 @@ func (s *Store) each(ctx context.Context, f Filter, fn func(*Letter) error) erro
 		since := f.Since.Add(-MaxClockSkew)
 		cfg.OptStartTime = &since
 	}
+	// The ordered consumer is ephemeral, but the server keeps it for its
+	// inactive threshold after the last fetch: delete it once read, or
+	// frequent listings (a console, the service API) pile up consumers
+	// until the stream refuses more. The short threshold covers a
+	// deletion that fails.
+	cfg.InactiveThreshold = 30 * time.Second
 	cons, err := st.OrderedConsumer(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("deadletter: read: %w", err)
 	}
+	defer func() {
+		if info := cons.CachedInfo(); info != nil {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			_ = st.DeleteConsumer(dctx, info.Name)
+			cancel()
+		}
+	}()
 	for {
 		batch, err := cons.FetchNoWait(256)
 		if err != nil {

@@ -500,3 +500,32 @@ func TestReplayNeedsSeq(t *testing.T) {
 		t.Errorf("%d events published", n)
 	}
 }
+
+// TestListLeavesNoConsumer: a listing deletes the consumer it read with,
+// so that frequent listings (a console polling, the service API) do not
+// pile up ephemeral consumers until the stream refuses more (it did at
+// 1,000, each kept five minutes).
+func TestListLeavesNoConsumer(t *testing.T) {
+	js, s := setup(t)
+	ctx := context.Background()
+	if err := s.Put(ctx, letter("e-1", "bot-a", "w", trigger.ClassNetwork, t0)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 1100 {
+		ls, err := s.List(ctx, deadletter.Filter{BotID: "bot-a"})
+		if err != nil || len(ls) != 1 {
+			t.Fatalf("listing %d: %d letters, %v", i+1, len(ls), err)
+		}
+	}
+	st, err := js.Stream(ctx, dlqStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := info.State.Consumers; n != 0 {
+		t.Errorf("%d consumers left on %s after the listings, want 0", n, dlqStream)
+	}
+}
