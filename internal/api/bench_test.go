@@ -21,8 +21,8 @@ func BenchmarkEndpoints(b *testing.B) {
 	for i := range 100 {
 		l := &deadletter.Letter{EventID: fmt.Sprintf("ev-%d", i), BotID: fmt.Sprintf("bot-%d", i%4), ConversationID: "c",
 			WebhookID: "w", Subject: "connections.fired.bot", Event: []byte(`{"id":"x"}`),
-			Error: trigger.Error{Class: trigger.ClassHTTPStatus, Message: "GET https://x.example/ answered 503"},
-			Attempts: []deadletter.Attempt{{At: time.Now(), Status: 503, Class: trigger.ClassHTTPStatus, DurationMS: 3}},
+			Error:     trigger.Error{Class: trigger.ClassHTTPStatus, Message: "GET https://x.example/ answered 503"},
+			Attempts:  []deadletter.Attempt{{At: time.Now(), Status: 503, Class: trigger.ClassHTTPStatus, DurationMS: 3}},
 			FirstSeen: time.Now(), FailedAt: time.Now()}
 		if err := f.store.Put(ctx, l); err != nil {
 			b.Fatal(err)
