@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/hookworker/hookworker/internal/preview"
 	"github.com/hookworker/hookworker/mapper"
 	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/trigger"
@@ -69,7 +70,10 @@ func (s *Service) render(r *RenderRequest) (*RenderReply, *Error) {
 	if err := s.env.RenderParams(def, vars); err != nil {
 		return nil, unprocessable("webhook", redact(err, vars.UsedSecrets()))
 	}
-	warnings := undefinedWarnings(s.env, def, vars)
+	warnings := preview.Undefined(s.env, def, vars)
+	if warnings == nil {
+		warnings = []preview.Warning{}
+	}
 	rq, err := w.Render(vars)
 	if err != nil {
 		return nil, unprocessable("webhook", redact(err, vars.UsedSecrets()))
@@ -92,7 +96,7 @@ func (s *Service) render(r *RenderRequest) (*RenderReply, *Error) {
 	if e != nil {
 		return nil, e
 	}
-	outcome := outcomeFor(def, resp.StatusCode)
+	outcome := preview.ForStatus(def, resp.StatusCode)
 	out.Outcome = &outcome
 	if outcome.Status != trigger.StatusSucceeded {
 		return out, nil

@@ -195,3 +195,37 @@ func TestRequestSizeBounded(t *testing.T) {
 	callError(t, nc, api.SubjectRender, []byte(big), 413, "")
 	callError(t, nc, api.SubjectValidate, []byte(big), 413, "")
 }
+
+// TestRenderWarnsAndJudgesStatus: a variable the request reads that the
+// conversation does not define is warned about with its field; a sample
+// response whose status is not a success says what the worker would do,
+// and its mappers do not run.
+func TestRenderWarnsAndJudgesStatus(t *testing.T) {
+	f := newFixture(t, nil)
+	hook := map[string]any{"url": "https://x.example/orders/{{ order_id }}/{{ region | default('eu') }}",
+		"cvars": []map[string]string{{"name": "s", "mapper": "{{ status }}"}}}
+	var r api.RenderReply
+	call(t, f.nc, api.SubjectRender, map[string]any{"bot_id": "b", "webhook": hook,
+		"response": map[string]any{"status_code": 200, "body": map[string]any{"status": "ok"}}}, &r)
+	if len(r.Warnings) != 1 || r.Warnings[0].Field != "url" || r.Warnings[0].Name != "order_id" {
+		t.Errorf("warnings %+v: want order_id in url only (region has a default)", r.Warnings)
+	}
+	if r.Outcome == nil || r.Outcome.Status != "succeeded" || r.CVars["s"] != "ok" {
+		t.Errorf("200: outcome %+v, cvars %v", r.Outcome, r.CVars)
+	}
+	r = api.RenderReply{}
+	call(t, f.nc, api.SubjectRender, map[string]any{"bot_id": "b", "webhook": hook, "cvars": map[string]any{"order_id": 1},
+		"response": map[string]any{"status_code": 404, "body": map[string]any{"status": "ok"}}}, &r)
+	if len(r.Warnings) != 0 {
+		t.Errorf("warnings %+v with order_id defined", r.Warnings)
+	}
+	if r.Outcome == nil || r.Outcome.Status != "failed" || r.Outcome.Class != "http_status" || r.Outcome.Retried || len(r.CVars) != 0 {
+		t.Errorf("404: outcome %+v, cvars %v: want failed at once, no mapping", r.Outcome, r.CVars)
+	}
+	r = api.RenderReply{}
+	call(t, f.nc, api.SubjectRender, map[string]any{"bot_id": "b", "webhook": hook, "cvars": map[string]any{"order_id": 1},
+		"response": map[string]any{"status_code": 503}}, &r)
+	if r.Outcome == nil || !r.Outcome.Retried {
+		t.Errorf("503: outcome %+v: want retried", r.Outcome)
+	}
+}

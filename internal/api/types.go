@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hookworker/hookworker/internal/deadletter"
+	"github.com/hookworker/hookworker/internal/preview"
 	"github.com/hookworker/hookworker/trigger"
 )
 
@@ -47,8 +48,10 @@ type RenderReply struct {
 	Unmapped []string       `json:"unmapped"`
 	// Outcome says what the worker would make of the sample response's
 	// status; nil without a sample response.
-	Outcome  *Outcome  `json:"outcome,omitempty"`
-	Warnings []Warning `json:"warnings"`
+	Outcome *preview.Outcome `json:"outcome,omitempty"`
+	// Warnings name the variables the request reads that the CVars and
+	// context do not define (they render empty, as in Jinja2).
+	Warnings []preview.Warning `json:"warnings"`
 }
 
 // RenderedRequest is a request as it would be sent, secrets masked.
@@ -57,22 +60,6 @@ type RenderedRequest struct {
 	URL     string            `json:"url"`
 	Headers map[string]string `json:"headers"`
 	Body    string            `json:"body"`
-}
-
-// Outcome is what the worker makes of a response status.
-type Outcome struct {
-	Status  trigger.Status `json:"status"`
-	Class   trigger.Class  `json:"class,omitempty"`
-	Retried bool           `json:"retried"`
-	Reason  string         `json:"reason"`
-}
-
-// Warning is something the builder should know about a render: a
-// variable the templates read that the conversation does not define.
-type Warning struct {
-	Field   string `json:"field"`
-	Name    string `json:"name,omitempty"`
-	Message string `json:"message"`
 }
 
 // ValidateRequest asks whether a definition would load.
