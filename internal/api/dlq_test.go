@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -142,39 +143,19 @@ func validDeadLetter(t *testing.T, data []byte) {
 
 // validAgainst checks data against the schema at ref (a file of
 // docs/schema, with a fragment), every file loaded under its $id.
-func validAgainst(t *testing.T, ref string, data []byte) {
+func validAgainst(t testing.TB, ref string, data []byte) {
 	t.Helper()
-	const idBase = "https://hookworker.example/schema/"
-	dir := filepath.Join("..", "..", "docs", "schema")
-	c := jsonschema.NewCompiler()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if filepath.Ext(e.Name()) != ".json" {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
+	schemaMu.Lock()
+	sch, ok := schemaCache[ref]
+	if !ok {
+		var err error
+		if sch, err = compileSchema(ref); err != nil {
+			schemaMu.Unlock()
 			t.Fatal(err)
 		}
-		doc, err := jsonschema.UnmarshalJSON(bytesReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		id, _ := doc.(map[string]any)["$id"].(string)
-		if id == "" {
-			id = idBase + e.Name()
-		}
-		if err := c.AddResource(id, doc); err != nil {
-			t.Fatal(err)
-		}
+		schemaCache[ref] = sch
 	}
-	sch, err := c.Compile(idBase + ref)
-	if err != nil {
-		t.Fatal(err)
-	}
+	schemaMu.Unlock()
 	v, err := jsonschema.UnmarshalJSON(bytesReader(data))
 	if err != nil {
 		t.Fatal(err)
@@ -182,6 +163,38 @@ func validAgainst(t *testing.T, ref string, data []byte) {
 	if err := sch.Validate(v); err != nil {
 		t.Errorf("%s does not validate against %s: %v", clip(data), ref, err)
 	}
+}
+
+var (
+	schemaMu    sync.Mutex
+	schemaCache = map[string]*jsonschema.Schema{}
+)
+
+func compileSchema(ref string) (*jsonschema.Schema, error) {
+	const idBase = "https://hookworker.example/schema/"
+	dir := filepath.Join("..", "..", "docs", "schema")
+	c := jsonschema.NewCompiler()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if filepath.Ext(e.Name()) != ".json" {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		doc, err := jsonschema.UnmarshalJSON(bytesReader(b))
+		if err != nil {
+			return nil, err
+		}
+		if err := c.AddResource(idBase+e.Name(), doc); err != nil {
+			return nil, err
+		}
+	}
+	return c.Compile(idBase + ref)
 }
 
 // TestReplay: replay refuses an empty filter without all; a dry run

@@ -91,16 +91,45 @@ func raw(t *testing.T, nc *nats.Conn, subject string, data []byte) (code string,
 	return m.Header.Get(micro.ErrorCodeHeader), m.Data
 }
 
-// call sends v as JSON and decodes a successful reply into out, or fails.
+// replySchema names the schema of each subject's reply.
+var replySchema = map[string]string{
+	api.SubjectRender:       "api.schema.json#/$defs/renderReply",
+	api.SubjectValidate:     "api.schema.json#/$defs/validateReply",
+	api.SubjectDLQList:      "api.schema.json#/$defs/dlqListReply",
+	api.SubjectDLQShow:      "dead-letter.schema.json",
+	api.SubjectReplay:       "api.schema.json#/$defs/replayReply",
+	api.SubjectStatus:       "api.schema.json#/$defs/statusReply",
+	"$SRV.PING.hookworker":  "api.schema.json#/$defs/srvPing",
+	"$SRV.INFO.hookworker":  "api.schema.json#/$defs/srvInfo",
+	"$SRV.STATS.hookworker": "api.schema.json#/$defs/srvStats",
+}
+
+// requestSchema names the schema of each endpoint's request.
+var requestSchema = map[string]string{
+	api.SubjectRender:   "api.schema.json#/$defs/renderRequest",
+	api.SubjectValidate: "api.schema.json#/$defs/validateRequest",
+	api.SubjectDLQList:  "api.schema.json#/$defs/dlqListRequest",
+	api.SubjectDLQShow:  "api.schema.json#/$defs/dlqShowRequest",
+	api.SubjectReplay:   "api.schema.json#/$defs/replayRequest",
+}
+
+// call sends v as JSON and decodes a successful reply into out, or fails;
+// the request and the reply must validate against docs/schema.
 func call(t *testing.T, nc *nats.Conn, subject string, v, out any) {
 	t.Helper()
 	data, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if ref, ok := requestSchema[subject]; ok {
+		validAgainst(t, ref, data)
+	}
 	code, body := raw(t, nc, subject, data)
 	if code != "" {
 		t.Fatalf("%s %s: error %s: %s", subject, data, code, body)
+	}
+	if ref, ok := replySchema[subject]; ok {
+		validAgainst(t, ref, body)
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		t.Fatalf("%s: reply %s: %v", subject, body, err)
@@ -121,6 +150,7 @@ func callError(t *testing.T, nc *nats.Conn, subject string, data []byte, code in
 	if err := json.Unmarshal(body, &e); err != nil || e.Error == nil {
 		t.Fatalf("%s: error body %s is not {\"error\": {...}}: %v", subject, body, err)
 	}
+	validAgainst(t, "api.schema.json#/$defs/error", body)
 	if e.Error.Code != code || e.Error.Message == "" {
 		t.Errorf("%s: error body %s: want code %d and a message", subject, body, code)
 	}

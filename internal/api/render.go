@@ -122,7 +122,7 @@ func previewEvent(r *RenderRequest) (*trigger.Event, *Error) {
 		return nil, badRequest("bot_id", "bot_id: required")
 	}
 	if !trigger.ValidToken(r.BotID) {
-		return nil, badRequest("bot_id", "bot_id: %q is not a subject token (letters, digits, - and _)", r.BotID)
+		return nil, badRequest("bot_id", "bot_id: %q is not one NATS subject token (no '.', '*', '>' or spaces)", r.BotID)
 	}
 	hasDef, hasRef := present(r.Webhook), present(r.WebhookRef)
 	if hasDef == hasRef {

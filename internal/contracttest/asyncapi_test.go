@@ -8,6 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/hookworker/hookworker/internal/api"
 	"github.com/hookworker/hookworker/internal/config"
 )
 
@@ -56,6 +57,15 @@ func TestAsyncAPI(t *testing.T) {
 		n.ResultPrefix + ".{bot_id}":                                true,
 		n.DLQPrefix + ".{bot_id}.{class}":                           true,
 		"$KV." + config.Default().Webhooks.Bucket + ".{webhook_id}": true,
+		api.SubjectRender:                                           true,
+		api.SubjectValidate:                                         true,
+		api.SubjectDLQList:                                          true,
+		api.SubjectDLQShow:                                          true,
+		api.SubjectReplay:                                           true,
+		api.SubjectStatus:                                           true,
+		"$SRV.PING." + api.Name:                                     true,
+		"$SRV.INFO." + api.Name:                                     true,
+		"$SRV.STATS." + api.Name:                                    true,
 	}
 	channels, _ := doc["channels"].(map[string]any)
 	replyChannel := false
@@ -119,6 +129,21 @@ func TestAsyncAPI(t *testing.T) {
 				t.Errorf("operation %s: message %q is not one of its channel's", name, ref)
 			}
 			resolve(ref)
+		}
+		if reply := get(op, "reply"); reply != nil {
+			replyRef, _ := get(reply, "channel", "$ref").(string)
+			resolve(replyRef)
+			list, _ := get(reply, "messages").([]any)
+			if len(list) == 0 {
+				t.Errorf("operation %s: a reply without messages", name)
+			}
+			for _, m := range list {
+				ref, _ := get(m, "$ref").(string)
+				if !strings.HasPrefix(ref, replyRef+"/messages/") {
+					t.Errorf("operation %s: reply message %q is not one of its reply channel's", name, ref)
+				}
+				resolve(ref)
+			}
 		}
 	}
 	if !actions["send"] || !actions["receive"] {

@@ -16,7 +16,7 @@ import (
 var schemaDir = filepath.Join("..", "..", "docs", "schema")
 
 // schemaFiles are the contract's schemas.
-var schemaFiles = []string{"event", "webhook", "result", "dead-letter"}
+var schemaFiles = []string{"event", "webhook", "result", "dead-letter", "api"}
 
 const idBase = "https://hookworker.example/schema/"
 

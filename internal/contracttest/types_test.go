@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookworker/hookworker/internal/api"
 	"github.com/hookworker/hookworker/internal/deadletter"
+	"github.com/hookworker/hookworker/internal/preview"
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/trigger/webhook"
 )
@@ -97,6 +99,25 @@ func TestSchemasNameTheGoFields(t *testing.T) {
 		{"dead-letter", "", reflect.TypeFor[letterJSON]()},
 		{"dead-letter", "/$defs/attempt", reflect.TypeFor[deadletter.Attempt]()},
 		{"dead-letter", "/$defs/request", reflect.TypeFor[deadletter.Request]()},
+		{"api", "/$defs/renderRequest", reflect.TypeFor[api.RenderRequest]()},
+		{"api", "/$defs/sampleResponse", reflect.TypeFor[api.SampleResponse]()},
+		{"api", "/$defs/renderReply", reflect.TypeFor[api.RenderReply]()},
+		{"api", "/$defs/renderedRequest", reflect.TypeFor[api.RenderedRequest]()},
+		{"api", "/$defs/outcome", reflect.TypeFor[preview.Outcome]()},
+		{"api", "/$defs/warning", reflect.TypeFor[preview.Warning]()},
+		{"api", "/$defs/validateRequest", reflect.TypeFor[api.ValidateRequest]()},
+		{"api", "/$defs/validateReply", reflect.TypeFor[api.ValidateReply]()},
+		{"api", "/$defs/fieldError", reflect.TypeFor[api.FieldError]()},
+		{"api", "/$defs/filter", reflect.TypeFor[api.Filter]()},
+		{"api", "/$defs/dlqListRequest", reflect.TypeFor[api.DLQListRequest]()},
+		{"api", "/$defs/dlqListReply", reflect.TypeFor[api.DLQListReply]()},
+		{"api", "/$defs/letterSummary", reflect.TypeFor[api.LetterSummary]()},
+		{"api", "/$defs/dlqShowRequest", reflect.TypeFor[api.DLQShowRequest]()},
+		{"api", "/$defs/replayRequest", reflect.TypeFor[api.ReplayRequest]()},
+		{"api", "/$defs/replayReply", reflect.TypeFor[api.ReplayReply]()},
+		{"api", "/$defs/replayedLetter", reflect.TypeFor[api.ReplayedLetter]()},
+		{"api", "/$defs/statusReply", reflect.TypeFor[api.StatusReply]()},
+		{"api", "/$defs/error/properties/error", reflect.TypeFor[api.Error]()},
 	}
 	for _, c := range checks {
 		props, _ := pointer(t, rawSchema(t, c.schema), c.ptr)["properties"].(map[string]any)
