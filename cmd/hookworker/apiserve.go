@@ -17,6 +17,7 @@ import (
 	"github.com/hookworker/hookworker/internal/metrics"
 	"github.com/hookworker/hookworker/internal/registry"
 	"github.com/hookworker/hookworker/render"
+	"github.com/hookworker/hookworker/trigger/webhook"
 	"github.com/hookworker/hookworker/worker"
 )
 
@@ -28,18 +29,20 @@ func serveAPI(nc *nats.Conn, cfg config.Config, reg *registry.Registry, market *
 	if err != nil {
 		return nil, err
 	}
-	n := cfg.Names
 	b := buildInfo()
 	svc, err := api.Start(nc, api.Options{
 		Version:      serviceVersion(b.Version),
 		Metadata:     map[string]string{"version": b.Version, "revision": b.Revision},
-		ResultPrefix: n.ResultPrefix,
+		ResultPrefix: cfg.Names.ResultPrefix,
 	}, api.Deps{
-		Definitions: reg,
-		Templates:   market,
+		Definitions: func(ctx context.Context, id string, rev uint64) (*webhook.Definition, error) {
+			e, err := reg.Lookup(ctx, id, rev)
+			return e.Def, err
+		},
+		Templates: market,
 		// Every bot reads the worker's secret source, as its events do.
 		Secrets:     func(string) render.SecretSource { return secrets },
-		DeadLetters: deadletter.NewStore(js, n.DLQStream, n.DLQPrefix, n.FiredPrefix),
+		DeadLetters: deadletter.NewStore(js, cfg),
 		Status:      func() api.InstanceStatus { return instanceStatus(w, m) },
 		Logger:      log,
 	})

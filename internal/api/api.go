@@ -65,10 +65,9 @@ const MaxRequestSize = trigger.MaxEventSize
 // process).
 const MaxConcurrentReplays = 2
 
-// Definitions looks registry definitions up (internal/registry.Registry).
-type Definitions interface {
-	Lookup(ctx context.Context, id string, revision uint64) (*webhook.Definition, error)
-}
+// Definitions looks a registry definition up (internal/registry), its
+// Webhook Template resolved: the latest when revision is 0.
+type Definitions func(ctx context.Context, id string, revision uint64) (*webhook.Definition, error)
 
 // Templates resolves a definition's `uses` (internal/marketplace).
 type Templates interface {

@@ -51,8 +51,7 @@ func newFixture(t testing.TB, secrets botSecrets, defs ...*webhook.Definition) *
 	srv := jstest.Server(t)
 	nc, js := jstest.Connect(t, srv)
 	cfg := config.Default()
-	n := cfg.Names
-	store := deadletter.NewStore(js, n.DLQStream, n.DLQPrefix, n.FiredPrefix)
+	store := deadletter.NewStore(js, cfg)
 	reg, err := registry.NewStatic(defs...)
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +64,10 @@ func newFixture(t testing.TB, secrets botSecrets, defs ...*webhook.Definition) *
 func startService(t testing.TB, nc *nats.Conn, reg *registry.Registry, secrets botSecrets, store *deadletter.Store) *api.Service {
 	t.Helper()
 	svc, err := api.Start(nc, api.Options{Version: "1.2.3"}, api.Deps{
-		Definitions: reg,
+		Definitions: func(ctx context.Context, id string, rev uint64) (*webhook.Definition, error) {
+			e, err := reg.Lookup(ctx, id, rev)
+			return e.Def, err
+		},
 		Templates:   (*marketplace.Marketplace)(nil),
 		Secrets:     secrets.source,
 		DeadLetters: store,

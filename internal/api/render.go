@@ -47,7 +47,7 @@ func (s *Service) render(r *RenderRequest) (*RenderReply, *Error) {
 	def := ev.Webhook
 	if ev.WebhookRef != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
-		d, err := s.deps.Definitions.Lookup(ctx, ev.WebhookRef.ID, ev.WebhookRef.Revision)
+		d, err := s.deps.Definitions(ctx, ev.WebhookRef.ID, ev.WebhookRef.Revision)
 		cancel()
 		if err != nil {
 			return nil, &Error{Code: 404, Field: "webhook_ref", Message: "webhook_ref: " + err.Error()}
