@@ -35,10 +35,7 @@ func (w *Worker) run(ctx context.Context, j *job, c *compiled) outcome {
 	}
 	for {
 		vars := render.RequestVars(ev, render.Scope{Secrets: w.secrets, Attempt: len(j.hist.Attempts) + 1})
-		if err := w.env.RenderParams(def, vars); err != nil {
-			return j.failed(redactErr(fail(trigger.ClassRender, err), render.NewRedactor(vars.UsedSecrets())))
-		}
-		req, err := c.req.Render(vars)
+		req, err := w.render(c, vars)
 		if err != nil {
 			return j.failed(redactErr(fail(trigger.ClassRender, err), render.NewRedactor(vars.UsedSecrets())))
 		}
@@ -106,6 +103,15 @@ func (w *Worker) run(ctx context.Context, j *job, c *compiled) outcome {
 			return j.retryLater(shutdownDelay, "", "")
 		}
 	}
+}
+
+// render renders the request of one attempt over vars: the Webhook
+// Template's parameters first (they become params), then the request.
+func (w *Worker) render(c *compiled, vars *render.Vars) (*render.Request, error) {
+	if err := w.env.RenderParams(c.req.Def, vars); err != nil {
+		return nil, err
+	}
+	return c.req.Render(vars)
 }
 
 // delivery is the job's delivery number, 0 when unknown.
