@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -83,17 +84,21 @@ func TestDelayedRetryHoldsNoSlot(t *testing.T) {
 }
 
 // TestExpiryStopsRetries: an event whose next attempt would start after
-// expires_at fails with class expired, and is dead-lettered.
+// expires_at fails with class expired, and is dead-lettered. The worker's
+// clock is a fake one that stands still, so however slowly the machine
+// runs the first attempt is made before expires_at and the next would be
+// after it.
 func TestExpiryStopsRetries(t *testing.T) {
 	srv := jstest.Server(t)
 	nc, _ := jstest.Connect(t, srv)
 	ft := fault.NewServer(t)
 	ft.On("/down", fault.Status(503, ""))
+	clk := clockwork.NewFakeClockAt(time.Now())
 	startWorker(t, nc, func(c *config.Config) {
 		c.Retry.QuickAttempts = 0
 		c.Retry.Schedule = []time.Duration{2 * time.Second}
-	}, worker.Deps{})
-	exp := time.Now().Add(1500 * time.Millisecond)
+	}, worker.Deps{Clock: clk})
+	exp := clk.Now().Add(1500 * time.Millisecond)
 	res := fire(t, nc, &trigger.Event{ID: "exp", BotID: "b", ConversationID: "c", ExpiresAt: &exp, Webhook: &webhook.Definition{URL: ft.URL() + "/down"}})
 	if res.Status != trigger.StatusFailed || res.Error == nil || res.Error.Class != trigger.ClassExpired || res.Attempts != 1 {
 		t.Fatalf("result %+v %+v; want failed, expired, after 1 attempt", res, res.Error)
