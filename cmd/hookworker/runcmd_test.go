@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,15 +20,40 @@ import (
 	"github.com/hookworker/hookworker/trigger"
 )
 
-// buildBinary builds hookworker into a temporary directory.
+// buildBinary returns the hookworker binary, built once per test process
+// (linking it takes seconds; every process test shares the one binary)
+// and removed by TestMain when the tests end.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "hookworker")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	bin, err := built()
 	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		t.Fatal(err)
 	}
 	return bin
+}
+
+var (
+	binDir string
+	built  = sync.OnceValues(func() (string, error) {
+		dir, err := os.MkdirTemp("", "hookworker-bin-")
+		if err != nil {
+			return "", err
+		}
+		binDir = dir
+		bin := filepath.Join(dir, "hookworker")
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			return "", fmt.Errorf("go build: %v\n%s", err, out)
+		}
+		return bin, nil
+	})
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
 }
 
 func freePort(t *testing.T) int {
