@@ -198,3 +198,20 @@ func jstestJS(nc *nats.Conn) (jetstream.JetStream, error) { return jetstream.New
 // loopback is the egress allow list of tests, whose targets listen on
 // loopback.
 var loopback = []string{"127.0.0.0/8", "::1/128"}
+
+// TestConfigForEmbedders: the aliases give a program that embeds the
+// worker the same defaults and loading as the command.
+func TestConfigForEmbedders(t *testing.T) {
+	cfg, err := worker.LoadConfig("", []string{"HOOKWORKER_CONCURRENCY=7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := worker.DefaultConfig()
+	want.Worker.Concurrency = 7
+	if cfg.Worker != want.Worker || cfg.Names != want.Names {
+		t.Errorf("got %+v, want %+v", cfg.Worker, want.Worker)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Error(err)
+	}
+}
