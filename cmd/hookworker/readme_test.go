@@ -313,6 +313,7 @@ var normalisers = []struct {
 	{regexp.MustCompile(`(evt-[a-z0-9-]+?)-\d{15,}`), "$1-<ID>"},
 	{regexp.MustCompile(`_INBOX\.[A-Za-z0-9]+`), "_INBOX.<X>"},
 	{regexp.MustCompile(`"trace_id": "[0-9a-f]{32}"`), `"trace_id": "<TRACE>"`},
+	{regexp.MustCompile(`"instance": "[A-Za-z0-9]+"`), `"instance": "<NUID>"`},
 	{regexp.MustCompile(`\s+$`), ""},
 }
 
