@@ -15,26 +15,21 @@ import (
 	"time"
 
 	"github.com/hookworker/hookworker/internal/config"
+	"github.com/hookworker/hookworker/internal/testtool"
 	"github.com/hookworker/hookworker/trigger"
 )
 
 // nodeEngineDir is the TypeScript engine of docs/engines.md.
 var nodeEngineDir = filepath.Join("..", "..", "docs", "engines", "node")
 
-// needNode finds node and the engine's installed packages. Missing, the
-// test fails (CI's .ci/run installs both), except under -short, which runs
-// what needs only Go.
+// needNode finds node and the engine's installed packages; missing, the
+// test ends as testtool.Missing says (a failure under .ci/run, which
+// installs Node.js and runs npm ci; a skip on a machine with only Go).
 func needNode(t *testing.T) string {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(nodeEngineDir, "node_modules", "nats"))
-	}
-	if err != nil {
-		if testing.Short() {
-			t.Skip("no Node.js or no npm ci in docs/engines/node: skipped with -short")
-		}
-		t.Fatalf("the TypeScript engine needs Node.js 18+ and `npm ci` in docs/engines/node (.ci/run does both; go test -short skips this): %v", err)
+	node := testtool.Program(t, "node", "Node.js 18+: apt-get install nodejs npm")
+	if _, err := os.Stat(filepath.Join(nodeEngineDir, "node_modules", "nats")); err != nil {
+		testtool.Missing(t, "the TypeScript engine's packages are not installed (npm ci in docs/engines/node)")
 	}
 	return node
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookworker/hookworker/internal/testtool"
 	dto "github.com/prometheus/client_model/go"
 	"go.yaml.in/yaml/v3"
 )
@@ -169,13 +170,7 @@ func TestAlertRulesAndDashboard(t *testing.T) {
 		}
 	}
 
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if testing.Short() {
-			t.Skip("promtool is not installed (Debian package prometheus; .ci/run installs it): skipped with -short")
-		}
-		t.Fatal("promtool is not installed: install the Debian package prometheus (.ci/run does), or run go test -short")
-	}
+	promtool := testtool.Program(t, "promtool", "the Debian package prometheus")
 	run := func(args ...string) {
 		t.Helper()
 		out, err := exec.Command(promtool, args...).CombinedOutput()
