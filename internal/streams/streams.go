@@ -3,7 +3,9 @@
 // configured them: replicas, limits, placement and storage are never
 // changed. The only changes made to an existing stream are adding a
 // subject it must capture and lacks, and setting the subject transform
-// hookworker asks for (the ordered lanes' partitioning).
+// hookworker asks for (the ordered lanes' partitioning). Topology says
+// what every object is created with (Objects lists them, for the worker's
+// watchdog), and WriteFault what a failed write into a stream means.
 //
 // (CreateOrUpdateStream would send hookworker's own configuration, whose
 // unset Replicas the server reads as 1: starting a worker would shrink a

@@ -191,3 +191,68 @@ func (t Topology) Webhooks() jetstream.KeyValueConfig {
 		Replicas:    t.replicas,
 	}
 }
+
+// Kind is what a topology Object is.
+type Kind string
+
+// The kinds of Object.
+const (
+	KindStream   Kind = "stream"
+	KindConsumer Kind = "consumer"
+	KindBucket   Kind = "bucket"
+)
+
+// Object is one stream, consumer or bucket of the topology, with the
+// configuration it is created with: exactly one of Stream, Consumer and
+// Bucket is set, as Kind says.
+type Object struct {
+	Kind Kind
+	// Name is the stream's name, the consumer's durable name or the
+	// bucket's name.
+	Name string
+	// On is the stream a consumer belongs to ("" for the others).
+	On       string
+	Stream   *jetstream.StreamConfig
+	Consumer *jetstream.ConsumerConfig
+	Bucket   *jetstream.KeyValueConfig
+}
+
+// String names the object for people: "stream CONNECTIONS", "consumer
+// hookworker on CONNECTIONS", "bucket hookworker-attempts".
+func (o Object) String() string {
+	if o.Kind == KindConsumer {
+		return string(o.Kind) + " " + o.Name + " on " + o.On
+	}
+	return string(o.Kind) + " " + o.Name
+}
+
+// Objects lists every stream, consumer and bucket hookworker creates,
+// streams first and each consumer after its stream, so that creating them
+// in order succeeds: the trigger stream, the dead letters, the advisories,
+// the shared consumer, the ordered lanes' consumers, the backstop, the
+// attempt-history bucket and, when one is configured, the webhook bucket.
+func (t Topology) Objects() []Object {
+	stream := func(c jetstream.StreamConfig) Object {
+		return Object{Kind: KindStream, Name: c.Name, Stream: &c}
+	}
+	consumer := func(on string, c jetstream.ConsumerConfig) Object {
+		return Object{Kind: KindConsumer, Name: c.Durable, On: on, Consumer: &c}
+	}
+	bucket := func(c jetstream.KeyValueConfig) Object {
+		return Object{Kind: KindBucket, Name: c.Bucket, Bucket: &c}
+	}
+	out := []Object{
+		stream(t.Trigger()),
+		stream(t.DeadLetters()),
+		stream(t.Advisories()),
+		consumer(t.names.Stream, t.Consumer()),
+	}
+	for p := range t.partitions {
+		out = append(out, consumer(t.names.Stream, t.Lane(p)))
+	}
+	out = append(out, consumer(t.names.AdvisoryStream, t.Backstop()), bucket(t.Attempts()))
+	if t.webhooks != "" {
+		out = append(out, bucket(t.Webhooks()))
+	}
+	return out
+}

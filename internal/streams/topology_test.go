@@ -93,3 +93,36 @@ func TestLaneCount(t *testing.T) {
 		}
 	}
 }
+
+// TestObjects: every object, streams before the consumers on them, the
+// webhook bucket only when configured.
+func TestObjects(t *testing.T) {
+	cfg := config.Default()
+	cfg.Ordering.Partitions = 2
+	var names []string
+	for _, o := range streams.NewTopology(cfg).Objects() {
+		names = append(names, o.String())
+	}
+	want := []string{"stream CONNECTIONS", "stream CONNECTIONS_DLQ", "stream CONNECTIONS_ADVISORIES",
+		"consumer hookworker on CONNECTIONS", "consumer hookworker-ordered-0 on CONNECTIONS", "consumer hookworker-ordered-1 on CONNECTIONS",
+		"consumer hookworker-backstop on CONNECTIONS_ADVISORIES", "bucket hookworker-attempts", "bucket hookworker-webhooks"}
+	if strings.Join(names, "; ") != strings.Join(want, "; ") {
+		t.Errorf("objects:\n%s\nwant\n%s", strings.Join(names, "\n"), strings.Join(want, "\n"))
+	}
+	cfg.Webhooks.Bucket = ""
+	objs := streams.NewTopology(cfg).Objects()
+	if last := objs[len(objs)-1]; last.Name != "hookworker-attempts" {
+		t.Errorf("without a webhook bucket the last object is %s", last)
+	}
+	for _, o := range objs {
+		set := 0
+		for _, p := range []bool{o.Stream != nil, o.Consumer != nil, o.Bucket != nil} {
+			if p {
+				set++
+			}
+		}
+		if set != 1 {
+			t.Errorf("%s: %d configurations set", o, set)
+		}
+	}
+}
