@@ -5,7 +5,8 @@
 // A [Letter] holds the original event exactly as it arrived, every attempt
 // (time, status, error class, duration, a truncated response body) and the
 // rendered request with secrets already redacted. [Store] writes letters
-// (waiting for the PubAck, deduplicated by event id), lists them with a
+// (waiting for the PubAck, deduplicated by event id, trimmed by [Encode] to
+// what the stream and the server accept), lists them with a
 // [Filter], deletes them, and replays them: the original event is
 // re-published to the trigger subjects with its replay count, and the letter
 // is deleted only after JetStream accepted the replay.
@@ -53,6 +54,9 @@ type Letter struct {
 	FirstSeen time.Time `json:"first_seen"`
 	// FailedAt is when the event was dead-lettered.
 	FailedAt time.Time `json:"failed_at"`
+	// Trimmed says that parts of the letter were cut or left out so that
+	// it fits in one message of the dead-letter stream (see Encode).
+	Trimmed bool `json:"trimmed,omitempty"`
 }
 
 // Attempt is one HTTP attempt.
@@ -82,6 +86,8 @@ type Request struct {
 // id a subject token.
 func (l *Letter) Replayable() error {
 	switch {
+	case len(l.Event) == 0 && l.Trimmed && l.EventText != "":
+		return fmt.Errorf("%w: event %q was too large to keep in its dead letter (only its start is in event_text)", ErrNotReplayable, l.EventID)
 	case len(l.Event) == 0:
 		return fmt.Errorf("%w: event %q was not JSON", ErrNotReplayable, l.EventID)
 	case !trigger.ValidToken(l.BotID):
@@ -97,14 +103,4 @@ func MsgID(eventID string, replay int) string {
 
 // Excerpt cuts s to at most MaxBodyExcerpt bytes, on a rune boundary,
 // ending in "…" when it was cut.
-func Excerpt(s string) string {
-	if len(s) <= MaxBodyExcerpt {
-		return s
-	}
-	const ellipsis = "…"
-	cut := MaxBodyExcerpt - len(ellipsis)
-	for cut > 0 && s[cut]&0xC0 == 0x80 {
-		cut--
-	}
-	return s[:cut] + ellipsis
-}
+func Excerpt(s string) string { return cut(s, MaxBodyExcerpt) }

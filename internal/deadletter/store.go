@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -28,6 +29,8 @@ type Store struct {
 	config      jetstream.StreamConfig
 	prefix      string // dead-letter subject prefix, e.g. connections.dlq
 	firedPrefix string // where replays go, e.g. connections.fired
+	// maxMsgSize is the stream's max_msg_size: 0 not read yet, -1 none.
+	maxMsgSize atomic.Int64
 }
 
 // NewStore uses the dead-letter stream of cfg (names.dlq_stream, with
@@ -64,19 +67,76 @@ func (s *Store) subject(l *Letter) string {
 }
 
 // Put stores a letter and waits for the PubAck. A letter for the same
-// event and replay within the dedup window is stored once.
+// event and replay within the dedup window is stored once. A letter larger
+// than the stream and the server accept is trimmed (Encode). While the
+// server answers that an earlier copy is still being stored (409, in
+// process), the same message is sent again until it is stored or ctx
+// ends; other errors are returned (streams.WriteFault classifies them).
 func (s *Store) Put(ctx context.Context, l *Letter) error {
-	data, err := json.Marshal(l)
+	var err error
+	for refreshed := false; ; {
+		err = s.put(ctx, l)
+		if errors.Is(err, jetstream.ErrStreamMessageExceedsMaximum) && !refreshed {
+			// The stream's limit was lowered since it was read.
+			refreshed = true
+			s.maxMsgSize.Store(0)
+			continue
+		}
+		if streams.WriteFault(err) != streams.FaultInProcess {
+			break
+		}
+		t := time.NewTimer(inProcessPause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("deadletter: publish: %w (then %w)", err, ctx.Err())
+		case <-t.C:
+		}
+	}
 	if err != nil {
-		return fmt.Errorf("deadletter: encode: %w", err)
+		return fmt.Errorf("deadletter: publish: %w", err)
+	}
+	return nil
+}
+
+// inProcessPause is the wait before sending again a letter the server is
+// still storing.
+const inProcessPause = 200 * time.Millisecond
+
+func (s *Store) put(ctx context.Context, l *Letter) error {
+	data, err := Encode(l, s.limit(ctx))
+	if err != nil {
+		return err
 	}
 	msg := nats.NewMsg(s.subject(l))
 	msg.Data = data
 	msg.Header.Set(trigger.HeaderMsgID, MsgID(l.EventID, l.Replay))
-	if _, err := s.js.PublishMsg(ctx, msg); err != nil {
-		return fmt.Errorf("deadletter: publish: %w", err)
+	_, err = s.js.PublishMsg(ctx, msg)
+	return err
+}
+
+// limit is the largest letter the stream (its max_msg_size) and the
+// server (its max_payload) accept, less room for the headers; 0 when
+// neither is known. The stream's limit is read once (again after a
+// letter was refused as too large).
+func (s *Store) limit(ctx context.Context) int {
+	limit := int64(s.js.Conn().MaxPayload())
+	stream := s.maxMsgSize.Load()
+	if stream == 0 {
+		if st, err := s.js.Stream(ctx, s.config.Name); err == nil {
+			if stream = int64(st.CachedInfo().Config.MaxMsgSize); stream <= 0 {
+				stream = -1 // none
+			}
+			s.maxMsgSize.Store(stream)
+		}
 	}
-	return nil
+	if stream > 0 && (limit <= 0 || stream < limit) {
+		limit = stream
+	}
+	if limit <= 0 {
+		return 0
+	}
+	return max(int(limit)-headerRoom, 1)
 }
 
 // Filter selects letters; zero fields select everything.
