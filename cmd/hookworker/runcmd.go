@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
@@ -77,6 +78,16 @@ func (a *app) runWorker(ctx context.Context) error {
 	if err := needNATSURL(cfg); err != nil {
 		return err
 	}
+	// The ops listener comes first, so that /readyz answers (not ready,
+	// and why) while NATS cannot be reached.
+	var m *metrics.Metrics
+	ready := &metrics.Readiness{}
+	ready.NotReady("starting: connecting to NATS")
+	if cfg.Ops.Addr() != "" {
+		m = metrics.New(metrics.Options{})
+		stop := startOps(cfg.Ops, m, ready.Ready, log.Named("ops"))
+		defer stop()
+	}
 	url, client := cfg.NATS.URL, cfg.NATS
 	if url == "" {
 		opts := embeddedOptions(cfg.Embedded)
@@ -92,19 +103,12 @@ func (a *app) runWorker(ctx context.Context) error {
 			zap.String("url", url), zap.String("store_dir", cfg.Embedded.StoreDir),
 			zap.Bool("auth", cfg.Embedded.RequiresAuth()), zap.Bool("tls", cfg.Embedded.TLS.CertFile != ""))
 	}
-	nc, err := natsconn.Connect(client, url, cfg.NATS.Name,
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(time.Second),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			if err != nil {
-				log.Warn("disconnected from NATS", zap.Error(err))
-			}
-		}),
-		nats.ReconnectHandler(func(c *nats.Conn) {
-			log.Info("reconnected to NATS", zap.String("url", c.ConnectedUrlRedacted()))
-		}),
-	)
+	nc, err := connectWorker(ctx, client, url, cfg.NATS.Name, log, ready)
 	if err != nil {
+		if ctx.Err() != nil {
+			log.Info("stopped before NATS could be reached")
+			return nil
+		}
 		return err
 	}
 	defer nc.Close()
@@ -112,7 +116,13 @@ func (a *app) runWorker(ctx context.Context) error {
 		zap.Int("webhooks", len(reg.IDs())), zap.String("webhooks_dir", cfg.Webhooks.Dir))
 
 	if cfg.Webhooks.Bucket != "" {
-		if err := watchBucket(ctx, nc, streams.NewTopology(cfg).Webhooks(), reg); err != nil {
+		err := untilDone(ctx, log, ready, "webhook bucket", func(ctx context.Context) error {
+			return watchBucket(ctx, nc, streams.NewTopology(cfg).Webhooks(), reg)
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
 			return err
 		}
 	}
@@ -124,9 +134,7 @@ func (a *app) runWorker(ctx context.Context) error {
 		Secrets:   secret.Chain{secret.Env{Getenv: a.getenv}, secret.Dir(cfg.Secrets.Dir)},
 		Env:       env,
 	}
-	var m *metrics.Metrics
-	if cfg.Ops.Addr() != "" {
-		m = metrics.New(metrics.Options{})
+	if m != nil {
 		m.ObserveTemplateCache(deps.Env.CacheLen)
 		deps.Metrics = m
 	}
@@ -135,24 +143,11 @@ func (a *app) runWorker(ctx context.Context) error {
 		return err
 	}
 	if m != nil {
-		js, err := jetstream.New(nc)
-		if err != nil {
+		if err := observe(m, w, nc, cfg); err != nil {
 			return err
 		}
-		dlq := deadletter.NewStore(js, cfg)
-		m.ObserveBuild(buildInfo())
-		m.ObserveBreakers(w.Breakers)
-		m.ObserveDeadLetters(func(ctx context.Context) ([]metrics.Backlog, error) {
-			letters, err := dlq.Backlog(ctx)
-			out := make([]metrics.Backlog, len(letters))
-			for i, l := range letters {
-				out[i] = metrics.Backlog{Bot: l.BotID, Class: l.Class, Count: l.Count}
-			}
-			return out, err
-		}, 2*time.Second)
-		stop := startOps(cfg.Ops, m, w, log.Named("ops"))
-		defer stop()
 	}
+	ready.Use(w.Ready)
 	stopAPI, err := serveAPI(nc, cfg, reg, market, deps.Secrets, w, m, log.Named("api"))
 	if err != nil {
 		return err
@@ -167,12 +162,73 @@ func (a *app) runWorker(ctx context.Context) error {
 	return nil
 }
 
-// startOps serves metrics and probes (and profiles with ops.pprof) on
-// ops.listen until the returned function
-// is called. A listener that cannot start is logged, not fatal: a second
-// worker on the same machine with the default address still runs.
-func startOps(ops config.Ops, m *metrics.Metrics, w *worker.Worker, log *zap.Logger) (stop func()) {
-	addr := ops.Addr()
+// connectWorker connects run to NATS, waiting for the server as long as it
+// cannot be reached (a line per attempt, /readyz saying so), with the
+// reconnection handling a long-running worker needs.
+func connectWorker(ctx context.Context, c config.NATS, url, name string, log *zap.Logger, ready *metrics.Readiness) (*nats.Conn, error) {
+	redacted := natsconn.RedactURL(url)
+	return natsconn.ConnectRetry(ctx, c, url, name, natsconn.Retry{},
+		func(a natsconn.Attempt) {
+			log.Warn("NATS cannot be reached; trying again", zap.String("url", redacted),
+				zap.Int("attempt", a.N), zap.Duration("next_try", a.Next), zap.Error(a.Err))
+			ready.NotReady(fmt.Sprintf("NATS cannot be reached at %s (attempt %d, next in %s): %v",
+				redacted, a.N, a.Next.Round(100*time.Millisecond), a.Err))
+		},
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("disconnected from NATS", zap.Error(err))
+			}
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			log.Info("reconnected to NATS", zap.String("url", c.ConnectedUrlRedacted()))
+		}),
+	)
+}
+
+// untilDone runs f until it succeeds or ctx ends, waiting between tries
+// (1s doubling to 30s), with a warning per failure and /readyz naming it.
+func untilDone(ctx context.Context, log *zap.Logger, ready *metrics.Readiness, what string, f func(context.Context) error) error {
+	bo := backoff.NewExponentialBackOff(backoff.WithInitialInterval(time.Second), backoff.WithMaxInterval(30*time.Second), backoff.WithMaxElapsedTime(0))
+	for n := 1; ; n++ {
+		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := f(tctx)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		next := bo.NextBackOff()
+		log.Warn(what+" not ready; trying again", zap.Int("attempt", n), zap.Duration("next_try", next), zap.Error(err))
+		ready.NotReady(fmt.Sprintf("starting: %s (attempt %d): %v", what, n, err))
+		t := time.NewTimer(next)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// observe registers the collectors that read the worker and the server at
+// scrape time.
+func observe(m *metrics.Metrics, w *worker.Worker, nc *nats.Conn, cfg config.Config) error {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	dlq := deadletter.NewStore(js, cfg)
+	m.ObserveBuild(buildInfo())
+	m.ObserveBreakers(w.Breakers)
+	m.ObserveDeadLetters(func(ctx context.Context) ([]metrics.Backlog, error) {
+		letters, err := dlq.Backlog(ctx)
+		out := make([]metrics.Backlog, len(letters))
+		for i, l := range letters {
+			out[i] = metrics.Backlog{Bot: l.BotID, Class: l.Class, Count: l.Count}
+		}
+		return out, err
+	}, 2*time.Second)
 	m.ObserveConsumer(func(ctx context.Context) (metrics.ConsumerState, error) {
 		info, err := w.ConsumerInfo(ctx)
 		if err != nil {
@@ -180,6 +236,15 @@ func startOps(ops config.Ops, m *metrics.Metrics, w *worker.Worker, log *zap.Log
 		}
 		return metrics.ConsumerState{Pending: info.NumPending, AckPending: uint64(info.NumAckPending)}, nil
 	}, 2*time.Second)
+	return nil
+}
+
+// startOps serves metrics and probes (and profiles with ops.pprof) on
+// ops.listen until the returned function is called. A listener that
+// cannot start is logged, not fatal: a second worker on the same machine
+// with the default address still runs.
+func startOps(ops config.Ops, m *metrics.Metrics, ready metrics.ReadyFunc, log *zap.Logger) (stop func()) {
+	addr := ops.Addr()
 	var opts []metrics.Option
 	if ops.Pprof {
 		opts = append(opts, metrics.WithPprof())
@@ -187,7 +252,7 @@ func startOps(ops config.Ops, m *metrics.Metrics, w *worker.Worker, log *zap.Log
 		// /debug/pprof/mutex has something to show.
 		runtime.SetMutexProfileFraction(10)
 	}
-	srv, err := metrics.Listen(addr, m, w.Ready, log, opts...)
+	srv, err := metrics.Listen(addr, m, ready, log, opts...)
 	if err != nil {
 		log.Error("no metrics or probes: the ops listener did not start (set ops.listen)", zap.Error(err))
 		return func() {}

@@ -26,7 +26,8 @@
 //	hookworker_fired_to_result_seconds{status}             histogram of the time from an event's arrival in the trigger stream to its Result (retries and delays included)
 //	hookworker_event_unknown_fields_total{field}           top-level event fields this version of the contract does not know (ignored), by name
 //
-// plus the standard go_* and process_* collectors.
+// the series of self-healing (faults.go), the collectors read at scrape
+// time (state.go), plus the standard go_* and process_* collectors.
 package metrics
 
 import (
@@ -85,6 +86,8 @@ type Metrics struct {
 	webhookDuration *prometheus.HistogramVec
 	firedToResult   *prometheus.HistogramVec
 	unknownFields   *prometheus.CounterVec
+
+	faults faults // faults.go
 
 	hosts, webhooks, fields *boundedSet
 }
@@ -169,6 +172,7 @@ func New(o Options) *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	m.faults = newFaults(m.reg)
 	// Series that should read 0 rather than be missing before the first
 	// event.
 	for _, k := range []string{"delayed", "in_worker"} {

@@ -117,7 +117,7 @@ func wipe(b []byte) {
 func Connect(c config.NATS, url, name string, extra ...nats.Option) (*nats.Conn, error) {
 	opts, err := Options(c)
 	if err != nil {
-		return nil, scrub(c, url, fmt.Errorf("connect to NATS at %s: %w", RedactURL(url), err))
+		return nil, scrub(c, url, fmt.Errorf("connect to NATS at %s: %w", RedactURL(url), &settingsError{err}))
 	}
 	all := make([]nats.Option, 0, 1+len(opts)+len(extra))
 	all = append(all, nats.Name(name))
@@ -228,6 +228,13 @@ func RedactURL(s string) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// settingsError is a Connect error found in the settings, before any
+// connection was tried.
+type settingsError struct{ err error }
+
+func (e *settingsError) Error() string { return e.err.Error() }
+func (e *settingsError) Unwrap() error { return e.err }
 
 // secretError is an error whose message had secrets taken out; it still
 // unwraps to the original.
