@@ -61,7 +61,9 @@ func (m *Metrics) PullStalled() { m.faults.pullStalls.Inc() }
 
 // WriteRetried counts a Result or dead letter sent again; fault is
 // in_process, storage or no_answer.
-func (m *Metrics) WriteRetried(fault string) { m.faults.writeRetry.WithLabelValues(clipLabel(fault)).Inc() }
+func (m *Metrics) WriteRetried(fault string) {
+	m.faults.writeRetry.WithLabelValues(clipLabel(fault)).Inc()
+}
 
 // BackstopGaveUp counts an advisory the backstop gave up on.
 func (m *Metrics) BackstopGaveUp() { m.faults.backstopOff.Inc() }

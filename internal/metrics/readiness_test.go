@@ -38,7 +38,9 @@ func TestReadiness(t *testing.T) {
 		{func() {}, 503, "not ready: starting"},
 		{func() { r.NotReady("connecting to NATS at nats://127.0.0.1:4222: attempt 3: no servers available") }, 503,
 			"not ready: connecting to NATS at nats://127.0.0.1:4222: attempt 3: no servers available"},
-		{func() { r.Use(func(context.Context) error { return errors.New("consumer hookworker on stream CONNECTIONS: not found") }) }, 503,
+		{func() {
+			r.Use(func(context.Context) error { return errors.New("consumer hookworker on stream CONNECTIONS: not found") })
+		}, 503,
 			"not ready: consumer hookworker on stream CONNECTIONS: not found"},
 		{func() { r.Use(func(context.Context) error { return nil }) }, 200, "ready"},
 		{func() { r.NotReady("reconnecting") }, 503, "not ready: reconnecting"},
