@@ -45,6 +45,11 @@ func registered(t *testing.T) map[string][]string {
 	m.Unordered()
 	m.Completed("w", "succeeded", time.Millisecond, time.Second)
 	m.UnknownFields([]string{"f"}, 1)
+	m.TopologyRecreated("consumer", "hookworker")
+	m.StaleDelivery()
+	m.PullStalled()
+	m.WriteRetried("in_process")
+	m.BackstopGaveUp()
 	fams, err := m.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
