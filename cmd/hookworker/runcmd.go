@@ -189,12 +189,11 @@ func connectWorker(ctx context.Context, c config.NATS, url, name string, log *za
 
 // untilDone runs f until it succeeds or ctx ends, waiting between tries
 // (1s doubling to 30s), with a warning per failure and /readyz naming it.
+// f is given ctx itself: what it starts may outlive it (a bucket watch).
 func untilDone(ctx context.Context, log *zap.Logger, ready *metrics.Readiness, what string, f func(context.Context) error) error {
 	bo := backoff.NewExponentialBackOff(backoff.WithInitialInterval(time.Second), backoff.WithMaxInterval(30*time.Second), backoff.WithMaxElapsedTime(0))
 	for n := 1; ; n++ {
-		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := f(tctx)
-		cancel()
+		err := f(ctx)
 		if err == nil || ctx.Err() != nil {
 			return err
 		}
