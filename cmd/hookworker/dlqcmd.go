@@ -54,10 +54,10 @@ func (f *filterFlags) empty() bool {
 func (f *filterFlags) filter(now time.Time) (deadletter.Filter, error) {
 	out := deadletter.Filter{BotID: f.bot, WebhookID: f.webhook, Class: trigger.Class(f.class), EventID: f.id, ConversationID: f.conversation}
 	var err error
-	if out.Since, err = parseWhen(f.since, now); err != nil {
+	if out.Since, err = deadletter.ParseWhen(f.since, now); err != nil {
 		return out, fmt.Errorf("--since: %w", err)
 	}
-	if out.Until, err = parseWhen(f.until, now); err != nil {
+	if out.Until, err = deadletter.ParseWhen(f.until, now); err != nil {
 		return out, fmt.Errorf("--until: %w", err)
 	}
 	if !out.Since.IsZero() && !out.Until.IsZero() && !out.Until.After(out.Since) {
@@ -71,44 +71,6 @@ func (f *filterFlags) filter(now time.Time) (deadletter.Filter, error) {
 		return out, fmt.Errorf("--class: %q is not an error class (%s)", f.class, strings.Join(names, ", "))
 	}
 	return out, nil
-}
-
-// parseWhen reads an RFC 3339 time, or a duration meaning that long before
-// now ("2h", "90m", "7d"). Empty is the zero time.
-func parseWhen(s string, now time.Time) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	d, err := parseAgo(s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is neither an RFC 3339 time (2025-03-01T12:00:00Z) nor a duration (2h, 30m, 7d)", s)
-	}
-	return now.Add(-d), nil
-}
-
-// parseAgo is time.ParseDuration that also takes whole days ("7d") and
-// refuses negative durations.
-func parseAgo(s string) (time.Duration, error) {
-	var d time.Duration
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.ParseUint(days, 10, 16)
-		if err != nil {
-			return 0, err
-		}
-		d = time.Duration(n) * 24 * time.Hour
-	} else {
-		var err error
-		if d, err = time.ParseDuration(s); err != nil {
-			return 0, err
-		}
-	}
-	if d < 0 {
-		return 0, errors.New("negative duration")
-	}
-	return d, nil
 }
 
 // dlqSession is a connection to the dead-letter store.
