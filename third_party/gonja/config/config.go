@@ -1,42 +1,37 @@
 // Package config provides configuration types for the template engine.
 package config
 
-// Config holds plexer and parser parameters
+// Config holds the lexer and parser parameters. The defaults are Jinja2's.
 type Config struct {
 	// The string marking the beginning of a block. Defaults to '{%'
 	BlockStartString string
 	// The string marking the end of a block. Defaults to '%}'.
 	BlockEndString string
-	// The string marking the beginning of a print controlStructure. Defaults to '{{'.
+	// The string marking the beginning of a print statement. Defaults to '{{'.
 	VariableStartString string
-	// The string marking the end of a print controlStructure. Defaults to '}}'.
+	// The string marking the end of a print statement. Defaults to '}}'.
 	VariableEndString string
 	// The string marking the beginning of a comment. Defaults to '{#'.
 	CommentStartString string
 	// The string marking the end of a comment. Defaults to '#}'.
 	CommentEndString string
-	// If set to True the XML/HTML autoescaping feature is enabled by default.
-	// For more details about autoescaping see Markup.
-	// This can also be a callable that is passed the template name
-	// and has to return True or False depending on autoescape should be enabled by default.
-	AutoEscape bool
-	// Whether to be strict about undefined attribute or item in an object and return error
-	// or return a nil value on missing data and ignore it entirely
-	StrictUndefined bool
-	// If is set to true, the first newline after a block is removed (block, not variable !tag)
+	// If set, the first newline after a block or comment is removed.
 	TrimBlocks bool
-	// If is set to true, the leading spaces and tabes are stripped from the start of a line to a block
+	// If set, spaces and tabs from the start of a line to a block or
+	// comment are removed.
 	LeftStripBlocks bool
 	// Preserve a single trailing newline at the end of the template source.
 	KeepTrailingNewline bool
-	// The newline sequence to use in rendered template data and multiline string literals.
-	NewlineSequence string
-	// Prefix that turns an entire line into a statement block when set.
-	LineStatementPrefix string
-	// Prefix that turns the remainder of a line into a comment when set.
-	LineCommentPrefix string
+	// MaxDepth bounds the nesting of a template: brackets, unary
+	// operators and statements, plus the links of each chain (a.b.c,
+	// 1 + 2 + 3, x | f | g). Zero means parser.DefaultMaxDepth.
+	MaxDepth int
+	// UnicodeName resolves the name of a \N{name} escape in a string
+	// literal (Python's unicodedata.lookup); nil makes such escapes errors.
+	UnicodeName func(name string) (rune, bool)
 }
 
+// New returns Jinja2's default configuration.
 func New() *Config {
 	return &Config{
 		BlockStartString:    "{%",
@@ -45,32 +40,11 @@ func New() *Config {
 		VariableEndString:   "}}",
 		CommentStartString:  "{#",
 		CommentEndString:    "#}",
-		AutoEscape:          false,
-		StrictUndefined:     false,
-		TrimBlocks:          false,
-		LeftStripBlocks:     false,
-		KeepTrailingNewline: false,
-		NewlineSequence:     "\n",
-		LineStatementPrefix: "",
-		LineCommentPrefix:   "",
 	}
 }
 
+// Inherit returns a copy of c.
 func (c *Config) Inherit() *Config {
-	return &Config{
-		BlockStartString:    c.BlockStartString,
-		BlockEndString:      c.BlockEndString,
-		VariableStartString: c.VariableStartString,
-		VariableEndString:   c.VariableEndString,
-		CommentStartString:  c.CommentStartString,
-		CommentEndString:    c.CommentEndString,
-		AutoEscape:          c.AutoEscape,
-		StrictUndefined:     c.StrictUndefined,
-		TrimBlocks:          c.TrimBlocks,
-		LeftStripBlocks:     c.LeftStripBlocks,
-		KeepTrailingNewline: c.KeepTrailingNewline,
-		NewlineSequence:     c.NewlineSequence,
-		LineStatementPrefix: c.LineStatementPrefix,
-		LineCommentPrefix:   c.LineCommentPrefix,
-	}
+	cp := *c
+	return &cp
 }

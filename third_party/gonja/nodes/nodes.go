@@ -1,31 +1,19 @@
 // Package nodes provides AST node types for the template parser.
+//
+// Expressions mirror Jinja2's (jinja2/nodes.py): CondExpr for inline if,
+// Compare for chained comparisons and in / not in, Concat for ~, Filter and
+// Test calls with ordered keyword arguments and *args / **kwargs.
+// Statements are ControlStructure values made by the control-structure
+// parsers a Parser is given.
 package nodes
 
 import (
 	"fmt"
-	"strconv"
+	"math/big"
 	"strings"
 
 	"github.com/nikolalohinski/gonja/v2/tokens"
-	u "github.com/nikolalohinski/gonja/v2/utils"
 )
-
-// ----------------------------------------------------------------------------
-// Interfaces
-//
-// There are 3 main classes of nodes: Expressions and type nodes,
-// controlStructure nodes, and declaration nodes. The node names usually
-// match the corresponding Go spec production names to which they
-// correspond. The node fields correspond to the individual parts
-// of the respective productions.
-//
-// All nodes contain position information marking the beginning of
-// the corresponding source text segment; it is accessible via the
-// Pos accessor method. Nodes may contain additional position info
-// for language constructs where comments may be found between parts
-// of the construct (typically any larger, parenthesized subpart).
-// That position information is needed to properly position comments
-// when printing the construct.
 
 // Node is the interface implemented by all node types.
 type Node interface {
@@ -47,103 +35,82 @@ type ControlStructure interface {
 type Template struct {
 	Identifier string
 	Nodes      []Node
-	Blocks     BlockSet
-	Macros     map[string]*Macro
-	Parent     *Template
 }
 
-func (t *Template) Position() *tokens.Token { return t.Nodes[0].Position() }
-func (t *Template) String() string {
-	return fmt.Sprintf("template(%s)", t.Identifier)
-}
-
-func (t *Template) GetBlocks(name string) []*Wrapper {
-	var blocks []*Wrapper
-	if t.Parent != nil {
-		blocks = t.Parent.GetBlocks(name)
-	} else {
-		blocks = []*Wrapper{}
+func (t *Template) Position() *tokens.Token {
+	if len(t.Nodes) == 0 {
+		return &tokens.Token{Line: 1, Col: 1}
 	}
-	block, exists := t.Blocks[name]
-	if exists {
-		blocks = append([]*Wrapper{block}, blocks...)
-	}
-	return blocks
+	return t.Nodes[0].Position()
 }
+func (t *Template) String() string { return fmt.Sprintf("template(%s)", t.Identifier) }
 
-type Trim struct {
-	Left  bool
-	Right bool
-}
-
+// Data is template text, with whitespace control already applied by the
+// lexer.
 type Data struct {
-	Data                                 *tokens.Token
-	Trim                                 Trim
-	RemoveFirstLineReturn                bool
-	RemoveTrailingWhiteSpaceFromLastLine bool
+	Data *tokens.Token
 }
 
 func (d *Data) Position() *tokens.Token { return d.Data }
-
-// String returns a string representation of the Data node.
-func (d *Data) String() string {
-	return fmt.Sprintf("data(%s)", u.Ellipsis(d.Data.Val, 20))
-}
-
-// A Comment node represents a single {# #} comment.
-type Comment struct {
-	Start *tokens.Token // Opening token
-	Text  string        // Comment text
-	End   *tokens.Token // Closing token
-}
-
-func (c *Comment) Position() *tokens.Token { return c.Start }
-
-// String returns a string representation of the Comment node.
-func (c *Comment) String() string {
-	return fmt.Sprintf("comment(%s)", u.Ellipsis(c.Text, 20))
-}
+func (d *Data) String() string          { return fmt.Sprintf("data(%s)", ellipsis(d.Data.Val, 20)) }
 
 // Output represents a printable expression node {{ }}
 type Output struct {
-	Start       *tokens.Token
-	Expression  Expression
-	Condition   Expression
-	Alternative Expression
-	End         *tokens.Token
+	Start      *tokens.Token
+	Expression Expression
+	End        *tokens.Token
 }
 
 func (o *Output) Position() *tokens.Token { return o.Start }
-func (o *Output) String() string {
-	if o.Alternative != nil {
-		return fmt.Sprintf("output(%s if %s else %s)", o.Expression, o.Condition, o.Alternative)
-	}
-	if o.Condition != nil {
-		return fmt.Sprintf("output(%s if %s)", o.Expression, o.Condition)
-	}
-	return fmt.Sprintf("output(%s)", o.Expression)
+func (o *Output) String() string          { return fmt.Sprintf("output(%s)", o.Expression) }
+
+// Kwarg is one keyword argument of a call, a filter or a test.
+type Kwarg struct {
+	Name  string
+	Value Expression
 }
 
+// Args are the arguments of a call, a filter or a test: positional ones,
+// keyword ones in source order, and the optional *args and **kwargs.
+type Args struct {
+	Args      []Expression
+	Kwargs    []*Kwarg
+	DynArgs   Expression
+	DynKwargs Expression
+}
+
+// FilteredExpression is Expression piped through Filters, in order.
 type FilteredExpression struct {
 	Expression Expression
 	Filters    []*FilterCall
 }
 
 func (expr *FilteredExpression) Position() *tokens.Token {
+	if expr.Expression == nil {
+		return expr.Filters[0].Token
+	}
 	return expr.Expression.Position()
 }
 func (expr *FilteredExpression) String() string {
-	return fmt.Sprintf("filtered_expression(%s)", expr.Expression)
+	var b strings.Builder
+	b.WriteString("(")
+	if expr.Expression != nil {
+		b.WriteString(expr.Expression.String())
+	}
+	for _, f := range expr.Filters {
+		b.WriteString("|" + f.Name)
+		if len(f.Args.Args) > 0 || len(f.Kwargs) > 0 {
+			fmt.Fprintf(&b, "%v", f.Args.Args)
+		}
+	}
+	b.WriteString(")")
+	return b.String()
 }
 
 type FilterCall struct {
 	Token *tokens.Token
-
-	Name   string
-	Args   []Expression
-	Kwargs map[string]Expression
-
-	// filterFunc FilterFunction
+	Name  string
+	Args
 }
 
 type TestExpression struct {
@@ -152,25 +119,20 @@ type TestExpression struct {
 }
 
 func (expr *TestExpression) String() string {
-	return fmt.Sprintf("%s %s", expr.Expression, expr.Test)
+	if len(expr.Test.Args.Args) > 0 {
+		return fmt.Sprintf("(%s is %s%v)", expr.Expression, expr.Test.Name, expr.Test.Args.Args)
+	}
+	return fmt.Sprintf("(%s is %s)", expr.Expression, expr.Test.Name)
 }
-func (expr *TestExpression) Position() *tokens.Token {
-	return expr.Expression.Position()
-}
+func (expr *TestExpression) Position() *tokens.Token { return expr.Test.Token }
 
 type TestCall struct {
 	Token *tokens.Token
-
-	Name   string
-	Args   []Expression
-	Kwargs map[string]Expression
-
-	// testFunc TestFunction
+	Name  string
+	Args
 }
 
-func (tc *TestCall) String() string {
-	return fmt.Sprintf("test(%s)", tc.Name)
-}
+func (tc *TestCall) String() string { return fmt.Sprintf("test(%s)", tc.Name) }
 
 type String struct {
 	Location *tokens.Token
@@ -178,11 +140,14 @@ type String struct {
 }
 
 func (s *String) Position() *tokens.Token { return s.Location }
-func (s *String) String() string          { return fmt.Sprintf("'%s'", s.Location.Val) }
+func (s *String) String() string          { return fmt.Sprintf("%q", s.Val) }
 
+// Integer is an integer literal. Big holds its value when it does not fit
+// an int (Val is then 0).
 type Integer struct {
 	Location *tokens.Token
 	Val      int
+	Big      *big.Int
 }
 
 func (i *Integer) Position() *tokens.Token { return i.Location }
@@ -209,18 +174,14 @@ type Name struct {
 }
 
 func (n *Name) Position() *tokens.Token { return n.Name }
-func (n *Name) String() string {
-	return n.Position().Val
-}
+func (n *Name) String() string          { return n.Name.Val }
 
 type None struct {
 	Location *tokens.Token
 }
 
 func (n *None) Position() *tokens.Token { return n.Location }
-func (n *None) String() string {
-	return n.Location.Val
-}
+func (n *None) String() string          { return "None" }
 
 type List struct {
 	Location *tokens.Token
@@ -228,7 +189,7 @@ type List struct {
 }
 
 func (l *List) Position() *tokens.Token { return l.Location }
-func (l *List) String() string          { return l.Location.Val }
+func (l *List) String() string          { return fmt.Sprintf("list%v", l.Val) }
 
 type Tuple struct {
 	Location *tokens.Token
@@ -236,7 +197,7 @@ type Tuple struct {
 }
 
 func (t *Tuple) Position() *tokens.Token { return t.Location }
-func (t *Tuple) String() string          { return t.Location.Val }
+func (t *Tuple) String() string          { return fmt.Sprintf("tuple%v", t.Val) }
 
 type Dict struct {
 	Token *tokens.Token
@@ -244,7 +205,7 @@ type Dict struct {
 }
 
 func (d *Dict) Position() *tokens.Token { return d.Token }
-func (d *Dict) String() string          { return d.Token.Val }
+func (d *Dict) String() string          { return fmt.Sprintf("dict%v", d.Pairs) }
 
 type Pair struct {
 	Key   Expression
@@ -252,120 +213,61 @@ type Pair struct {
 }
 
 func (p *Pair) Position() *tokens.Token { return p.Key.Position() }
-func (p *Pair) String() string {
-	return fmt.Sprintf("%s: %s", p.Key, p.Value)
-}
+func (p *Pair) String() string          { return fmt.Sprintf("%s: %s", p.Key, p.Value) }
 
-type Variable struct {
-	Location *tokens.Token
-
-	Parts []*VariablePart
-}
-
-func (v *Variable) Position() *tokens.Token { return v.Location }
-func (v *Variable) String() string {
-	parts := make([]string, 0, len(v.Parts))
-	for _, p := range v.Parts {
-		switch p.Type {
-		case VarTypeInt:
-			parts = append(parts, strconv.Itoa(p.I))
-		case VarTypeIdent:
-			parts = append(parts, p.S)
-		default:
-			panic("unimplemented")
-		}
-	}
-	return strings.Join(parts, ".")
-}
-
-const (
-	VarTypeInt = iota
-	VarTypeIdent
-)
-
-type VariablePart struct {
-	Type int
-	S    string
-	I    int
-
-	IsFunctionCall bool
-	// callingArgs    []functionCallArgument // needed for a function call, represents all argument nodes (Node supports nested function calls)
-	Args   []Expression
-	Kwargs map[string]Expression
-}
-
-func (vp *VariablePart) String() string {
-	return fmt.Sprintf("variable_part(%s %d)", vp.S, vp.I)
-}
-
+// Call is Func(args).
 type Call struct {
 	Location *tokens.Token
-	Func     Node
-	Args     []Expression
-	Parent   Node
-	Kwargs   map[string]Expression
+	Func     Expression
+	Args
 }
 
 func (c *Call) Position() *tokens.Token { return c.Location }
-func (c *Call) String() string {
-	return fmt.Sprintf("call(%s, %s)", c.Args, c.Kwargs)
-}
+func (c *Call) String() string          { return fmt.Sprintf("call(%s, %v)", c.Func, c.Args.Args) }
 
+// GetItem is Node[Arg] (also Node.0 for an integer after the dot); Arg
+// may be a Slice.
 type GetItem struct {
 	Location *tokens.Token
-	Node     Node
-	Arg      Node
+	Node     Expression
+	Arg      Expression
 }
 
 func (g *GetItem) Position() *tokens.Token { return g.Location }
-func (g *GetItem) String() string {
-	return fmt.Sprintf("%s[%s]", g.Node, g.Arg)
-}
+func (g *GetItem) String() string          { return fmt.Sprintf("%s[%s]", g.Node, g.Arg) }
 
-type GetSlice struct {
+// Slice is start:stop:step inside brackets (x[1:2], x[::-1]); absent
+// parts are nil.
+type Slice struct {
 	Location *tokens.Token
-	Node     Node
-	Start    Node
-	End      Node
-	Step     Node // optional; nil means default step of 1
+	Start    Expression
+	Stop     Expression
+	Step     Expression
 }
 
-func (g *GetSlice) Position() *tokens.Token { return g.Location }
-func (g *GetSlice) String() string {
-	if g.Step != nil {
-		return fmt.Sprintf("%s[%s:%s:%s]", g.Node, g.Start, g.End, g.Step)
-	}
-	return fmt.Sprintf("%s[%s:%s]", g.Node, g.Start, g.End)
-}
+func (s *Slice) Position() *tokens.Token { return s.Location }
+func (s *Slice) String() string          { return fmt.Sprintf("slice(%v, %v, %v)", s.Start, s.Stop, s.Step) }
 
+// GetAttribute is Node.Attribute.
 type GetAttribute struct {
 	Location  *tokens.Token
-	Node      Node
+	Node      Expression
 	Attribute string
-	Index     int
 }
 
 func (g *GetAttribute) Position() *tokens.Token { return g.Location }
-func (g *GetAttribute) String() string {
-	var param string
-	if g.Attribute != "" {
-		param = g.Attribute
-	} else {
-		param = strconv.Itoa(g.Index)
-	}
-	return fmt.Sprintf("%s.%s", g.Node, param)
-}
+func (g *GetAttribute) String() string          { return fmt.Sprintf("%s.%s", g.Node, g.Attribute) }
 
+// Negation is not Term.
 type Negation struct {
 	Term     Expression
 	Operator *tokens.Token
 }
 
 func (n *Negation) Position() *tokens.Token { return n.Operator }
-func (n *Negation) String() string {
-	return fmt.Sprintf("!%s", n.Term)
-}
+func (n *Negation) String() string          { return fmt.Sprintf("(not %s)", n.Term) }
 
+// UnaryExpression is -Term or +Term.
 type UnaryExpression struct {
 	Negative bool
 	Term     Expression
@@ -373,21 +275,18 @@ type UnaryExpression struct {
 }
 
 func (u *UnaryExpression) Position() *tokens.Token { return u.Operator }
-func (u *UnaryExpression) String() string {
-	t := u.Operator
+func (u *UnaryExpression) String() string          { return fmt.Sprintf("(%s%s)", u.Operator.Val, u.Term) }
 
-	return fmt.Sprintf("%s%s", t.Val, u.Term)
-}
-
+// BinaryExpression is Left op Right for and, or, +, -, *, /, //, %, **.
 type BinaryExpression struct {
 	Left     Expression
 	Right    Expression
 	Operator *BinOperator
 }
 
-func (expr *BinaryExpression) Position() *tokens.Token { return expr.Left.Position() }
+func (expr *BinaryExpression) Position() *tokens.Token { return expr.Operator.Token }
 func (expr *BinaryExpression) String() string {
-	return fmt.Sprintf("%s %s %s", expr.Left, expr.Operator.Token.Val, expr.Right)
+	return fmt.Sprintf("(%s %s %s)", expr.Left, expr.Operator.Token.Val, expr.Right)
 }
 
 type BinOperator struct {
@@ -396,6 +295,54 @@ type BinOperator struct {
 
 func (op BinOperator) Position() *tokens.Token { return op.Token }
 func (op BinOperator) String() string          { return op.Token.String() }
+
+// Compare is a chain of comparisons, a < b <= c, evaluated as Python does:
+// each operand once, stopping at the first false comparison. Op is one of
+// eq, ne, lt, lteq, gt, gteq, in, notin.
+type Compare struct {
+	Expression Expression
+	Ops        []*CompareOperand
+}
+
+type CompareOperand struct {
+	Token      *tokens.Token
+	Op         string
+	Expression Expression
+}
+
+func (c *Compare) Position() *tokens.Token { return c.Ops[0].Token }
+func (c *Compare) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "(%s", c.Expression)
+	for _, o := range c.Ops {
+		fmt.Fprintf(&b, " %s %s", o.Op, o.Expression)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// CondExpr is Expr1 if Test else Expr2; Expr2 may be nil (an undefined
+// value when the test is false).
+type CondExpr struct {
+	Location *tokens.Token
+	Test     Expression
+	Expr1    Expression
+	Expr2    Expression
+}
+
+func (c *CondExpr) Position() *tokens.Token { return c.Location }
+func (c *CondExpr) String() string {
+	return fmt.Sprintf("(%s if %s else %v)", c.Expr1, c.Test, c.Expr2)
+}
+
+// Concat is a ~ b ~ c: the string values of Args joined.
+type Concat struct {
+	Location *tokens.Token
+	Args     []Expression
+}
+
+func (c *Concat) Position() *tokens.Token { return c.Location }
+func (c *Concat) String() string          { return fmt.Sprintf("concat%v", c.Args) }
 
 type ControlStructureBlock struct {
 	Location         *tokens.Token
@@ -408,39 +355,20 @@ func (s ControlStructureBlock) String() string {
 	return fmt.Sprintf("%s %s", s.Name, s.ControlStructure)
 }
 
+// Wrapper holds the nodes between a tag and its end tag.
 type Wrapper struct {
 	Location *tokens.Token
 	Nodes    []Node
 	EndTag   string
-	Trim     *Trim
-	LStrip   bool
 }
 
 func (w Wrapper) Position() *tokens.Token { return w.Location }
-func (w Wrapper) String() string {
-	return fmt.Sprintf("wrapper(%s,%s)", w.Nodes, w.EndTag)
-}
+func (w Wrapper) String() string          { return fmt.Sprintf("wrapper(%s,%s)", w.Nodes, w.EndTag) }
 
-type Macro struct {
-	Location    *tokens.Token
-	Name        string
-	Kwargs      []*Pair
-	VarArgsName string // Name of *args parameter (empty if none)
-	KwArgsName  string // Name of **kwargs parameter (empty if none)
-	Wrapper     *Wrapper
-}
-
-func (m *Macro) Position() *tokens.Token { return m.Location }
-func (m *Macro) String() string {
-	return fmt.Sprintf("%s(%s)", m.Name, m.Kwargs)
-}
-
-type Error struct {
-	Location *tokens.Token
-	Error    error
-}
-
-func (c *Error) Position() *tokens.Token { return c.Location }
-func (c *Error) String() string {
-	return c.Error.Error()
+func ellipsis(text string, length int) string {
+	runes := []rune(text)
+	if len(runes) <= length {
+		return text
+	}
+	return string(runes[:length-1]) + "…"
 }

@@ -3,88 +3,71 @@ package parser
 import (
 	"fmt"
 
-	log "github.com/sirupsen/logrus"
-
-	"github.com/pkg/errors"
-
-	"github.com/nikolalohinski/gonja/v2/logging"
 	"github.com/nikolalohinski/gonja/v2/nodes"
 	"github.com/nikolalohinski/gonja/v2/tokens"
 )
 
+// ControlStructureParser parses one statement. parser is the template's
+// parser, positioned after the tag ("{% name ... %}"); args parses the
+// tag's own tokens (after its name).
 type ControlStructureParser func(parser *Parser, args *Parser) (nodes.ControlStructure, error)
 
+// ParseControlStructureBlock parses one {% name ... %} statement with the
+// parser registered for name.
 func (p *Parser) ParseControlStructureBlock() (*nodes.ControlStructureBlock, error) {
-	if logging.Enabled() {
-		log.WithFields(log.Fields{
-			"current": p.Current(),
-		}).Trace("ParseControlStructureBlock")
+	begin, err := p.Expect(tokens.BlockBegin)
+	if err != nil {
+		return nil, err
 	}
-
-	begin := p.Match(tokens.BlockBegin)
-	if begin == nil {
-		return nil, errors.Errorf(`Expected "%s" got "%s"`, p.Config.BlockStartString, p.Current())
-	}
-
 	name := p.Match(tokens.Name)
 	if name == nil {
-		return nil, p.Error("Expected a controlStructure name here", p.Current())
-	}
-
-	controlStructureParser, exists := p.controlStructures.Get(name.Val)
-	if !exists {
-		return nil, p.Error(fmt.Sprintf("ControlStructure '%s' not found (or beginning not provided)", name.Val), name)
-	}
-
-	if logging.Enabled() {
-		log.Trace("args")
-	}
-	var args []*tokens.Token
-	for p.Current(tokens.BlockEnd) == nil && !p.Stream().End() {
-		if logging.Enabled() {
-			log.Trace("for args")
+		if err := p.lexError(); err != nil {
+			return nil, err
 		}
-		args = append(args, p.Next())
+		return nil, p.Error("tag name expected", p.Current())
 	}
-	if logging.Enabled() {
-		log.Trace("loop ended")
+	csParser, exists := p.controlStructures.Get(name.Val)
+	if !exists {
+		return nil, p.Error(p.unknownTagMessage(name.Val), name)
 	}
-
-	end := p.Match(tokens.BlockEnd)
-	if end == nil {
-		return nil, p.Error(fmt.Sprintf(`Expected end of block "%s"`, p.Config.BlockEndString), p.Current())
-	}
-	if data := p.Current(tokens.Data); data != nil {
-		data.Trim = data.Trim || len(end.Val) > 0 && end.Val[0] == '-'
-	}
-
-	if logging.Enabled() {
-		log.WithFields(log.Fields{
-			"args": args,
-		}).Trace("Matched end block")
-	}
-
-	stream := tokens.NewStream(args)
-	if logging.Enabled() {
-		log.WithFields(log.Fields{
-			"stream": stream,
-		}).Trace("Got stream")
-	}
-	argParser := NewParser(p.identifier, stream, p.Config, p.Loader, p.controlStructures)
-	if logging.Enabled() {
-		log.Trace("argparser")
-	}
-
-	controlStructure, err := controlStructureParser(p, argParser)
+	args, err := p.tagArgs()
 	if err != nil {
-		return nil, errors.Wrapf(err, `Unable to parse controlStructure "%s"`, name.Val)
+		return nil, err
 	}
-	if logging.Enabled() {
-		log.Trace("got controlStructure and return")
+	if err := p.Enter(); err != nil {
+		return nil, err
 	}
-	return &nodes.ControlStructureBlock{
-		Location:         begin,
-		Name:             name.Val,
-		ControlStructure: controlStructure,
-	}, nil
+	defer p.Leave(1)
+	cs, err := csParser(p, p.Sub(tokens.NewStream(args)))
+	if err != nil {
+		return nil, err
+	}
+	return &nodes.ControlStructureBlock{Location: begin, Name: name.Val, ControlStructure: cs}, nil
+}
+
+// unknownTagMessage words an unknown tag as Jinja2's fail_unknown_tag.
+func (p *Parser) unknownTagMessage(name string) string {
+	msg := fmt.Sprintf("Encountered unknown tag '%s'.", name)
+	if n := len(*p.endTags); n > 0 {
+		looking := (*p.endTags)[n-1]
+		quoted := ""
+		for i, t := range looking {
+			if i > 0 {
+				quoted += " or "
+			}
+			quoted += "'" + t + "'"
+		}
+		expected := false
+		for _, tags := range *p.endTags {
+			for _, t := range tags {
+				expected = expected || t == name
+			}
+		}
+		if expected {
+			msg += " You probably made a nesting mistake. Jinja is expecting this tag, but currently looking for " + quoted + "."
+		} else {
+			msg += " Jinja was looking for the following tags: " + quoted + "."
+		}
+	}
+	return msg
 }

@@ -1,14 +1,23 @@
 // Package parser provides the template parser implementation.
+//
+// Expressions are parsed with Jinja2's grammar (jinja2/parser.py, from
+// parse_condexpr down to parse_primary): the same precedence, chained
+// comparisons, tests and filters bound to the unary operand, inline if.
+// Statements ({% ... %}) are parsed by the ControlStructureParser
+// registered for their name; an unknown name is an error.
+//
+// Every recursion of the parser is bounded: nesting (brackets, unary
+// operators, statements) and the length of left-assoc chains (a.b.c,
+// 1+2+3, x|f|g) together may not exceed Config.MaxDepth, so a hostile
+// template cannot exhaust the stack, here or in whatever walks the tree.
 package parser
 
 import (
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
 	"github.com/nikolalohinski/gonja/v2/config"
-	"github.com/nikolalohinski/gonja/v2/loaders"
 	"github.com/nikolalohinski/gonja/v2/nodes"
 	"github.com/nikolalohinski/gonja/v2/tokens"
 )
@@ -17,15 +26,10 @@ type ControlStructureGetter interface {
 	Get(name string) (ControlStructureParser, bool)
 }
 
-// Parser provides a comprehensive and easy tool to
-// work with the template document and arguments provided by
-// the user for your custom tag.
-//
-// The parser works on a token list which will be provided by gonja.
-// A token is a unit you can work with. Tokens are either of type identifier,
-// string, number, keyword, HTML or symbol.
-//
-// (See Token's documentation for more about tokens)
+// DefaultMaxDepth bounds nesting when Config.MaxDepth is zero.
+const DefaultMaxDepth = 200
+
+// Parser turns a token stream into a syntax tree.
 type Parser struct {
 	identifier        string
 	stream            *tokens.Stream
@@ -33,7 +37,10 @@ type Parser struct {
 
 	Config   *config.Config
 	Template *nodes.Template
-	Loader   loaders.Loader
+
+	depth    *int // shared with the parsers of statement arguments
+	maxDepth int
+	endTags  *[][]string // the end tags looked for, innermost last
 }
 
 func (p *Parser) Stream() *tokens.Stream {
@@ -41,17 +48,51 @@ func (p *Parser) Stream() *tokens.Stream {
 }
 
 // NewParser creates a new parser to parse tokens.
-// Used inside gonja to parse documents and to provide an easy-to-use
-// parser for tag authors
-func NewParser(identifier string, stream *tokens.Stream, cfg *config.Config, loader loaders.Loader, controlStructures ControlStructureGetter) *Parser {
+func NewParser(identifier string, stream *tokens.Stream, cfg *config.Config, controlStructures ControlStructureGetter) *Parser {
+	depth := 0
+	max := cfg.MaxDepth
+	if max <= 0 {
+		max = DefaultMaxDepth
+	}
 	return &Parser{
 		identifier:        identifier,
 		stream:            stream,
 		controlStructures: controlStructures,
 		Config:            cfg,
-		Loader:            loader,
+		depth:             &depth,
+		maxDepth:          max,
+		endTags:           new([][]string),
 	}
 }
+
+// Sub returns a parser over stream that shares p's nesting budget.
+func (p *Parser) Sub(stream *tokens.Stream) *Parser {
+	q := *p
+	q.stream = stream
+	return &q
+}
+
+// DepthError is returned when a template nests deeper than the limit.
+type DepthError struct {
+	Limit int
+	Line  int
+}
+
+func (e *DepthError) Error() string {
+	return fmt.Sprintf("template nested more than %d levels deep (line %d)", e.Limit, e.Line)
+}
+
+// Enter counts one level of nesting; it fails past the limit.
+func (p *Parser) Enter() error {
+	*p.depth++
+	if *p.depth > p.maxDepth {
+		return &DepthError{Limit: p.maxDepth, Line: p.stream.Current().Line}
+	}
+	return nil
+}
+
+// Leave gives back n levels counted by Enter.
+func (p *Parser) Leave(n int) { *p.depth -= n }
 
 // Consume one token. It will be gone forever.
 func (p *Parser) Consume() {
@@ -63,6 +104,7 @@ func (p *Parser) Next() *tokens.Token {
 	return p.stream.Next()
 }
 
+// End reports whether the stream is at its end (EOF or a lexing error).
 func (p *Parser) End() bool {
 	return p.stream.End()
 }
@@ -71,19 +113,18 @@ func (p *Parser) End() bool {
 // Consumes this token on success.
 func (p *Parser) Match(types ...tokens.Type) *tokens.Token {
 	tok := p.stream.Current()
-	if containsType(types, tok.Type) {
+	if slices.Contains(types, tok.Type) {
 		p.stream.Next()
 		return tok
 	}
 	return nil
 }
 
+// MatchName consumes and returns the current token when it is a name
+// among names.
 func (p *Parser) MatchName(names ...string) *tokens.Token {
-	t := p.Current(tokens.Name)
-	if t != nil {
-		if slices.Contains(names, t.Val) {
-			return p.Pop()
-		}
+	if t := p.CurrentName(names...); t != nil {
+		return p.Pop()
 	}
 	return nil
 }
@@ -99,139 +140,227 @@ func (p *Parser) Pop() *tokens.Token {
 // it and only if it matches one of the given types
 func (p *Parser) Current(types ...tokens.Type) *tokens.Token {
 	tok := p.stream.Current()
-	if types == nil {
-		return tok
-	}
-	if containsType(types, tok.Type) {
+	if types == nil || slices.Contains(types, tok.Type) {
 		return tok
 	}
 	return nil
 }
 
+// Peek returns the token after the current one when it matches types.
 func (p *Parser) Peek(types ...tokens.Type) *tokens.Token {
 	tok := p.stream.Peek()
-	if types == nil {
-		return tok
+	if tok == nil {
+		return nil
 	}
-	if containsType(types, tok.Type) {
+	if types == nil || slices.Contains(types, tok.Type) {
 		return tok
 	}
 	return nil
 }
 
-// containsType checks if a token type is in the list. Optimized for the common
-// case of 1-3 types to avoid the overhead of slices.Contains.
-func containsType(types []tokens.Type, t tokens.Type) bool {
-	switch len(types) {
-	case 1:
-		return types[0] == t
-	case 2:
-		return types[0] == t || types[1] == t
-	case 3:
-		return types[0] == t || types[1] == t || types[2] == t
-	default:
-		return slices.Contains(types, t)
-	}
-}
-
+// CurrentName returns the current token when it is a name among names.
 func (p *Parser) CurrentName(names ...string) *tokens.Token {
 	t := p.Current(tokens.Name)
-	if t != nil {
-		if slices.Contains(names, t.Val) {
-			return t
-		}
+	if t != nil && slices.Contains(names, t.Val) {
+		return t
 	}
 	return nil
 }
 
-// WrapUntil wraps all nodes between starting tag and "{% endtag %}" and provides
-// one simple interface to execute the wrapped nodes.
-// It returns a parser to process provided arguments to the tag.
-func (p *Parser) WrapUntil(names ...string) (*nodes.Wrapper, *Parser, error) {
-	wrapper := &nodes.Wrapper{
-		Location: p.Current(),
-		Trim:     &nodes.Trim{},
+// Expect consumes a token of type t or fails as Jinja2 does.
+func (p *Parser) Expect(t tokens.Type) (*tokens.Token, error) {
+	if tok := p.Match(t); tok != nil {
+		return tok, nil
 	}
+	return nil, p.unexpected(describeType(t))
+}
 
-	var args []*tokens.Token
+// ExpectName consumes a name token, one of names when given.
+func (p *Parser) ExpectName(names ...string) (*tokens.Token, error) {
+	tok := p.Current(tokens.Name)
+	if tok != nil && (len(names) == 0 || slices.Contains(names, tok.Val)) {
+		return p.Pop(), nil
+	}
+	want := "name"
+	if len(names) > 0 {
+		want = names[0]
+	}
+	return nil, p.unexpected(want)
+}
 
-	for !p.stream.End() {
-		// New tag, check whether we have to stop wrapping here
-		if begin := p.Match(tokens.BlockBegin); begin != nil {
-			endTag := p.CurrentName(names...)
+func (p *Parser) unexpected(want string) error {
+	cur := p.stream.Current()
+	if err := p.lexError(); err != nil {
+		return err
+	}
+	if cur.Type == tokens.EOF {
+		return p.Error(fmt.Sprintf("unexpected end of template, expected %q.", want), cur)
+	}
+	return p.Error(fmt.Sprintf("expected token %q, got %q", want, Describe(cur)), cur)
+}
 
-			if endTag != nil {
-				p.Consume()
-				for {
-					if end := p.Match(tokens.BlockEnd); end != nil {
-						wrapper.EndTag = endTag.Val
-						if data := p.Current(tokens.Data); data != nil {
-							data.Trim = data.Trim || len(end.Val) > 0 && end.Val[0] == '-'
-						}
-						stream := tokens.NewStream(args)
-						return wrapper, NewParser(p.identifier, stream, p.Config, p.Loader, p.controlStructures), nil
-					}
-					if p.End() || p.Current(tokens.EOF) != nil {
-						return nil, nil, p.Error("Unexpected EOF.", p.Current())
-					}
-					args = append(args, p.Next())
-				}
-			}
-			p.stream.Backup()
+// lexError returns the lexer's error when the stream stopped at one.
+func (p *Parser) lexError() error {
+	if cur := p.stream.Current(); cur.Type == tokens.Error {
+		return &SyntaxError{Message: cur.Val, Line: cur.Line, Column: cur.Col}
+	}
+	return nil
+}
+
+// Describe names a token as Jinja2's describe_token does.
+func Describe(t *tokens.Token) string {
+	if t.Type == tokens.Name {
+		return t.Val
+	}
+	return describeType(t.Type)
+}
+
+func describeType(t tokens.Type) string {
+	switch t {
+	case tokens.BlockBegin:
+		return "begin of statement block"
+	case tokens.BlockEnd:
+		return "end of statement block"
+	case tokens.VariableBegin:
+		return "begin of print statement"
+	case tokens.VariableEnd:
+		return "end of print statement"
+	case tokens.Data:
+		return "template data / text"
+	case tokens.EOF:
+		return "end of template"
+	case tokens.Name:
+		return "name"
+	case tokens.String:
+		return "string"
+	case tokens.Integer:
+		return "integer"
+	case tokens.Float:
+		return "float"
+	}
+	for _, op := range operatorNames {
+		if op.t == t {
+			return op.s
 		}
+	}
+	return tokens.Names[t]
+}
 
-		// Otherwise process next element to be wrapped
+var operatorNames = []struct {
+	s string
+	t tokens.Type
+}{
+	{"+", tokens.Addition}, {"-", tokens.Subtraction}, {"/", tokens.Division}, {"//", tokens.FloorDivision},
+	{"*", tokens.Multiply}, {"%", tokens.Modulo}, {"**", tokens.Power}, {"~", tokens.Tilde},
+	{"[", tokens.LeftBracket}, {"]", tokens.RightBracket}, {"(", tokens.LeftParenthesis},
+	{")", tokens.RightParenthesis}, {"{", tokens.LeftBrace}, {"}", tokens.RightBrace},
+	{"==", tokens.Equals}, {"!=", tokens.Ne}, {">", tokens.GreaterThan}, {">=", tokens.GreaterThanOrEqual},
+	{"<", tokens.LowerThan}, {"<=", tokens.LowerThanOrEqual}, {"=", tokens.Assign}, {".", tokens.Dot},
+	{":", tokens.Colon}, {"|", tokens.Pipe}, {",", tokens.Comma}, {";", tokens.Semicolon},
+}
+
+// WrapUntil parses the nodes up to one of the end tags names ("{% endfor
+// %}") and returns them with a parser over the end tag's own arguments.
+func (p *Parser) WrapUntil(names ...string) (*nodes.Wrapper, *Parser, error) {
+	if err := p.Enter(); err != nil {
+		return nil, nil, err
+	}
+	defer p.Leave(1)
+	*p.endTags = append(*p.endTags, names)
+	defer func() { *p.endTags = (*p.endTags)[:len(*p.endTags)-1] }()
+	wrapper := &nodes.Wrapper{Location: p.Current()}
+	for !p.stream.End() {
+		if p.Current(tokens.BlockBegin) != nil {
+			if endTag := p.Peek(tokens.Name); endTag != nil && slices.Contains(names, endTag.Val) {
+				p.Consume()
+				p.Consume()
+				args, err := p.tagArgs()
+				if err != nil {
+					return nil, nil, err
+				}
+				wrapper.EndTag = endTag.Val
+				return wrapper, p.Sub(tokens.NewStream(args)), nil
+			}
+		}
 		node, err := p.parseDocElement()
 		if err != nil {
 			return nil, nil, err
 		}
-		wrapper.Nodes = append(wrapper.Nodes, node)
+		if node != nil {
+			wrapper.Nodes = append(wrapper.Nodes, node)
+		}
 	}
+	if err := p.lexError(); err != nil {
+		return nil, nil, err
+	}
+	return nil, nil, p.Error(p.eofMessage(names), p.Current())
+}
 
-	return nil, nil, p.Error(fmt.Sprintf("Unexpected EOF, expected tag %s.", strings.Join(names, " or ")),
-		p.Current())
+// eofMessage says which end tags were expected, as Jinja2's fail_eof.
+func (p *Parser) eofMessage(names []string) string {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = "'" + n + "'"
+	}
+	return "Unexpected end of template. Jinja was looking for the following tags: " + strings.Join(quoted, " or ") + "."
+}
+
+// tagArgs collects the tokens of the current tag up to its end.
+func (p *Parser) tagArgs() ([]*tokens.Token, error) {
+	var args []*tokens.Token
+	for p.Current(tokens.BlockEnd) == nil {
+		if p.stream.End() {
+			if err := p.lexError(); err != nil {
+				return nil, err
+			}
+			return nil, p.Error("unexpected end of template, expected 'end of statement block'.", p.Current())
+		}
+		args = append(args, p.Next())
+	}
+	p.Consume()
+	return args, nil
 }
 
 func (p *Parser) parseDocElement() (nodes.Node, error) {
 	t := p.Current()
 	switch t.Type {
 	case tokens.Data:
-		n := &nodes.Data{
-			Data:                  t,
-			RemoveFirstLineReturn: t.RemoveFirstLineReturn,
-			Trim: nodes.Trim{
-				Left: t.Trim,
-			},
-		}
-		if next := p.Peek(tokens.VariableBegin, tokens.CommentBegin, tokens.BlockBegin); next != nil {
-			if len(next.Val) > 0 && next.Val[len(next.Val)-1] == '-' {
-				n.Trim.Right = true
-			}
-		}
 		p.Consume()
-		return n, nil
+		return &nodes.Data{Data: t}, nil
 	case tokens.EOF:
 		p.Consume()
 		return nil, nil
-	case tokens.CommentBegin:
-		return p.ParseComment()
 	case tokens.VariableBegin:
 		return p.ParseExpressionNode()
 	case tokens.BlockBegin:
-		node, err := p.ParseControlStructureBlock()
-		return node, err
+		return p.ParseControlStructureBlock()
+	case tokens.Error:
+		return nil, p.lexError()
 	}
 	return nil, p.Error("Unexpected token (only HTML/tags/filters in templates allowed)", t)
 }
 
-func (p *Parser) Parse() (*nodes.Template, error) {
-	tpl := &nodes.Template{
-		Identifier: p.identifier,
-		Blocks:     nodes.BlockSet{},
-		Macros:     map[string]*nodes.Macro{},
+// ParseExpressionNode parses {{ expression }}; a tuple without brackets is
+// allowed, as in Jinja2 ({{ 1, 2 }} prints (1, 2)).
+func (p *Parser) ParseExpressionNode() (nodes.Node, error) {
+	tok, err := p.Expect(tokens.VariableBegin)
+	if err != nil {
+		return nil, err
 	}
-	p.Template = tpl
+	node := &nodes.Output{Start: tok}
+	if node.Expression, err = p.ParseTuple(TupleOptions{WithCondExpr: true}); err != nil {
+		return nil, err
+	}
+	if node.End, err = p.Expect(tokens.VariableEnd); err != nil {
+		return nil, err
+	}
+	return node, nil
+}
 
+// Parse parses the whole template.
+func (p *Parser) Parse() (*nodes.Template, error) {
+	tpl := &nodes.Template{Identifier: p.identifier}
+	p.Template = tpl
 	for !p.Stream().End() {
 		node, err := p.parseDocElement()
 		if err != nil {
@@ -241,38 +370,8 @@ func (p *Parser) Parse() (*nodes.Template, error) {
 			tpl.Nodes = append(tpl.Nodes, node)
 		}
 	}
+	if err := p.lexError(); err != nil {
+		return nil, err
+	}
 	return tpl, nil
-}
-
-func (p *Parser) Extend(identifier string) (*nodes.Template, error) {
-	input, err := p.Loader.Read(identifier)
-	if err != nil {
-		return nil, fmt.Errorf("failed to reader template '%s': %s", identifier, err)
-	}
-
-	identifier, err = p.Loader.Resolve(identifier)
-	if err != nil {
-		return nil, fmt.Errorf("failed to resolve identifier '%s': %s", identifier, err)
-	}
-
-	source := new(strings.Builder)
-	if _, err := io.Copy(source, input); err != nil {
-		return nil, fmt.Errorf("failed to copy '%s' to string buffer: %s", source, err)
-	}
-
-	loader, err := p.Loader.Inherit(identifier)
-	if err != nil {
-		return nil, fmt.Errorf("failed to inherit loader: %s", err)
-	}
-
-	config := p.Config.Inherit()
-
-	parser := &Parser{
-		identifier:        identifier,
-		stream:            tokens.LexAll(source.String(), config),
-		controlStructures: p.controlStructures,
-		Config:            config,
-		Loader:            loader,
-	}
-	return parser.Parse()
 }

@@ -1,598 +1,114 @@
-package tokens_test
+package tokens
 
 import (
-	"fmt"
-	"strconv"
+	"strings"
+	"testing"
 
-	"github.com/MakeNowJust/heredoc"
 	"github.com/nikolalohinski/gonja/v2/config"
-	"github.com/nikolalohinski/gonja/v2/tokens"
-
-	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
-	. "github.com/onsi/gomega/gstruct"
 )
 
-var _ = Context("lexer", func() {
-	var (
-		lexer = new(*tokens.Lexer)
-
-		returnedTokens = new([]*tokens.Token)
-	)
-
-	JustBeforeEach(func() {
-		go (*lexer).Run()
-
-		*returnedTokens = make([]*tokens.Token, 0)
-		for message := range (*lexer).Tokens {
-			*returnedTokens = append(*returnedTokens, message)
+// describe renders tokens compactly: data as "D(text)", tags as their
+// text, and names, numbers and strings as "N:x", "I:1", "F:1.5", "S:x".
+func describe(toks []*Token) string {
+	var parts []string
+	for _, t := range toks {
+		switch t.Type {
+		case Data:
+			parts = append(parts, "D("+t.Val+")")
+		case Name:
+			parts = append(parts, "N:"+t.Val)
+		case Integer:
+			parts = append(parts, "I:"+t.Val)
+		case Float:
+			parts = append(parts, "F:"+t.Val)
+		case String:
+			parts = append(parts, "S:"+t.Val)
+		case EOF:
+		case Error:
+			parts = append(parts, "ERR("+t.Val+")")
+		default:
+			parts = append(parts, strings.TrimSpace(t.Val))
 		}
-	})
-	Context("default", func() {
-		for _, testCase := range []struct {
-			description  string
-			input        string
-			tokenMatcher []Fields
-		}{
-			{
-				"is empty",
-				"",
-				[]Fields{
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"unbalanced expression delimiter",
-				"{{ 42",
-				[]Fields{
-					{"Type": Equal(tokens.VariableBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Integer), "Val": Equal("42")},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"just contains regular data",
-				"Hello World",
-				[]Fields{
-					{"Type": Equal(tokens.Data), "Val": Equal("Hello World")},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"is a comment",
-				"{# a comment #}",
-				[]Fields{
-					{"Type": Equal(tokens.CommentBegin)},
-					{"Type": Equal(tokens.Data), "Val": Equal(" a comment ")},
-					{"Type": Equal(tokens.CommentEnd)},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"has data and a comment",
-				"Hello, {# comment #}World",
-				[]Fields{
-					{"Type": Equal(tokens.Data), "Val": Equal("Hello, ")},
-					{"Type": Equal(tokens.CommentBegin)},
-					{"Type": Equal(tokens.Data), "Val": Equal(" comment ")},
-					{"Type": Equal(tokens.CommentEnd)},
-					{"Type": Equal(tokens.Data), "Val": Equal("World")},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"is a simple variable",
-				"{{ foo }}",
-				[]Fields{
-					{"Type": Equal(tokens.VariableBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("foo")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.VariableEnd)},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"is a simple math expression",
-				"{{ (a - b) + c }}",
-				[]Fields{
-					{"Type": Equal(tokens.VariableBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.LeftParenthesis)},
-					{"Type": Equal(tokens.Name), "Val": Equal("a")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Subtraction)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("b")},
-					{"Type": Equal(tokens.RightParenthesis)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Addition)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("c")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.VariableEnd)},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"contains numeric literals with underscores, exponents and prefixes",
-				"{{ 12_34_56 1_2.3_4e5_6 0b1001_1111 0o1_23 0x12_3abc }}",
-				[]Fields{
-					{"Type": Equal(tokens.VariableBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Integer), "Val": Equal("12_34_56")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Float), "Val": Equal("1_2.3_4e5_6")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Integer), "Val": Equal("0b1001_1111")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Integer), "Val": Equal("0o1_23")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Integer), "Val": Equal("0x12_3abc")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.VariableEnd)},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"contains a scientific float with a signed exponent",
-				"{{ 25.6e-10 }}",
-				[]Fields{
-					{"Type": Equal(tokens.VariableBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Float), "Val": Equal("25.6e-10")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.VariableEnd)},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"keeps float method access separate from the numeric token",
-				"{{ 42.00.hex() }}",
-				[]Fields{
-					{"Type": Equal(tokens.VariableBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Float), "Val": Equal("42.00")},
-					{"Type": Equal(tokens.Dot)},
-					{"Type": Equal(tokens.Name), "Val": Equal("hex")},
-					{"Type": Equal(tokens.LeftParenthesis)},
-					{"Type": Equal(tokens.RightParenthesis)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.VariableEnd)},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"contains data and and 'if ... else' block",
-				"Hello.  {% if true %}World{% else %}Nobody{% endif %}",
-				[]Fields{
-					{"Type": Equal(tokens.Data), "Val": Equal("Hello.  ")},
-					{"Type": Equal(tokens.BlockBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("if")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("true")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.BlockEnd)},
-					{"Type": Equal(tokens.Data), "Val": Equal("World")},
-					{"Type": Equal(tokens.BlockBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("else")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.BlockEnd)},
-					{"Type": Equal(tokens.Data), "Val": Equal("Nobody")},
-					{"Type": Equal(tokens.BlockBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("endif")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.BlockEnd)},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"is a block with trim control",
-				"come      {%- if true -%}  -  {%- endif -%}closer",
-				[]Fields{
-					{"Type": Equal(tokens.Data), "Val": Equal("come      ")},
-					{"Type": Equal(tokens.BlockBegin), "Val": MatchRegexp("^.*-$")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("if")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("true")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.BlockEnd), "Val": MatchRegexp("^-.*$")},
-					{"Type": Equal(tokens.Data), "Val": Equal("  -  ")},
-					{"Type": Equal(tokens.BlockBegin), "Val": MatchRegexp("^.*-$")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("endif")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.BlockEnd), "Val": MatchRegexp("^-.*$")},
-					{"Type": Equal(tokens.Data), "Val": Equal("closer")},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"is a comment with a nested block",
-				"<html>{# ignore {% tags %} in comments ##}</html>",
-				[]Fields{
-					{"Type": Equal(tokens.Data), "Val": Equal("<html>")},
-					{"Type": Equal(tokens.CommentBegin)},
-					{"Type": Equal(tokens.Data), "Val": Equal(" ignore {% tags %} in comments #")},
-					{"Type": Equal(tokens.CommentEnd)},
-					{"Type": Equal(tokens.Data), "Val": Equal("</html>")},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"is a little bit of everything",
-				"{# comment #}{% if foo -%} bar {%- elif baz %} bing{%endif    %}",
-				[]Fields{
-					{"Type": Equal(tokens.CommentBegin)},
-					{"Type": Equal(tokens.Data), "Val": Equal(" comment ")},
-					{"Type": Equal(tokens.CommentEnd)},
-					{"Type": Equal(tokens.BlockBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("if")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("foo")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.BlockEnd), "Val": MatchRegexp("^-.*$")},
-					{"Type": Equal(tokens.Data), "Val": Equal(" bar ")},
-					{"Type": Equal(tokens.BlockBegin), "Val": MatchRegexp("^.*-$")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("elif")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("baz")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.BlockEnd)},
-					{"Type": Equal(tokens.Data), "Val": Equal(" bing")},
-					{"Type": Equal(tokens.BlockBegin)},
-					{"Type": Equal(tokens.Name), "Val": Equal("endif")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.BlockEnd)},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"contains all possible operators",
-				"{{ +--+ /+//,|*/**=>>=<=< == % }}",
-				[]Fields{
-					{"Type": Equal(tokens.VariableBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Addition)},
-					{"Type": Equal(tokens.Subtraction)},
-					{"Type": Equal(tokens.Subtraction)},
-					{"Type": Equal(tokens.Addition)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Division)},
-					{"Type": Equal(tokens.Addition)},
-					{"Type": Equal(tokens.FloorDivision)},
-					{"Type": Equal(tokens.Comma)},
-					{"Type": Equal(tokens.Pipe)},
-					{"Type": Equal(tokens.Multiply)},
-					{"Type": Equal(tokens.Division)},
-					{"Type": Equal(tokens.Power)},
-					{"Type": Equal(tokens.Assign)},
-					{"Type": Equal(tokens.GreaterThan)},
-					{"Type": Equal(tokens.GreaterThanOrEqual)},
-					{"Type": Equal(tokens.LowerThanOrEqual)},
-					{"Type": Equal(tokens.LowerThan)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Equals)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Modulo)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.VariableEnd)},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"contains all possible delimiters",
-				"{{ ([{}]()) }}",
-				[]Fields{
-					{"Type": Equal(tokens.VariableBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.LeftParenthesis)},
-					{"Type": Equal(tokens.LeftBracket)},
-					{"Type": Equal(tokens.LeftBrace)},
-					{"Type": Equal(tokens.RightBrace)},
-					{"Type": Equal(tokens.RightBracket)},
-					{"Type": Equal(tokens.LeftParenthesis)},
-					{"Type": Equal(tokens.RightParenthesis)},
-					{"Type": Equal(tokens.RightParenthesis)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.VariableEnd)},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"contains unbalanced delimiters",
-				"{{ ([{]) }}",
-				[]Fields{
-					{"Type": Equal(tokens.VariableBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.LeftParenthesis)},
-					{"Type": Equal(tokens.LeftBracket)},
-					{"Type": Equal(tokens.LeftBrace)},
-					{"Type": Equal(tokens.Error), "Val": Equal(`Unbalanced delimiters, expected "}", got "]"`)},
-				},
-			},
-			{
-				"contains an unexpected delimiter",
-				"{{ ()) }}",
-				[]Fields{
-					{"Type": Equal(tokens.VariableBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.LeftParenthesis)},
-					{"Type": Equal(tokens.RightParenthesis)},
-					{"Type": Equal(tokens.Error), "Val": Equal(`Unexpected delimiter ")"`)},
-				},
-			},
-			{
-				"contains what looks likes to be an unbalanced variable block but is actually valid",
-				"{{ ({a:b, {a:b}}) }}",
-				[]Fields{
-					{"Type": Equal(tokens.VariableBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.LeftParenthesis)},
-					{"Type": Equal(tokens.LeftBrace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("a")},
-					{"Type": Equal(tokens.Colon)},
-					{"Type": Equal(tokens.Name), "Val": Equal("b")},
-					{"Type": Equal(tokens.Comma)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.LeftBrace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("a")},
-					{"Type": Equal(tokens.Colon)},
-					{"Type": Equal(tokens.Name), "Val": Equal("b")},
-					{"Type": Equal(tokens.RightBrace)},
-					{"Type": Equal(tokens.RightBrace)},
-					{"Type": Equal(tokens.RightParenthesis)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.VariableEnd)},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"is a variable block with single and double quoted strings",
-				`{{ "Hello, " + 'World' }}`,
-				[]Fields{
-					{"Type": Equal(tokens.VariableBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.String), "Val": Equal("Hello, ")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Addition)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.String), "Val": Equal("World")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.VariableEnd)},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"is a variable block with a double quoted string containing single quotes",
-				`{{ "foo 'bar'" }}`,
-				[]Fields{
-					{"Type": Equal(tokens.VariableBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.String), "Val": Equal("foo 'bar'")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.VariableEnd)},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"is a variable block with a single quoted string containing double quotes",
-				`{{ 'foo "bar"' }}`,
-				[]Fields{
-					{"Type": Equal(tokens.VariableBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.String), "Val": Equal(`foo "bar"`)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.VariableEnd)},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"is a variable block with an escaped double quoted string",
-				`{{ "foo \"bar\"" }}`,
-				[]Fields{
-					{"Type": Equal(tokens.VariableBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.String), "Val": Equal(`foo "bar"`)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.VariableEnd)},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"is a logical 'and' expression",
-				`{{ a is defined and a == "x" }}`,
-				[]Fields{
-					{"Type": Equal(tokens.VariableBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("a")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Is)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("defined")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.And)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("a")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Equals)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.String), "Val": Equal("x")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.VariableEnd)},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"is a logical 'or' expression",
-				`{{ a is defined or a == "x" }}`,
-				[]Fields{
-					{"Type": Equal(tokens.VariableBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("a")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Is)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("defined")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Or)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("a")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Equals)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.String), "Val": Equal("x")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.VariableEnd)},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"is a logical 'not' expression",
-				`{{ not a }}`,
-				[]Fields{
-					{"Type": Equal(tokens.VariableBegin)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Not)},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.Name), "Val": Equal("a")},
-					{"Type": Equal(tokens.Whitespace)},
-					{"Type": Equal(tokens.VariableEnd)},
-					{"Type": Equal(tokens.EOF)},
-				},
-			},
-			{
-				"when when the input is multiline and exact positions matter",
-				heredoc.Doc(`
-					Hello
-					{#
-					    Multiline comment
-					#}
-					World
-				`),
-				[]Fields{
-					{"Type": Equal(tokens.Data), "Val": Equal("Hello\n"), "Pos": Equal(0), "Line": Equal(1), "Col": Equal(1)},
-					{"Type": Equal(tokens.CommentBegin), "Val": Equal("{#"), "Pos": Equal(6), "Line": Equal(2), "Col": Equal(1)},
-					{"Type": Equal(tokens.Data), "Val": Equal("\n    Multiline comment\n"), "Pos": Equal(8), "Line": Equal(2), "Col": Equal(3)},
-					{"Type": Equal(tokens.CommentEnd), "Val": Equal("#}"), "Pos": Equal(31), "Line": Equal(4), "Col": Equal(1)},
-					{"Type": Equal(tokens.Data), "Val": Equal("\nWorld"), "Pos": Equal(33), "Line": Equal(4), "Col": Equal(3)},
-					{"Type": Equal(tokens.EOF), "Val": Equal(""), "Pos": Equal(39), "Line": Equal(5), "Col": Equal(6)},
-				},
-			},
-		} {
-			t := testCase
-			Context(fmt.Sprintf("when the input %s", t.description), func() {
-				BeforeEach(func() {
-					*lexer = tokens.NewLexer(t.input, config.New())
-				})
-				elements := make(Elements)
-				for index, fields := range t.tokenMatcher {
-					elements[strconv.Itoa(index)] = PointTo(MatchFields(IgnoreExtras, fields))
-				}
-				It("should return the expected tokens", func() {
-					Expect(*returnedTokens).To(MatchAllElementsWithIndex(
-						func(index int, _ any) string { return strconv.Itoa(index) },
-						elements,
-					))
-				})
-			})
+	}
+	return strings.Join(parts, " ")
+}
+
+func TestLexer(t *testing.T) {
+	trim := config.New()
+	trim.TrimBlocks, trim.LeftStripBlocks = true, true
+	cases := []struct {
+		name, in, want string
+		cfg            *config.Config
+	}{
+		{"data", "hello", "D(hello)", nil},
+		{"variable", "a{{ x }}b", "D(a) {{ N:x }} D(b)", nil},
+		{"minus strips all white space", "a \n {{- x -}} \n b", "D(a) {{- N:x -}} D(b)", nil},
+		{"plus keeps lstrip", "a\n  {%+ if x %}", "D(a\n  ) {%+ N:if N:x %}", trim},
+		{"lstrip_blocks", "a\n  {% if x %}", "D(a\n) {% N:if N:x %}", trim},
+		{"trim_blocks", "{% if x %}\nb", "{% N:if N:x %} D(b)", trim},
+		{"comment", "a{# c #}b", "D(a) D(b)", nil},
+		{"raw", "{% raw %}{{ x }}{% endraw %}", "D({{ x }})", nil},
+		{"trailing newline dropped", "a\n", "D(a)", nil},
+		{"crlf", "a\r\nb", "D(a\nb)", nil},
+		{"keywords are names", "{{ not a in b is c }}", "{{ N:not N:a N:in N:b N:is N:c }}", nil},
+		{"numbers", "{{ 1_000 0x1F 0b101 0o17 1e3 1.5 2E-3 }}", "{{ I:1_000 I:0x1F I:0b101 I:0o17 F:1e3 F:1.5 F:2E-3 }}", nil},
+		{"x.1.2 is two items", "{{ x.1.2 }}", "{{ N:x . I:1 . I:2 }}", nil},
+		{"operators longest first", "{{ a//b**c!=d }}", "{{ N:a // N:b ** N:c != N:d }}", nil},
+		{"string escapes", `{{ '\\"' "\x41\u00e9" '\d' 'it\'s' }}`, `{{ S:\" S:Aé S:\d S:it's }}`, nil},
+		{"octal escape", `{{ '\101\0' }}`, "{{ S:A\x00 }}", nil},
+		{"unicode name", `{{ '\N{BULLET}' }}`, "{{ S:• }}", nil},
+		{"unknown char", "{{ a $ b }}", "{{ N:a ERR(unexpected char '$' at 5)", nil},
+		{"unbalanced", "{{ a) }}", "{{ N:a ERR(unexpected ')')", nil},
+		{"mismatched", "{{ (a] }}", "{{ ( N:a ERR(unexpected ']', expected ')')", nil},
+		{"brace inside variable", "{{ {'a': 1} }}", "{{ { S:a : I:1 } }}", nil},
+		{"missing end of comment", "{# a", "ERR(Missing end of comment tag)", nil},
+		{"missing end of raw", "{% raw %}a", "ERR(Missing end of raw directive)", nil},
+		{"truncated escape", `{{ '\x4' }}`, `{{ ERR(truncated \xXX escape)`, nil},
+		{"unterminated string", "{{ 'ab }}", "{{ ERR(unexpected char \"'\" at 3)", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := c.cfg
+			if cfg == nil {
+				cfg = config.New()
+			}
+			cfg.UnicodeName = func(name string) (rune, bool) { return '•', name == "BULLET" }
+			if got := describe(Tokenize(c.in, cfg)); got != c.want {
+				t.Errorf("Tokenize(%q)\n got %s\nwant %s", c.in, got, c.want)
+			}
+		})
+	}
+}
+
+// TestLexerDeepInput checks that the lexer is iterative: 64 KB of "{{"
+// and of "(" lex without growing the stack, ending in a token, not a
+// crash.
+func TestLexerDeepInput(t *testing.T) {
+	for _, in := range []string{strings.Repeat("{{", 32<<10), "{{ " + strings.Repeat("(", 64<<10)} {
+		toks := Tokenize(in, config.New())
+		if last := toks[len(toks)-1]; last.Type != EOF && last.Type != Error {
+			t.Errorf("last token %v", last)
 		}
-	})
-	Context("when overriding the default delimiters", func() {
-		BeforeEach(func() {
-			config := config.New()
+	}
+}
 
-			config.BlockStartString = "<@"
-			config.BlockEndString = "@>"
-			config.VariableStartString = "{$"
-			config.VariableEndString = "$}"
-			config.CommentStartString = "(###"
-			config.CommentEndString = "###)"
-
-			*lexer = tokens.NewLexer(`<@ block @>{$ variable $}(### comment ###)`, config)
-		})
-		It("should return the expected tokens", func() {
-			Expect(*returnedTokens).To(MatchAllElementsWithIndex(
-				func(index int, _ any) string { return strconv.Itoa(index) },
-				Elements{
-					"0": PointTo(MatchFields(IgnoreExtras, Fields{
-						"Type": Equal(tokens.BlockBegin),
-					})),
-					"1": PointTo(MatchFields(IgnoreExtras, Fields{
-						"Type": Equal(tokens.Whitespace),
-					})),
-					"2": PointTo(MatchFields(IgnoreExtras, Fields{
-						"Type": Equal(tokens.Name),
-						"Val":  Equal("block"),
-					})),
-					"3": PointTo(MatchFields(IgnoreExtras, Fields{
-						"Type": Equal(tokens.Whitespace),
-					})),
-					"4": PointTo(MatchFields(IgnoreExtras, Fields{
-						"Type": Equal(tokens.BlockEnd),
-					})),
-					"5": PointTo(MatchFields(IgnoreExtras, Fields{
-						"Type": Equal(tokens.VariableBegin),
-					})),
-					"6": PointTo(MatchFields(IgnoreExtras, Fields{
-						"Type": Equal(tokens.Whitespace),
-					})),
-					"7": PointTo(MatchFields(IgnoreExtras, Fields{
-						"Type": Equal(tokens.Name),
-						"Val":  Equal("variable"),
-					})),
-					"8": PointTo(MatchFields(IgnoreExtras, Fields{
-						"Type": Equal(tokens.Whitespace),
-					})),
-					"9": PointTo(MatchFields(IgnoreExtras, Fields{
-						"Type": Equal(tokens.VariableEnd),
-					})),
-					"10": PointTo(MatchFields(IgnoreExtras, Fields{
-						"Type": Equal(tokens.CommentBegin),
-					})),
-					"11": PointTo(MatchFields(IgnoreExtras, Fields{
-						"Type": Equal(tokens.Data),
-						"Val":  Equal(" comment "),
-					})),
-					"12": PointTo(MatchFields(IgnoreExtras, Fields{
-						"Type": Equal(tokens.CommentEnd),
-					})),
-					"13": PointTo(MatchFields(IgnoreExtras, Fields{
-						"Type": Equal(tokens.EOF),
-					})),
-				},
-			))
-		})
-	})
-	Context("when trimming comments aggressively", func() {
-		BeforeEach(func() {
-			*lexer = tokens.NewLexer("{#-#}", config.New())
-		})
-
-		It("should not panic and should return the expected tokens", func() {
-			Expect(*returnedTokens).To(MatchAllElementsWithIndex(
-				func(index int, _ any) string { return strconv.Itoa(index) },
-				Elements{
-					"0": PointTo(MatchFields(IgnoreExtras, Fields{
-						"Type": Equal(tokens.CommentBegin),
-						"Val":  Equal("{#-"),
-					})),
-					"1": PointTo(MatchFields(IgnoreExtras, Fields{
-						"Type": Equal(tokens.CommentEnd),
-						"Val":  Equal("#}"),
-					})),
-					"2": PointTo(MatchFields(IgnoreExtras, Fields{
-						"Type": Equal(tokens.EOF),
-					})),
-				},
-			))
-		})
-	})
-})
+func TestUnescapeString(t *testing.T) {
+	for in, want := range map[string]string{
+		`a\nb`: "a\nb", `\\`: `\`, `\'`: "'", `\"`: `"`, `\t\r\a\b\f\v`: "\t\r\a\b\f\v",
+		`\x41`: "A", `\u00e9`: "é", `\U0001F600`: "😀", `\q`: `\q`, "é\\n": "é\n", `\é`: `\xe9`,
+		"a\\\nb": "ab",
+	} {
+		got, err := UnescapeString(in, nil)
+		if err != nil || got != want {
+			t.Errorf("UnescapeString(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for in, msg := range map[string]string{
+		`\x4`: `truncated \xXX escape`, `\u12`: `truncated \uXXXX escape`, `\U0011FFFF`: "illegal Unicode character",
+		`\N{x}`: "unknown Unicode character name", `\N`: `malformed \N character escape`, `a\`: `\ at end of string`,
+	} {
+		if _, err := UnescapeString(in, nil); err == nil || err.Error() != msg {
+			t.Errorf("UnescapeString(%q) error %v, want %q", in, err, msg)
+		}
+	}
+}

@@ -1,138 +1,50 @@
 package tokens
 
-import "fmt"
-
-// sentinelEOF is a shared EOF token used to avoid allocating one per SliceIterator.
+// sentinelEOF ends a token slice that has no EOF of its own.
 var sentinelEOF = &Token{Type: EOF}
 
+// Stream is a cursor over tokens with one token of look-ahead. Once it is
+// at the end (EOF or an Error token) it stays there: Next returns the
+// last token again.
 type Stream struct {
-	it       TokenIterator
-	previous *Token
-	current  *Token
-	next     *Token
-	backup   *Token
+	toks []*Token
+	pos  int
 }
 
-type TokenIterator interface {
-	Next() *Token
-}
-
-type chanIterator struct {
-	input chan *Token
-}
-
-func ChanIterator(input chan *Token) TokenIterator {
-	return &chanIterator{input}
-}
-
-func (ci *chanIterator) Next() *Token {
-	return <-ci.input
-}
-
-type sliceIterator struct {
-	input []*Token
-	idx   int
-}
-
-func SliceIterator(input []*Token) TokenIterator {
-	length := len(input)
-	var last *Token
-	if length > 0 {
-		last = input[length-1]
+// NewStream returns a stream over toks; an EOF token is added when the
+// last token is not EOF or Error.
+func NewStream(toks []*Token) *Stream {
+	if n := len(toks); n == 0 || toks[n-1].Type != EOF && toks[n-1].Type != Error {
+		toks = append(toks[:n:n], sentinelEOF)
 	}
-	if last == nil || last.Type != EOF {
-		input = append(input, sentinelEOF)
-	}
-	return &sliceIterator{input, 0}
+	return &Stream{toks: toks}
 }
 
-func (si *sliceIterator) Next() *Token {
-	if si.idx < len(si.input) {
-		tok := si.input[si.idx]
-		si.idx++
-		return tok
-	} else {
-		return nil
-	}
-}
+// Current returns the current token.
+func (s *Stream) Current() *Token { return s.toks[s.pos] }
 
-func NewStream(input any) *Stream {
-	var it TokenIterator
-
-	switch t := input.(type) {
-	case chan *Token:
-		it = ChanIterator(t)
-	case []*Token:
-		it = SliceIterator(t)
-	default:
-		panic(fmt.Sprintf(`Unsupported stream input type "%T"`, t))
-	}
-
-	s := &Stream{
-		it: it,
-	}
-	s.init()
-	return s
-}
-
-func (s *Stream) init() {
-	s.current = s.nonIgnored()
-	if !s.End() {
-		s.next = s.nonIgnored()
-	}
-}
-
-func (s *Stream) nonIgnored() *Token {
-	var tok *Token
-	for tok = s.it.Next(); tok.Type == Whitespace; tok = s.it.Next() {
-	}
-	return tok
-}
-
-func (s *Stream) consume() *Token {
-	s.previous = s.current
-	s.current = s.next
-	if s.backup != nil {
-		s.next = s.backup
-		s.backup = nil
-	} else if s.End() {
-		s.next = nil
-	} else {
-		s.next = s.nonIgnored()
-	}
-	return s.previous
-}
-
-func (s *Stream) Current() *Token {
-	return s.current
-}
-
+// Next returns the current token and moves to the next one.
 func (s *Stream) Next() *Token {
-	return s.consume()
-}
-
-func (s *Stream) EOF() bool {
-	return s.current.Type == EOF
-}
-
-func (s *Stream) IsError() bool {
-	return s.current.Type == Error
-}
-
-func (s *Stream) End() bool {
-	return s.EOF() || s.IsError()
-}
-
-func (s *Stream) Peek() *Token {
-	return s.next
-}
-
-func (s *Stream) Backup() {
-	if s.previous == nil {
-		panic("Can't backup")
+	t := s.toks[s.pos]
+	if s.pos < len(s.toks)-1 {
+		s.pos++
 	}
-	s.backup = s.next
-	s.next = s.current
-	s.current = s.previous
-	s.previous = nil
+	return t
+}
+
+// EOF reports whether the stream is at its EOF token.
+func (s *Stream) EOF() bool { return s.Current().Type == EOF }
+
+// IsError reports whether the stream stopped at a lexing error.
+func (s *Stream) IsError() bool { return s.Current().Type == Error }
+
+// End reports whether the stream is at its end.
+func (s *Stream) End() bool { return s.EOF() || s.IsError() }
+
+// Peek returns the token after the current one, or nil at the end.
+func (s *Stream) Peek() *Token {
+	if s.pos+1 < len(s.toks) {
+		return s.toks[s.pos+1]
+	}
+	return nil
 }
