@@ -1,0 +1,426 @@
+package jinja
+
+import (
+	"slices"
+)
+
+// Sequence filters. map, select, reject, selectattr, rejectattr, batch,
+// slice and unique are lazy generators, as in Jinja2: their work happens
+// (and is counted) item by item as they are consumed.
+
+func init() {
+	register(filters, []string{"join"}, simple(sig("sync_do_join", opt("d", String("")), optNone("attribute")), filterJoin))
+	register(filters, []string{"map"}, filterMap)
+	register(filters, []string{"select"}, selectFilter(false, false))
+	register(filters, []string{"reject"}, selectFilter(true, false))
+	register(filters, []string{"selectattr"}, selectFilter(false, true))
+	register(filters, []string{"rejectattr"}, selectFilter(true, true))
+	register(filters, []string{"batch"}, simple(sig("do_batch", req("linecount"), optNone("fill_with")), filterBatch))
+	register(filters, []string{"slice"}, simple(sig("sync_do_slice", req("slices"), optNone("fill_with")), filterSlice))
+	register(filters, []string{"unique"}, simple(sig("do_unique", opt("case_sensitive", False), optNone("attribute")), filterUnique))
+	register(filters, []string{"reverse"}, simple(sig("do_reverse"), filterReverse))
+	register(filters, []string{"sort"}, simple(sig("do_sort", opt("reverse", False), opt("case_sensitive", False), optNone("attribute")),
+		func(r *Renderer, v Value, a []Value) (Value, error) {
+			items, err := r.toList(v)
+			if err != nil {
+				return Value{}, err
+			}
+			err = r.sortBy(items, r.multiAttrGetter(a[2], !a[1].Truth()), a[0].Truth())
+			return NewList(items), err
+		}))
+	register(filters, []string{"dictsort"}, simple(sig("do_dictsort", opt("case_sensitive", False), opt("by", String("key")), opt("reverse", False)),
+		func(r *Renderer, v Value, a []Value) (Value, error) {
+			pos := 0
+			switch {
+			case a[1].kind == KindString && a[1].s == "key":
+			case a[1].kind == KindString && a[1].s == "value":
+				pos = 1
+			default:
+				return Value{}, newError(FilterArgError, `You can only sort by either "key" or "value"`)
+			}
+			d := v.Dict()
+			if d == nil {
+				return Value{}, r.noAttr(v, "items")
+			}
+			items, err := (&View{d: d, which: 'i'}).items(r)
+			if err != nil {
+				return Value{}, err
+			}
+			lower := !a[0].Truth()
+			err = r.sortBy(items, func(it Value) (Value, error) {
+				x := it.r.(*List).Items[pos]
+				if lower && x.kind == KindString {
+					x = String(pyLower(x.s))
+				}
+				return x, nil
+			}, a[2].Truth())
+			return NewList(items), err
+		}))
+	register(filters, []string{"min"}, minMaxFilter("do_min", false))
+	register(filters, []string{"max"}, minMaxFilter("do_max", true))
+	register(filters, []string{"sum"}, simple(sig("sync_do_sum", optNone("attribute"), opt("start", Int(0))), filterSum))
+	register(filters, []string{"groupby"}, simple(sig("sync_do_groupby", req("attribute"), optNone("default"), opt("case_sensitive", False)), filterGroupby))
+}
+
+func filterJoin(r *Renderer, v Value, a []Value) (Value, error) {
+	items, err := r.items(v)
+	if err != nil {
+		return Value{}, err
+	}
+	if a[1].kind != KindNone {
+		get := r.attrGetter(a[1], false, None)
+		mapped := make([]Value, len(items))
+		for i, it := range items {
+			if mapped[i], err = get(it); err != nil {
+				return Value{}, err
+			}
+		}
+		items = mapped
+	}
+	sep, err := r.str(a[0])
+	if err != nil {
+		return Value{}, err
+	}
+	markup := false
+	if r.autoescape {
+		markup = a[0].IsSafe()
+		for _, it := range items {
+			markup = markup || it.IsSafe()
+		}
+		if markup && !a[0].IsSafe() {
+			sep = escapeHTML(sep)
+		}
+	}
+	parts := make([]string, len(items))
+	total := int64(len(sep)) * int64(max(len(items)-1, 0))
+	if err := r.alloc(total); err != nil {
+		return Value{}, err
+	}
+	for i, it := range items {
+		var s string
+		if markup {
+			s, err = r.escape(it)
+		} else {
+			s, err = r.str(it)
+		}
+		if err != nil {
+			return Value{}, err
+		}
+		parts[i] = s
+		if err := r.alloc(int64(len(s))); err != nil {
+			return Value{}, err
+		}
+		total += int64(len(s))
+	}
+	if err := r.workBytes(int(total)); err != nil {
+		return Value{}, err
+	}
+	out := joinStrings(parts, sep, int(total))
+	if markup {
+		return Markup(out), nil
+	}
+	return String(out), nil
+}
+
+// lazyMap is a generator of fn(item) over v's items.
+func (r *Renderer) lazyMap(v Value, fn func(Value) (Value, bool, error)) (Value, error) {
+	var items []Value
+	var err error
+	if v.Truth() {
+		if items, err = r.items(v); err != nil {
+			return Value{}, err
+		}
+	}
+	i := 0
+	return newIter("generator", func() (Value, bool, error) {
+		for i < len(items) {
+			it := items[i]
+			i++
+			if err := r.step(); err != nil {
+				return Value{}, false, err
+			}
+			out, keep, err := fn(it)
+			if err != nil {
+				return Value{}, false, err
+			}
+			if keep {
+				return out, true, nil
+			}
+		}
+		return Value{}, false, nil
+	}), nil
+}
+
+func filterMap(r *Renderer, v Value, args []Value, kw []Kwarg) (Value, error) {
+	var fn func(Value) (Value, error)
+	if len(args) == 0 && len(kw) > 0 && kw[0].Name == "attribute" || len(args) == 0 && hasKw(kw, "attribute") {
+		attr, def := kwValue(kw, "attribute"), kwValue(kw, "default")
+		for _, k := range kw {
+			if k.Name != "attribute" && k.Name != "default" {
+				return Value{}, newError(FilterArgError, "Unexpected keyword argument %s", pyQuote(k.Name))
+			}
+		}
+		if def.kind == KindUndefined {
+			def = None
+		}
+		fn = r.attrGetter(attr, false, def)
+	} else {
+		if len(args) == 0 {
+			return Value{}, newError(FilterArgError, "map requires a filter argument")
+		}
+		name, rest := args[0], args[1:]
+		fn = func(item Value) (Value, error) {
+			if name.kind != KindString {
+				return Value{}, newError(RuntimeError, "No filter named %s.", r.mustRepr(name))
+			}
+			return r.callFilter(name.s, item, rest, kw)
+		}
+	}
+	return r.lazyMap(v, func(it Value) (Value, bool, error) {
+		out, err := fn(it)
+		return out, true, err
+	})
+}
+
+func (r *Renderer) mustRepr(v Value) string {
+	s, err := r.repr(v)
+	if err != nil {
+		return v.TypeName()
+	}
+	return s
+}
+
+func hasKw(kw []Kwarg, name string) bool {
+	for _, k := range kw {
+		if k.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func kwValue(kw []Kwarg, name string) Value {
+	for _, k := range kw {
+		if k.Name == name {
+			return k.Value
+		}
+	}
+	return Value{}
+}
+
+// selectFilter is select, reject, selectattr and rejectattr.
+func selectFilter(reject, byAttr bool) filterFunc {
+	return func(r *Renderer, v Value, args []Value, kw []Kwarg) (Value, error) {
+		trans := func(x Value) (Value, error) { return x, nil }
+		off := 0
+		if byAttr {
+			if len(args) == 0 {
+				return Value{}, newError(FilterArgError, "Missing parameter for attribute name")
+			}
+			trans = r.attrGetter(args[0], false, None)
+			off = 1
+		}
+		var test func(Value) (bool, error)
+		if len(args) > off {
+			name, rest := args[off], args[off+1:]
+			test = func(x Value) (bool, error) { return r.callTest(name, x, rest, kw) }
+		} else {
+			test = func(x Value) (bool, error) { return x.Truth(), nil }
+		}
+		return r.lazyMap(v, func(it Value) (Value, bool, error) {
+			x, err := trans(it)
+			if err != nil {
+				return Value{}, false, err
+			}
+			ok, err := test(x)
+			return it, ok != reject, err
+		})
+	}
+}
+
+func filterUnique(r *Renderer, v Value, a []Value) (Value, error) {
+	get := r.attrGetter(a[1], !a[0].Truth(), None)
+	seen := map[hashKey]bool{}
+	return r.lazyMapAll(v, func(it Value) (Value, bool, error) {
+		k, err := get(it)
+		if err != nil {
+			return Value{}, false, err
+		}
+		hk, err := keyOf(k)
+		if err != nil {
+			return Value{}, false, err
+		}
+		if seen[hk] {
+			return Value{}, false, nil
+		}
+		seen[hk] = true
+		return it, true, nil
+	})
+}
+
+// lazyMapAll is lazyMap without Jinja2's "if value:" shortcut.
+func (r *Renderer) lazyMapAll(v Value, fn func(Value) (Value, bool, error)) (Value, error) {
+	items, err := r.items(v)
+	if err != nil {
+		return Value{}, err
+	}
+	i := 0
+	return newIter("generator", func() (Value, bool, error) {
+		for i < len(items) {
+			it := items[i]
+			i++
+			if err := r.step(); err != nil {
+				return Value{}, false, err
+			}
+			out, keep, err := fn(it)
+			if err != nil || keep {
+				return out, keep, err
+			}
+		}
+		return Value{}, false, nil
+	}), nil
+}
+
+func filterReverse(r *Renderer, v Value, _ []Value) (Value, error) {
+	switch v.kind {
+	case KindString:
+		runes := []rune(v.s)
+		slices.Reverse(runes)
+		return Value{kind: KindString, s: string(runes), safe: v.safe}, r.alloc(int64(len(v.s)))
+	case KindList, KindTuple, KindRange, KindDict, KindUndefined:
+		items, err := r.toList(v)
+		if err != nil {
+			return Value{}, err
+		}
+		slices.Reverse(items)
+		name := map[Kind]string{KindList: "list_reverseiterator", KindTuple: "reversed", KindRange: "range_iterator",
+			KindDict: "dict_reversekeyiterator", KindUndefined: "reversed"}[v.kind]
+		return sliceIter(name, items), nil
+	}
+	items, err := r.toList(v)
+	if err != nil {
+		return Value{}, newError(FilterArgError, "argument must be iterable")
+	}
+	slices.Reverse(items)
+	return NewList(items), nil
+}
+
+// sortBy sorts items stably by key, as Python's sorted(key=..., reverse=...).
+func (r *Renderer) sortBy(items []Value, key func(Value) (Value, error), reverse bool) error {
+	keys := make([]Value, len(items))
+	for i, it := range items {
+		k, err := key(it)
+		if err != nil {
+			return err
+		}
+		keys[i] = k
+	}
+	if err := r.work(len(items) * (bitsLen(len(items)) + 1)); err != nil {
+		return err
+	}
+	idx := make([]int, len(items))
+	for i := range idx {
+		idx[i] = i
+	}
+	var sortErr error
+	less := func(a, b Value) bool {
+		c, err := r.order(a, b, "lt", 0)
+		if err != nil && sortErr == nil {
+			sortErr = err
+		}
+		return c == cmpLess
+	}
+	slices.SortStableFunc(idx, func(i, j int) int {
+		a, b := keys[i], keys[j]
+		if reverse {
+			a, b = b, a
+		}
+		if less(a, b) {
+			return -1
+		}
+		if less(b, a) {
+			return 1
+		}
+		return 0
+	})
+	if sortErr != nil {
+		return sortErr
+	}
+	sorted := make([]Value, len(items))
+	for k, i := range idx {
+		sorted[k] = items[i]
+	}
+	copy(items, sorted)
+	return nil
+}
+
+func bitsLen(n int) int {
+	b := 0
+	for n > 0 {
+		b++
+		n >>= 1
+	}
+	return b
+}
+
+func minMaxFilter(name string, isMax bool) filterFunc {
+	return simple(sig(name, opt("case_sensitive", False), optNone("attribute")), func(r *Renderer, v Value, a []Value) (Value, error) {
+		items, err := r.items(v)
+		if err != nil {
+			return Value{}, err
+		}
+		if len(items) == 0 {
+			return undefinedHint("No aggregated item, sequence was empty."), nil
+		}
+		key := r.attrGetter(a[1], !a[0].Truth(), None)
+		best := items[0]
+		bestKey, err := key(best)
+		if err != nil {
+			return Value{}, err
+		}
+		for _, it := range items[1:] {
+			k, err := key(it)
+			if err != nil {
+				return Value{}, err
+			}
+			var c cmpResult
+			if isMax {
+				c, err = r.order(bestKey, k, "lt", 0)
+			} else {
+				c, err = r.order(k, bestKey, "lt", 0)
+			}
+			if err != nil {
+				return Value{}, err
+			}
+			if c == cmpLess {
+				best, bestKey = it, k
+			}
+		}
+		return best, nil
+	})
+}
+
+func filterSum(r *Renderer, v Value, a []Value) (Value, error) {
+	items, err := r.items(v)
+	if err != nil {
+		return Value{}, err
+	}
+	get := func(x Value) (Value, error) { return x, nil }
+	if a[0].kind != KindNone {
+		get = r.attrGetter(a[0], false, None)
+	}
+	acc := a[1]
+	if acc.kind == KindString {
+		return Value{}, typeErrorf("sum() can't sum strings [use ''.join(seq) instead]")
+	}
+	for _, it := range items {
+		x, err := get(it)
+		if err != nil {
+			return Value{}, err
+		}
+		if acc, err = r.binop("+", acc, x); err != nil {
+			return Value{}, err
+		}
+	}
+	return acc, nil
+}

@@ -1,0 +1,325 @@
+package jinja
+
+import (
+	"math/big"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// JSON in and out, as Python's json module does it: objects keep their
+// order (a repeated key keeps its first position and its last value, as
+// json.loads does), integers have any size, 1.5 and 2.0 are floats, 1e400
+// is inf. Decoding is bounded in depth before it recurses.
+
+// DefaultMaxJSONDepth bounds the nesting of decoded JSON.
+const DefaultMaxJSONDepth = 128
+
+// JSONError is a document that is not JSON, or nests too deeply.
+type JSONError struct {
+	Msg   string
+	Depth bool // the nesting bound was exceeded
+}
+
+func (e *JSONError) Error() string { return e.Msg }
+
+// DecodeJSON decodes one JSON document. Strings share data's memory
+// where they have no escapes.
+func DecodeJSON(data string, maxDepth int) (Value, error) {
+	if maxDepth <= 0 {
+		maxDepth = DefaultMaxJSONDepth
+	}
+	d := &jsonDecoder{s: data, max: maxDepth}
+	d.space()
+	v, err := d.value(0)
+	if err != nil {
+		return Value{}, err
+	}
+	d.space()
+	if d.i != len(d.s) {
+		return Value{}, d.fail("extra data")
+	}
+	return v, nil
+}
+
+type jsonDecoder struct {
+	s   string
+	i   int
+	max int
+}
+
+func (d *jsonDecoder) fail(msg string) error {
+	return &JSONError{Msg: "invalid JSON at byte " + strconv.Itoa(d.i) + ": " + msg}
+}
+
+func (d *jsonDecoder) space() {
+	for d.i < len(d.s) {
+		switch d.s[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *jsonDecoder) value(depth int) (Value, error) {
+	if d.i >= len(d.s) {
+		return Value{}, d.fail("unexpected end")
+	}
+	switch c := d.s[d.i]; {
+	case c == '{' || c == '[':
+		if depth >= d.max {
+			return Value{}, &JSONError{Msg: "JSON nested more than " + strconv.Itoa(d.max) + " levels deep", Depth: true}
+		}
+		if c == '{' {
+			return d.object(depth + 1)
+		}
+		return d.array(depth + 1)
+	case c == '"':
+		s, err := d.str()
+		return String(s), err
+	case c == 't' && strings.HasPrefix(d.s[d.i:], "true"):
+		d.i += 4
+		return True, nil
+	case c == 'f' && strings.HasPrefix(d.s[d.i:], "false"):
+		d.i += 5
+		return False, nil
+	case c == 'n' && strings.HasPrefix(d.s[d.i:], "null"):
+		d.i += 4
+		return None, nil
+	case c == '-' || c >= '0' && c <= '9':
+		return d.number()
+	}
+	return Value{}, d.fail("unexpected character")
+}
+
+func (d *jsonDecoder) object(depth int) (Value, error) {
+	d.i++
+	dict := NewDict(4)
+	d.space()
+	if d.i < len(d.s) && d.s[d.i] == '}' {
+		d.i++
+		return DictValue(dict), nil
+	}
+	for {
+		d.space()
+		if d.i >= len(d.s) || d.s[d.i] != '"' {
+			return Value{}, d.fail("expecting property name")
+		}
+		k, err := d.str()
+		if err != nil {
+			return Value{}, err
+		}
+		d.space()
+		if d.i >= len(d.s) || d.s[d.i] != ':' {
+			return Value{}, d.fail("expecting ':'")
+		}
+		d.i++
+		d.space()
+		v, err := d.value(depth)
+		if err != nil {
+			return Value{}, err
+		}
+		dict.SetStr(k, v)
+		d.space()
+		if d.i >= len(d.s) {
+			return Value{}, d.fail("unexpected end")
+		}
+		switch d.s[d.i] {
+		case ',':
+			d.i++
+		case '}':
+			d.i++
+			return DictValue(dict), nil
+		default:
+			return Value{}, d.fail("expecting ',' or '}'")
+		}
+	}
+}
+
+func (d *jsonDecoder) array(depth int) (Value, error) {
+	d.i++
+	items := []Value{}
+	d.space()
+	if d.i < len(d.s) && d.s[d.i] == ']' {
+		d.i++
+		return NewList(items), nil
+	}
+	for {
+		d.space()
+		v, err := d.value(depth)
+		if err != nil {
+			return Value{}, err
+		}
+		items = append(items, v)
+		d.space()
+		if d.i >= len(d.s) {
+			return Value{}, d.fail("unexpected end")
+		}
+		switch d.s[d.i] {
+		case ',':
+			d.i++
+		case ']':
+			d.i++
+			return NewList(items), nil
+		default:
+			return Value{}, d.fail("expecting ',' or ']'")
+		}
+	}
+}
+
+func (d *jsonDecoder) str() (string, error) {
+	start := d.i + 1
+	for j := start; j < len(d.s); j++ {
+		switch c := d.s[j]; {
+		case c == '"':
+			s := d.s[start:j]
+			if !utf8.ValidString(s) {
+				return "", d.fail("invalid UTF-8")
+			}
+			d.i = j + 1
+			return s, nil
+		case c == '\\':
+			return d.strEscaped(start)
+		case c < 0x20:
+			return "", d.fail("control character in string")
+		}
+	}
+	return "", d.fail("unterminated string")
+}
+
+func (d *jsonDecoder) strEscaped(start int) (string, error) {
+	var b strings.Builder
+	j := start
+	for j < len(d.s) {
+		c := d.s[j]
+		switch {
+		case c == '"':
+			d.i = j + 1
+			if !utf8.ValidString(b.String()) {
+				return "", d.fail("invalid UTF-8")
+			}
+			return b.String(), nil
+		case c < 0x20:
+			return "", d.fail("control character in string")
+		case c != '\\':
+			b.WriteByte(c)
+			j++
+			continue
+		}
+		if j+1 >= len(d.s) {
+			break
+		}
+		e := d.s[j+1]
+		j += 2
+		switch e {
+		case '"', '\\', '/':
+			b.WriteByte(e)
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'u':
+			r, ok := hex4(d.s, j)
+			if !ok {
+				d.i = j
+				return "", d.fail("invalid \\uXXXX escape")
+			}
+			j += 4
+			if utf16.IsSurrogate(r) {
+				if r2, ok := hex4(d.s, j+2); ok && j+1 < len(d.s) && d.s[j] == '\\' && d.s[j+1] == 'u' {
+					if c := utf16.DecodeRune(r, r2); c != utf8.RuneError {
+						b.WriteRune(c)
+						j += 6
+						continue
+					}
+				}
+				r = utf8.RuneError
+			}
+			b.WriteRune(r)
+		default:
+			d.i = j
+			return "", d.fail("invalid escape")
+		}
+	}
+	return "", d.fail("unterminated string")
+}
+
+func hex4(s string, i int) (rune, bool) {
+	if i+4 > len(s) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s[i:i+4], 16, 32)
+	return rune(n), err == nil
+}
+
+func (d *jsonDecoder) number() (Value, error) {
+	start := d.i
+	if d.s[d.i] == '-' {
+		d.i++
+	}
+	digits := func() int {
+		k := d.i
+		for d.i < len(d.s) && d.s[d.i] >= '0' && d.s[d.i] <= '9' {
+			d.i++
+		}
+		return d.i - k
+	}
+	if d.i < len(d.s) && d.s[d.i] == '0' {
+		d.i++
+	} else if digits() == 0 {
+		return Value{}, d.fail("invalid number")
+	}
+	isFloat := false
+	if d.i < len(d.s) && d.s[d.i] == '.' {
+		d.i++
+		if digits() == 0 {
+			return Value{}, d.fail("invalid number")
+		}
+		isFloat = true
+	}
+	if d.i < len(d.s) && (d.s[d.i] == 'e' || d.s[d.i] == 'E') {
+		d.i++
+		if d.i < len(d.s) && (d.s[d.i] == '+' || d.s[d.i] == '-') {
+			d.i++
+		}
+		if digits() == 0 {
+			return Value{}, d.fail("invalid number")
+		}
+		isFloat = true
+	}
+	text := d.s[start:d.i]
+	return NumberValue(text, isFloat)
+}
+
+// NumberValue converts JSON number text to an int or a float value.
+func NumberValue(text string, isFloat bool) (Value, error) {
+	if !isFloat {
+		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+			return Int(n), nil
+		}
+		if len(text) > maxIntDigits+1 {
+			return Value{}, &JSONError{Msg: "integer with more than 4300 digits"}
+		}
+		b, ok := new(big.Int).SetString(text, 10)
+		if !ok {
+			return Value{}, &JSONError{Msg: "invalid number " + text}
+		}
+		return BigInt(b), nil
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange {
+			return Value{}, &JSONError{Msg: "invalid number " + text}
+		}
+	}
+	return Float(f), nil
+}

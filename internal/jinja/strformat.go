@@ -1,0 +1,455 @@
+package jinja
+
+import (
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// str.format and str.format_map as Jinja2's SandboxedFormatter runs them:
+// {field!conversion:spec} with fields resolved through the sandbox's
+// attribute and item rules, and Python's format-spec mini-language for
+// str, int and float ([[fill]align][sign][z][#][0][width][grouping]
+// [.precision][type]). Widths are counted against the memory budget
+// before anything is padded.
+
+// With markup (a Markup receiver) each field is escaped, as markupsafe's
+// EscapeFormatter does, and the result is Markup.
+func (r *Renderer) strFormat(f string, args []Value, kw []Kwarg, mapping *Value, markup bool) (Value, error) {
+	var out strings.Builder
+	auto := 0
+	manual := false
+	field := func(name string) (Value, error) {
+		first, rest := name, ""
+		if k := strings.IndexAny(name, ".["); k >= 0 {
+			first, rest = name[:k], name[k:]
+		}
+		var v Value
+		switch {
+		case first == "":
+			if manual {
+				return Value{}, valueErrorf("cannot switch from manual field specification to automatic field numbering")
+			}
+			if auto >= len(args) {
+				return Value{}, newError(IndexError, "Replacement index %d out of range for positional args tuple", auto)
+			}
+			v = args[auto]
+			auto++
+		case strings.Trim(first, "0123456789") == "":
+			if auto > 0 {
+				return Value{}, valueErrorf("cannot switch from automatic field numbering to manual field specification")
+			}
+			manual = true
+			i, _ := strconv.Atoi(first)
+			if i >= len(args) {
+				return Value{}, newError(IndexError, "Replacement index %d out of range for positional args tuple", i)
+			}
+			v = args[i]
+		default:
+			found := false
+			if mapping != nil {
+				got, err := r.getitem(*mapping, String(first))
+				if err != nil {
+					return Value{}, err
+				}
+				v, found = got, got.kind != KindUndefined
+			}
+			for _, k := range kw {
+				if k.Name == first {
+					v, found = k.Value, true
+				}
+			}
+			if !found {
+				return Value{}, newError(KeyError, "%s", pyQuote(first))
+			}
+		}
+		for rest != "" {
+			var err error
+			if rest[0] == '.' {
+				k := strings.IndexAny(rest[1:], ".[")
+				attr := rest[1:]
+				if k >= 0 {
+					attr, rest = rest[1:k+1], rest[k+1:]
+				} else {
+					rest = ""
+				}
+				if attr == "" {
+					return Value{}, valueErrorf("Empty attribute in format string")
+				}
+				v, err = r.getattr(v, attr) // the sandbox's: unsafe names are Undefined
+			} else {
+				k := strings.IndexByte(rest, ']')
+				if k < 0 {
+					return Value{}, valueErrorf("Missing ']' in format string")
+				}
+				key := rest[1:k]
+				rest = rest[k+1:]
+				var kv Value = String(key)
+				if key != "" && strings.Trim(key, "0123456789") == "" {
+					kv, _ = parseIntText(key)
+				}
+				v, err = r.getitem(v, kv)
+			}
+			if err != nil {
+				return Value{}, err
+			}
+		}
+		return v, nil
+	}
+	for i := 0; i < len(f); {
+		c := f[i]
+		if c == '}' {
+			if i+1 < len(f) && f[i+1] == '}' {
+				out.WriteByte('}')
+				i += 2
+				continue
+			}
+			return Value{}, valueErrorf("Single '}' encountered in format string")
+		}
+		if c != '{' {
+			out.WriteByte(c)
+			i++
+			continue
+		}
+		if i+1 < len(f) && f[i+1] == '{' {
+			out.WriteByte('{')
+			i += 2
+			continue
+		}
+		// Find the matching }, allowing one level of nested {} in the spec.
+		depth, k := 1, i+1
+		for ; k < len(f) && depth > 0; k++ {
+			switch f[k] {
+			case '{':
+				depth++
+			case '}':
+				depth--
+			}
+		}
+		if depth > 0 {
+			return Value{}, valueErrorf("expected '}' before end of string")
+		}
+		body := f[i+1 : k-1]
+		i = k
+		name, spec, conv := body, "", byte(0)
+		if j := strings.IndexByte(body, ':'); j >= 0 {
+			name, spec = body[:j], body[j+1:]
+		}
+		if j := strings.IndexByte(name, '!'); j >= 0 {
+			if j+2 != len(name) {
+				return Value{}, valueErrorf("expected ':' after conversion specifier")
+			}
+			name, conv = name[:j], name[j+1]
+		}
+		v, err := field(name)
+		if err != nil {
+			return Value{}, err
+		}
+		if strings.IndexByte(spec, '{') >= 0 {
+			nested, err := r.strFormat(spec, args[min(auto, len(args)):], kw, mapping, markup)
+			if err != nil {
+				return Value{}, err
+			}
+			spec = nested.s
+		}
+		switch conv {
+		case 0:
+		case 's', 'r', 'a':
+			var s string
+			if conv == 's' {
+				s, err = r.str(v)
+			} else {
+				s, err = r.repr(v)
+				if conv == 'a' {
+					s = asciiEscape(s)
+				}
+			}
+			if err != nil {
+				return Value{}, err
+			}
+			v = String(s)
+		default:
+			return Value{}, valueErrorf("Unknown conversion specifier %c", conv)
+		}
+		var s string
+		switch {
+		case markup && v.IsSafe():
+			if spec != "" {
+				return Value{}, valueErrorf("Unsupported format specification for Markup.")
+			}
+			s = v.s
+		case markup:
+			if s, err = r.formatSpec(v, spec); err != nil {
+				return Value{}, err
+			}
+			s = escapeHTML(s)
+		default:
+			if s, err = r.formatSpec(v, spec); err != nil {
+				return Value{}, err
+			}
+		}
+		if err := r.alloc(int64(len(s))); err != nil {
+			return Value{}, err
+		}
+		out.WriteString(s)
+	}
+	return Value{kind: KindString, s: out.String(), safe: markup}, nil
+}
+
+// formatSpec is Python's format(v, spec).
+type spec struct {
+	fill      rune
+	align     byte
+	sign      byte
+	alt, zero bool
+	width     int64
+	group     byte
+	prec      int64
+	typ       byte
+}
+
+func parseSpec(s string) (spec, error) {
+	sp := spec{fill: ' ', prec: -1}
+	rs := []rune(s)
+	i := 0
+	isAlign := func(c rune) bool { return c == '<' || c == '>' || c == '=' || c == '^' }
+	if len(rs) >= 2 && isAlign(rs[1]) {
+		sp.fill, sp.align, i = rs[0], byte(rs[1]), 2
+	} else if len(rs) >= 1 && isAlign(rs[0]) {
+		sp.align, i = byte(rs[0]), 1
+	}
+	if i < len(rs) && (rs[i] == '+' || rs[i] == '-' || rs[i] == ' ') {
+		sp.sign = byte(rs[i])
+		i++
+	}
+	if i < len(rs) && rs[i] == 'z' {
+		i++
+	}
+	if i < len(rs) && rs[i] == '#' {
+		sp.alt = true
+		i++
+	}
+	if i < len(rs) && rs[i] == '0' {
+		sp.zero = true
+		i++
+	}
+	num := func() (int64, bool) {
+		k := i
+		for i < len(rs) && rs[i] >= '0' && rs[i] <= '9' {
+			i++
+		}
+		if i == k {
+			return 0, false
+		}
+		n, err := strconv.ParseInt(string(rs[k:i]), 10, 64)
+		if err != nil {
+			return math.MaxInt64, true
+		}
+		return n, true
+	}
+	sp.width, _ = num()
+	if i < len(rs) && (rs[i] == ',' || rs[i] == '_') {
+		sp.group = byte(rs[i])
+		i++
+	}
+	if i < len(rs) && rs[i] == '.' {
+		i++
+		p, ok := num()
+		if !ok {
+			return sp, valueErrorf("Format specifier missing precision")
+		}
+		sp.prec = p
+	}
+	if i < len(rs) {
+		sp.typ = byte(rs[i])
+		i++
+	}
+	if i < len(rs) || sp.typ >= utf8.RuneSelf {
+		return sp, valueErrorf("Invalid format specifier")
+	}
+	return sp, nil
+}
+
+func (r *Renderer) formatSpec(v Value, s string) (string, error) {
+	if s == "" {
+		return r.str(v)
+	}
+	sp, err := parseSpec(s)
+	if err != nil {
+		return "", err
+	}
+	if err := r.alloc(sp.width + max(sp.prec, 0)); err != nil {
+		return "", err
+	}
+	switch {
+	case v.kind == KindString || v.kind == KindUndefined || v.kind == KindNone && sp.typ == 0 && false:
+		if sp.typ != 0 && sp.typ != 's' {
+			return "", valueErrorf("Unknown format code '%c' for object of type 'str'", sp.typ)
+		}
+		if sp.sign != 0 {
+			return "", valueErrorf("Sign not allowed in string format specifier")
+		}
+		text, err := r.str(v)
+		if err != nil {
+			return "", err
+		}
+		if sp.prec >= 0 {
+			if rs := []rune(text); int64(len(rs)) > sp.prec {
+				text = string(rs[:sp.prec])
+			}
+		}
+		if sp.align == 0 {
+			sp.align = '<'
+		}
+		return sp.padded("", text), nil
+	case v.isIntLike() && sp.typ != 'e' && sp.typ != 'E' && sp.typ != 'f' && sp.typ != 'F' && sp.typ != 'g' && sp.typ != 'G' && sp.typ != '%':
+		return sp.formatInt(v.Big())
+	case v.isNumber():
+		f, err := toFloat(v)
+		if err != nil {
+			return "", err
+		}
+		return sp.formatFloat(f, v.kind == KindFloat)
+	}
+	if sp.typ == 0 && sp.width == 0 {
+		return r.str(v)
+	}
+	return "", typeErrorf("unsupported format string passed to %s.__format__", v.TypeName())
+}
+
+func (sp spec) padded(sign, body string) string {
+	n := int64(utf8.RuneCountInString(sign) + utf8.RuneCountInString(body))
+	if n >= sp.width {
+		return sign + body
+	}
+	fill := strings.Repeat(string(sp.fill), int(sp.width-n))
+	switch sp.align {
+	case '<':
+		return sign + body + fill
+	case '^':
+		left := (sp.width - n) / 2
+		lf := strings.Repeat(string(sp.fill), int(left))
+		return lf + sign + body + strings.Repeat(string(sp.fill), int(sp.width-n-left))
+	case '=':
+		return sign + fill + body
+	}
+	return fill + sign + body
+}
+
+func (sp spec) signOf(neg bool) string {
+	switch {
+	case neg:
+		return "-"
+	case sp.sign == '+':
+		return "+"
+	case sp.sign == ' ':
+		return " "
+	}
+	return ""
+}
+
+func groupDigits(d string, sep byte, every int) string {
+	if sep == 0 || len(d) <= every {
+		return d
+	}
+	var b strings.Builder
+	first := len(d) % every
+	if first == 0 {
+		first = every
+	}
+	b.WriteString(d[:first])
+	for i := first; i < len(d); i += every {
+		b.WriteByte(sep)
+		b.WriteString(d[i : i+every])
+	}
+	return b.String()
+}
+
+func (sp spec) finish(sign, body string) string {
+	if sp.zero && sp.align == 0 {
+		sp.fill, sp.align = '0', '='
+	}
+	if sp.align == 0 {
+		sp.align = '>'
+	}
+	return sp.padded(sign, body)
+}
+
+func (sp spec) formatInt(n *big.Int) (string, error) {
+	if sp.prec >= 0 {
+		return "", valueErrorf("Precision not allowed in integer format specifier")
+	}
+	base, prefix, every := 10, "", 3
+	switch sp.typ {
+	case 0, 'd', 'n':
+	case 'b':
+		base, prefix, every = 2, "0b", 4
+	case 'o':
+		base, prefix, every = 8, "0o", 4
+	case 'x', 'X':
+		base, prefix, every = 16, "0"+string(sp.typ), 4
+	case 'c':
+		if n.Sign() < 0 || n.Cmp(big.NewInt(0x10ffff)) > 0 {
+			return "", newError(OverflowError, "%%c arg not in range(0x110000)")
+		}
+		return sp.finish("", string(rune(n.Int64()))), nil
+	case 's':
+		return "", valueErrorf("Unknown format code 's' for object of type 'int'")
+	default:
+		return "", valueErrorf("Unknown format code '%c' for object of type 'int'", sp.typ)
+	}
+	if base == 10 && n.BitLen() > 14000 {
+		if _, err := formatInt(BigInt(n)); err != nil {
+			return "", err
+		}
+	}
+	digits := new(big.Int).Abs(n).Text(base)
+	if sp.typ == 'X' {
+		digits = strings.ToUpper(digits)
+	}
+	if sp.group != 0 && base != 10 && sp.group == ',' {
+		return "", valueErrorf("Cannot specify ',' with '%c'.", sp.typ)
+	}
+	digits = groupDigits(digits, sp.group, every)
+	if !sp.alt {
+		prefix = ""
+	}
+	return sp.finish(sp.signOf(n.Sign() < 0)+prefix, digits), nil
+}
+
+func (sp spec) formatFloat(f float64, isFloat bool) (string, error) {
+	typ := sp.typ
+	var body string
+	neg := math.Signbit(f) && !math.IsNaN(f)
+	a := math.Abs(f)
+	switch typ {
+	case 'e', 'E', 'f', 'F', 'g', 'G':
+		body = floatBody(a, typ, int(sp.prec), sp.alt)
+	case '%':
+		body = floatBody(a*100, 'f', int(sp.prec), sp.alt) + "%"
+	case 0, 'n':
+		if sp.prec < 0 {
+			body = formatFloat(a)
+			if !isFloat {
+				body = strings.TrimSuffix(body, ".0")
+			}
+		} else {
+			body = floatBody(a, 'g', int(max(sp.prec, 1)), sp.alt)
+			if !strings.ContainsAny(body, ".en") && !math.IsInf(a, 0) {
+				body += ".0"
+			}
+		}
+	default:
+		return "", valueErrorf("Unknown format code '%c' for object of type 'float'", typ)
+	}
+	if sp.group != 0 && !math.IsInf(a, 0) && !math.IsNaN(a) {
+		intPart, rest := body, ""
+		if k := strings.IndexAny(body, ".e%"); k >= 0 {
+			intPart, rest = body[:k], body[k:]
+		}
+		body = groupDigits(intPart, sp.group, 3) + rest
+	}
+	return sp.finish(sp.signOf(neg), body), nil
+}
