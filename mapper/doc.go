@@ -1,20 +1,20 @@
 // Package mapper is the Response Mapper: it turns a webhook's HTTP response
-// into CVar updates, one Jinja template per CVar.
+// into CVar updates, one Jinja template per CVar, evaluated by
+// internal/jinja as Python Jinja2 evaluates them.
 //
-// A mapper that is exactly one {{ expression }} gives its CVar the JSON
-// value of the expression (string, number, boolean, null, array, object);
-// any other mapper gives the rendered string. A mapper whose path is
-// missing from the response sets nothing and is listed as unmapped.
+// A mapper that is exactly one {{ expression }} (no text around the
+// braces, not even a space) gives its CVar the JSON value of the
+// expression: string, number, boolean, null, array or object, also under
+// an inline if ({{ x | length if x else 0 }} is a number). Any other
+// mapper gives the rendered string. A mapper whose value is Undefined, or
+// that raises UndefinedError (a path missing from the response), sets
+// nothing and is listed as unmapped; any other error fails the mapping.
 //
 // Mappers see the top-level keys of a JSON object body ({{ ticket.status }}),
 // response (status_code, headers with lower-case names, body parsed or
-// null, text), cvars and conversation.
-//
-// Plain attribute and index paths ({{ ticket.status }}, {{ items[0]['name'] }},
-// {{ response.body.id }}) take a fast path that reads the body with gjson and
-// never decodes the rest of it; everything else goes through gonja. Both
-// paths give the same value for the same input: JSON is decoded by one
-// function built on gjson (the first of duplicate keys wins, integers stay
-// integers), and a differential test and a fuzz test hold the two paths to
-// it.
+// null, text), cvars and conversation. The body is decoded once per
+// response as Python's json.loads does (objects in order, a repeated key
+// keeps the first position and the last value, ints of any size), nested
+// at most MaxBodyDepth levels, and the mappers of one response share one
+// budget of memory and steps.
 package mapper

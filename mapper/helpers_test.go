@@ -3,7 +3,6 @@ package mapper
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"math/big"
 	"net/http"
 	"reflect"
@@ -44,44 +43,10 @@ func jsonResp(body string) *Response {
 	}
 }
 
-// applyBoth compiles mappings with and without the fast path, applies both
-// to resp, fails the test if the two disagree, and returns the fast path's
-// result.
-func applyBoth(t *testing.T, env *render.Env, mappings []webhook.Mapping, resp *Response, cvars, conversation map[string]any) (Output, error) {
+// applyOnce compiles mappings and applies them to resp.
+func applyOnce(t *testing.T, env *render.Env, mappings []webhook.Mapping, resp *Response, cvars, conversation map[string]any) (Output, error) {
 	t.Helper()
-	fast := mustCompile(t, env, mappings, Options{})
-	slow := mustCompile(t, env, mappings, Options{NoFastPath: true})
-	fo, ferr := fast.Apply(resp, cvars, conversation)
-	so, serr := slow.Apply(resp, cvars, conversation)
-	requireSame(t, fo, ferr, so, serr)
-	return fo, ferr
-}
-
-// requireSame fails the test unless the two results are the same: both
-// errors (naming the same CVar), or equal outputs, compared as JSON and
-// by Go type (int64 388 and float64 388 marshal alike but differ).
-func requireSame(t testing.TB, fo Output, ferr error, so Output, serr error) {
-	t.Helper()
-	if (ferr != nil) != (serr != nil) {
-		t.Fatalf("fast path: %s, error %v\ngonja path: %s, error %v", mustJSON(t, fo), ferr, mustJSON(t, so), serr)
-	}
-	if ferr != nil {
-		var fe, se *Error
-		if !errors.As(ferr, &fe) || !errors.As(serr, &se) {
-			t.Fatalf("errors are not *Error: %T %v / %T %v", ferr, ferr, serr, serr)
-		}
-		if fe.CVar != se.CVar {
-			t.Fatalf("errors name different CVars: %v / %v", ferr, serr)
-		}
-		return
-	}
-	fj, sj := mustJSON(t, fo), mustJSON(t, so)
-	if fj != sj {
-		t.Fatalf("fast path and gonja path differ:\nfast:  %s\ngonja: %s", fj, sj)
-	}
-	if !reflect.DeepEqual(fo, so) {
-		t.Fatalf("fast path and gonja path differ in Go types:\nfast:  %#v\ngonja: %#v", fo, so)
-	}
+	return mustCompile(t, env, mappings, Options{}).Apply(resp, cvars, conversation)
 }
 
 func mustJSON(t testing.TB, v any) string {
@@ -93,8 +58,7 @@ func mustJSON(t testing.TB, v any) string {
 	return string(b)
 }
 
-// decodeJSON decodes text the way event data reaches Apply: UseNumber,
-// then render.Normalize.
+// decodeJSON decodes text the way event data reaches Apply: UseNumber.
 func decodeJSON(t testing.TB, text string) any {
 	t.Helper()
 	dec := json.NewDecoder(bytes.NewReader([]byte(text)))
@@ -103,7 +67,7 @@ func decodeJSON(t testing.TB, text string) any {
 	if err := dec.Decode(&v); err != nil {
 		t.Fatalf("decode %q: %v", text, err)
 	}
-	return render.Normalize(v)
+	return v
 }
 
 // jsonEqual compares two JSON texts as values; numbers are compared

@@ -4,16 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
-	"sort"
-	"strconv"
+	"slices"
 	"strings"
 
-	"github.com/nikolalohinski/gonja/v2/exec"
-	"github.com/nikolalohinski/gonja/v2/nodes"
-	"github.com/tidwall/gjson"
-
-	"github.com/hookworker/hookworker/render"
+	"github.com/hookworker/hookworker/internal/jinja"
 	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
@@ -26,7 +20,9 @@ type Response struct {
 
 // Output is the outcome of mapping one response.
 type Output struct {
-	// CVars holds the CVars the mappers set.
+	// CVars holds the CVars the mappers set: nil, bool, string,
+	// json.Number (ints exact, floats as Python prints them), []any or
+	// map[string]any.
 	CVars map[string]any
 	// Unmapped lists the CVars whose path was missing, in mapper order.
 	Unmapped []string
@@ -41,100 +37,71 @@ type Error struct {
 func (e *Error) Error() string { return fmt.Sprintf("mapper %q: %v", e.CVar, e.Err) }
 func (e *Error) Unwrap() error { return e.Err }
 
+// ErrResponseTooDeep is a JSON response nested deeper than MaxBodyDepth:
+// the worker fails such an event as too_large.
+var ErrResponseTooDeep = errors.New("response body nested too deeply")
+
+// MaxBodyDepth bounds the nesting of a JSON response body the mappers
+// read (checked before anything deeper is decoded).
+const MaxBodyDepth = 128
+
+// Engine is what a Mapper compiles with: render.Env shares its engine.
+type Engine interface {
+	Engine() *jinja.Env
+}
+
 // Mapper is a compiled Response Mapper.
 type Mapper struct {
-	env     *render.Env
+	env     *jinja.Env
 	entries []entry
-	slow    bool // some entry needs the gonja context
-	// names are the top-level names the gonja entries read; the gonja
-	// context decodes only those keys of the body, unless whole is set
-	// (an entry reads `response`, whose body is the whole document).
-	names []string
-	whole bool
 }
 
 type entry struct {
 	name string
-	tpl  *render.Template
-	// fast is the plain path of a single-expression mapper, or nil.
-	fast *path
+	tpl  *jinja.Template
 }
 
-// Options tune compilation.
+// Options tune compilation. (There are none left: every mapper is
+// evaluated by the engine.)
 type Options struct {
-	// NoFastPath sends every mapper through gonja (for the differential test).
+	// NoFastPath is kept for callers of the former gjson fast path; it
+	// changes nothing.
 	NoFastPath bool
 }
 
 // Compile compiles mappings. Errors name the CVar.
-func Compile(env *render.Env, mappings []webhook.Mapping, opts Options) (*Mapper, error) {
-	m := &Mapper{env: env, entries: make([]entry, 0, len(mappings))}
+func Compile(env Engine, mappings []webhook.Mapping, _ Options) (*Mapper, error) {
+	m := &Mapper{env: env.Engine(), entries: make([]entry, 0, len(mappings))}
 	for _, mp := range mappings {
-		tpl, err := env.Compile(mp.Mapper)
+		tpl, err := m.env.Compile(mp.Mapper)
+		if err == nil {
+			// {{ ... }} alone must be one expression.
+			err = tpl.ExpressionError()
+		}
 		if err != nil {
 			return nil, &Error{CVar: mp.Name, Err: err}
 		}
-		e := entry{name: mp.Name, tpl: tpl}
-		if !opts.NoFastPath && tpl.Expression() != nil {
-			e.fast = plainPath(env, tpl.Expression())
-		}
-		if e.fast == nil {
-			m.slow = true
-		}
-		m.entries = append(m.entries, e)
-	}
-	// Every entry may fall back to gonja (a fast path can defer), so the
-	// names of all entries are kept.
-	seen := map[string]bool{}
-	for _, e := range m.entries {
-		for _, n := range e.tpl.Names() {
-			if n == "response" {
-				m.whole = true
-			}
-			if !seen[n] {
-				seen[n] = true
-				m.names = append(m.names, n)
-			}
-		}
+		m.entries = append(m.entries, entry{name: mp.Name, tpl: tpl})
 	}
 	return m, nil
 }
 
-// Apply maps resp. base supplies cvars and conversation for the gonja path
-// (nil entries are fine).
+// Apply maps resp. cvars and conversation are the event's (nil is fine);
+// the mappers of one response share one budget.
 func (m *Mapper) Apply(resp *Response, cvars, conversation map[string]any) (Output, error) {
 	out := Output{CVars: make(map[string]any, len(m.entries)), Unmapped: []string{}}
 	if len(m.entries) == 0 {
 		return out, nil
 	}
-	body := parseBody(resp.Body)
-	var vars map[string]any
-	for i := range m.entries {
-		e := &m.entries[i]
-		var (
-			v     any
-			found bool
-			err   error
-			res   = deferred
-		)
-		if e.fast != nil {
-			v, res = e.fast.lookup(body, resp)
-			found = res == resolved
-			if found {
-				// The gonja path refuses the same values (goValue).
-				if err := checkDepth(v, 0); err != nil {
-					return Output{}, &Error{CVar: e.name, Err: err}
-				}
-			}
-		}
-		if res == deferred {
-			if vars == nil {
-				vars = m.gonjaVars(body, resp, cvars, conversation)
-			}
-			v, found, err = m.evalSlow(e, vars)
-			if err != nil {
-				return Output{}, &Error{CVar: e.name, Err: err}
-			}
+	ctx := jinja.NewDict(8)
+	r := m.env.NewRenderer(ctx)
+	if err := m.context(r, ctx, resp, cvars, conversation); err != nil {
+		return Output{}, &Error{CVar: m.entries[0].name, Err: err}
+	}
+	for _, e := range m.entries {
+		v, found, err := apply(r, e.tpl)
+		if err != nil {
+			return Output{}, &Error{CVar: e.name, Err: err}
 		}
 		if !found {
 			out.Unmapped = append(out.Unmapped, e.name)
@@ -145,337 +112,96 @@ func (m *Mapper) Apply(resp *Response, cvars, conversation map[string]any) (Outp
 	return out, nil
 }
 
-func (m *Mapper) evalSlow(e *entry, vars map[string]any) (any, bool, error) {
-	if expr := e.tpl.Expression(); expr != nil {
-		v, err := m.env.Eval(expr, vars, false)
-		if err != nil {
-			if missing(err) {
-				return nil, false, nil
-			}
-			return nil, false, err
-		}
-		if v.IsNil() {
-			// None: a JSON null, or a path that is not there.
-			if _, serr := m.env.Eval(expr, vars, true); serr != nil {
-				return nil, false, nil
-			}
-			return nil, true, nil
-		}
-		jv, err := jsonValue(v)
-		if err != nil {
-			return nil, false, err
-		}
-		return jv, true, nil
-	}
-	s, err := e.tpl.Render(vars)
-	if err != nil {
-		if missing(err) {
+// apply evaluates one mapper: the JSON value of a single expression, else
+// the rendered text; an Undefined result or an UndefinedError is a missing
+// path.
+func apply(r *jinja.Renderer, t *jinja.Template) (any, bool, error) {
+	if !t.IsExpression() {
+		s, err := r.Render(t)
+		if jinja.IsUndefinedError(err) {
 			return nil, false, nil
 		}
-		return nil, false, err
+		return s, err == nil, err
 	}
-	return s, true, nil
-}
-
-// missing reports whether a gonja error comes from a name, attribute or
-// item that is not there (Jinja2's UndefinedError, or an undefined result
-// of getattr/getitem), as opposed to a failure of the expression itself.
-// The texts are gonja v2.9.1's (exec/evaluator.go, exec/value.go).
-func missing(err error) bool {
-	if errors.Is(err, render.ErrPanic) || errors.Is(err, render.ErrOutputLimit) {
-		return false
-	}
-	msg := err.Error()
-	// An unknown filter or test is a mistake in the mapper, not a missing
-	// path (Jinja2 refuses it when compiling): never unmapped.
-	if unknownFilterOrTest.MatchString(msg) {
-		return false
-	}
-	for _, s := range missingTexts {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
-}
-
-var (
-	unknownFilterOrTest = regexp.MustCompile(`\b(filter|test) '[^']*' not found`)
-	missingTexts        = []string{
-		"Can't use getattr on None", "Can't use Getitem on None",
-		"not found", // attribute 'x' not found, item 'x' not found, item 3 not found
-		"Unable to evaluate name",
-		"argument is undefined to access",
-		// An integer index on a mapping, number or boolean: Jinja2's
-		// getitem gives Undefined (TypeError/LookupError), so a missing path.
-		"Can't access an index on type",
-	}
-)
-
-// body is a response body read once with gjson.
-type body struct {
-	valid bool // the body is JSON
-	root  gjson.Result
-}
-
-func parseBody(b []byte) body {
-	if len(b) == 0 || !gjson.ValidBytes(b) {
-		return body{}
-	}
-	return body{valid: true, root: gjson.ParseBytes(b)}
-}
-
-// gonjaVars builds the mapper context of the contract.
-func (m *Mapper) gonjaVars(b body, resp *Response, cvars, conversation map[string]any) map[string]any {
-	vars := map[string]any{}
-	var parsed any
+	v, err := r.EvalTemplate(t)
 	switch {
-	case !b.valid:
-	case m.whole:
-		parsed = Decode(b.root)
-		if obj, ok := parsed.(map[string]any); ok {
-			for k, v := range obj {
-				vars[k] = v
-			}
-		}
-	case b.root.IsObject():
-		// Only the keys the templates read: the first of duplicate keys,
-		// as Decode would keep.
-		for _, name := range m.names {
-			if r := b.root.Get(gjson.Escape(name)); r.Exists() {
-				vars[name] = Decode(r)
-			}
-		}
+	case jinja.IsUndefinedError(err):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, err
+	case v.IsUndefined():
+		return nil, false, nil
 	}
-	if cvars == nil {
-		cvars = map[string]any{}
+	x, err := jinja.ToJSON(v)
+	if err != nil {
+		return nil, false, fmt.Errorf("the value is not JSON: %w", err)
 	}
-	if conversation == nil {
-		conversation = map[string]any{}
-	}
-	vars["cvars"] = cvars
-	vars["conversation"] = conversation
-	if m.whole {
-		vars["response"] = map[string]any{
-			"status_code": int64(resp.StatusCode),
-			"headers":     lowerHeaders(resp.Header),
-			"body":        parsed,
-			"text":        string(resp.Body),
+	return x, true, nil
+}
+
+// context is the mapper context of the contract: the top-level keys of a
+// JSON object body, then response (status_code, headers with lower-case
+// names, body parsed or None, text), cvars and conversation.
+func (m *Mapper) context(r *jinja.Renderer, ctx *jinja.Dict, resp *Response, cvars, conversation map[string]any) error {
+	body := jinja.None
+	if len(resp.Body) > 0 {
+		v, err := r.DecodeJSON(string(resp.Body), MaxBodyDepth)
+		var je *jinja.JSONError
+		switch {
+		case errors.As(err, &je) && je.Depth:
+			return fmt.Errorf("%w (more than %d levels)", ErrResponseTooDeep, MaxBodyDepth)
+		case jinja.IsBound(err):
+			return err
+		case err == nil:
+			body = v
 		}
 	}
-	return vars
+	if d := body.Dict(); d != nil {
+		for i, k := range d.Keys() {
+			ctx.SetStr(k.Str(), d.Values()[i])
+		}
+	}
+	response := jinja.NewDict(4)
+	response.SetStr("status_code", jinja.Int(int64(resp.StatusCode)))
+	response.SetStr("headers", jinja.DictValue(lowerHeaders(resp.Header)))
+	response.SetStr("body", body)
+	response.SetStr("text", jinja.String(string(resp.Body)))
+	ctx.SetStr("response", jinja.DictValue(response))
+	for name, x := range map[string]map[string]any{"cvars": cvars, "conversation": conversation} {
+		if x == nil {
+			x = map[string]any{}
+		}
+		v, err := jinja.FromGo(x, MaxBodyDepth)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		ctx.SetStr(name, v)
+	}
+	return nil
 }
 
 // lowerHeaders gives each header once, by its lower-case name, its values
 // joined with ", ". Names that differ only in case (possible in a Header
 // built by hand) are merged in sorted order of the original names, so the
 // result does not depend on map iteration order.
-func lowerHeaders(h http.Header) map[string]any {
-	out := make(map[string]any, len(h))
+func lowerHeaders(h http.Header) *jinja.Dict {
 	names := make([]string, 0, len(h))
 	for k := range h {
 		names = append(names, k)
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	merged := make(map[string][]string, len(h))
+	var order []string
 	for _, k := range names {
 		lk := strings.ToLower(k)
+		if _, ok := merged[lk]; !ok {
+			order = append(order, lk)
+		}
 		merged[lk] = append(merged[lk], h[k]...)
 	}
-	for k, vs := range merged {
-		out[k] = strings.Join(vs, ", ")
+	out := jinja.NewDict(len(order))
+	for _, k := range order {
+		out.SetStr(k, jinja.String(strings.Join(merged[k], ", ")))
 	}
 	return out
-}
-
-// Decode converts a gjson value to Go values as templates see them:
-// objects are map[string]any (the first of duplicate keys wins), arrays
-// []any, numbers int64, uint64 or float64 (see render.Number).
-func Decode(r gjson.Result) any {
-	switch r.Type {
-	case gjson.String:
-		return r.Str
-	case gjson.Number:
-		return render.Number(r.Raw)
-	case gjson.True:
-		return true
-	case gjson.False:
-		return false
-	case gjson.Null:
-		return nil
-	case gjson.JSON:
-		if r.IsArray() {
-			out := []any{}
-			r.ForEach(func(_, v gjson.Result) bool {
-				out = append(out, Decode(v))
-				return true
-			})
-			return out
-		}
-		out := map[string]any{}
-		r.ForEach(func(k, v gjson.Result) bool {
-			if _, dup := out[k.Str]; !dup {
-				out[k.Str] = Decode(v)
-			}
-			return true
-		})
-		return out
-	}
-	return nil
-}
-
-// path is a plain attribute/index chain: a root name and components.
-type path struct {
-	root  string
-	steps []step
-}
-
-type step struct {
-	key   string
-	index int
-	isIdx bool
-}
-
-// notFastRoots are names a plain path may not start with: the context's
-// own names other than response. gonja's globals (range, dict, ...) are
-// found by asking the environment (isGlobal).
-var notFastRoots = map[string]bool{
-	"cvars": true, "conversation": true,
-}
-
-// isGlobal reports whether env resolves name with no variables at all
-// (range, dict, namespace, ...). A body key of that name shadows the
-// global on the gonja path, but when the key is absent gonja sees the
-// global: the fast path cannot answer for such names.
-func isGlobal(env *render.Env, n *nodes.Name) bool {
-	_, err := env.Eval(n, map[string]any{}, true)
-	return err == nil
-}
-
-// plainPath returns the path when expr is a plain attribute/index chain.
-func plainPath(env *render.Env, expr nodes.Expression) *path {
-	var steps []step
-	for {
-		switch n := expr.(type) {
-		case *nodes.Name:
-			if notFastRoots[n.Name.Val] || isGlobal(env, n) {
-				return nil
-			}
-			for i, j := 0, len(steps)-1; i < j; i, j = i+1, j-1 {
-				steps[i], steps[j] = steps[j], steps[i]
-			}
-			p := &path{root: n.Name.Val, steps: steps}
-			if p.root == "response" && !p.responseShape() {
-				return nil
-			}
-			return p
-		case *nodes.GetAttribute:
-			if n.Attribute != "" {
-				steps = append(steps, step{key: n.Attribute})
-			} else {
-				if n.Index < 0 {
-					return nil
-				}
-				steps = append(steps, step{index: n.Index, isIdx: true})
-			}
-			expr = n.Node
-		case *nodes.GetItem:
-			switch a := n.Arg.(type) {
-			case *nodes.String:
-				steps = append(steps, step{key: a.Val})
-			case *nodes.Integer:
-				if a.Val < 0 {
-					return nil
-				}
-				steps = append(steps, step{index: a.Val, isIdx: true})
-			default:
-				return nil
-			}
-			expr = n.Node
-		default:
-			return nil
-		}
-	}
-}
-
-// responseShape accepts response.status_code and response.body[.path].
-func (p *path) responseShape() bool {
-	if len(p.steps) == 0 || p.steps[0].isIdx {
-		return false
-	}
-	switch p.steps[0].key {
-	case "status_code":
-		return len(p.steps) == 1
-	case "body":
-		return true
-	}
-	return false
-}
-
-// outcome is what the fast path made of a path.
-type outcome int
-
-const (
-	absent   outcome = iota // the path is missing: unmapped
-	resolved                // the path has a value
-	deferred                // the fast path cannot tell: ask gonja
-)
-
-func bool2outcome(found bool) outcome {
-	if found {
-		return resolved
-	}
-	return absent
-}
-
-// lookup resolves the path in the response as gonja would, or defers to
-// gonja where the two would not agree trivially.
-func (p *path) lookup(b body, resp *Response) (any, outcome) {
-	steps := p.steps
-	var cur gjson.Result
-	if p.root == "response" {
-		if steps[0].key == "status_code" {
-			return int64(resp.StatusCode), resolved
-		}
-		if !b.valid {
-			// response.body is None: None itself, or nothing under it.
-			return nil, bool2outcome(len(steps) == 1)
-		}
-		cur, steps = b.root, steps[1:]
-	} else {
-		if !b.valid || !b.root.IsObject() {
-			return nil, absent
-		}
-		cur = b.root.Get(gjson.Escape(p.root))
-		if !cur.Exists() {
-			return nil, absent
-		}
-	}
-	for _, s := range steps {
-		if s.isIdx {
-			if cur.Type == gjson.String {
-				// gonja indexes strings by byte (not by character, as
-				// Jinja2 does); leave that to gonja rather than copy it.
-				return nil, deferred
-			}
-			if !cur.IsArray() {
-				return nil, absent
-			}
-			cur = cur.Get(strconv.Itoa(s.index))
-		} else {
-			if !cur.IsObject() {
-				return nil, absent
-			}
-			cur = cur.Get(gjson.Escape(s.key))
-		}
-		if !cur.Exists() {
-			return nil, absent
-		}
-	}
-	return Decode(cur), resolved
-}
-
-// jsonValue converts a gonja value to a JSON-ready Go value.
-func jsonValue(v *exec.Value) (any, error) {
-	return goValue(v.Interface(), 0)
 }

@@ -12,7 +12,7 @@ import (
 const typicalBody = `{
   "ticket": {
     "subject": "Order {{ order_id }} needs attention",
-    "comment": {"body": {{ user_message | tojson }}},
+    "comment": {"body": {{ conversation.user_message | tojson }}},
     "priority": "normal",
     "requester": {"name": "{{ userName }}", "email": "{{ email }}"},
     "custom_fields": [{"id": 360001, "value": "{{ conversation.language }}"}],

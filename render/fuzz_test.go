@@ -13,7 +13,7 @@ import (
 )
 
 // fuzzLimits keep every fuzz input cheap.
-var fuzzLimits = Limits{MaxTemplateSize: 4 << 10, MaxOutput: 64 << 10, MaxRange: 100, MaxCacheEntries: 256}
+var fuzzLimits = Limits{MaxTemplateSize: 4 << 10, MaxOutput: 64 << 10, MaxMemory: 4 << 20, MaxSteps: 100_000, MaxCacheEntries: 256}
 
 // jinjaNewlines normalises newlines as Jinja2 does.
 var jinjaNewlines = strings.NewReplacer("\r\n", "\n", "\r", "\n")
@@ -46,7 +46,6 @@ func fuzzVars(data []byte) map[string]any {
 	if dec.Decode(&m) != nil {
 		return nil
 	}
-	Normalize(m)
 	return m
 }
 
@@ -62,16 +61,6 @@ func checkPlainError(t *testing.T, err error) {
 	}
 }
 
-// looksLikeSandboxHole reports templates that may hit a known hole of the
-// sandbox, so that the fuzz targets look for new problems instead of
-// finding it again; remove the rule when env.go closes the hole.
-func looksLikeSandboxHole(src string) bool {
-	// Macros are refused at compile, loops are bounded by the render's
-	// time budget and growing values by the output budget: no known hole
-	// is left to skip.
-	return false
-}
-
 // FuzzRender compiles src in a small-limit Env and renders it over cvars:
 // it must never panic or hang, errors must be ordinary errors, and output
 // must respect the limit. Seeds are in testdata/fuzz/FuzzRender.
@@ -79,9 +68,6 @@ func FuzzRender(f *testing.F) {
 	f.Add("Hello {{ name }}!", []byte(`{"name":"Ann"}`))
 	e := NewEnv(fuzzLimits)
 	f.Fuzz(func(t *testing.T, src string, cvarsJSON []byte) {
-		if looksLikeSandboxHole(src) {
-			t.Skip("known sandbox hole")
-		}
 		vars := fuzzVars(cvarsJSON)
 		var (
 			tpl, again   *Template
@@ -108,8 +94,8 @@ func FuzzRender(f *testing.F) {
 			}
 			return
 		}
-		if !compiledOnce || againErr != nil || again != tpl {
-			t.Errorf("second Compile: %p, %v; want the cached %p", again, againErr, tpl)
+		if !compiledOnce || againErr != nil || again.Jinja() != tpl.Jinja() {
+			t.Errorf("second Compile: %v; want the cached template", againErr)
 		}
 		if rerr != nil {
 			checkPlainError(t, rerr)
@@ -140,9 +126,6 @@ func FuzzRenderRequest(f *testing.F) {
 	ev := &trigger.Event{ID: "evt-1", BotID: "bot-1", ConversationID: "conv-1",
 		CVars: map[string]any{"id": int64(42), "name": fuzzName, "vip": true, "ratio": 4.5, "tags": []any{"a", "b"}}}
 	f.Fuzz(func(t *testing.T, rawURL, body, header string) {
-		if looksLikeSandboxHole(rawURL + "\x00" + body + "\x00" + header) {
-			t.Skip("known sandbox hole")
-		}
 		def := &webhook.Definition{
 			ID:      "fuzz",
 			Method:  "POST",

@@ -21,7 +21,7 @@ func (e *Env) RenderParams(def *webhook.Definition, vars *Vars) error {
 		if err != nil {
 			return &Error{Webhook: def.ID, Field: "with." + name, Err: err}
 		}
-		if out[name], err = t.Render(vars.Map()); err != nil {
+		if out[name], err = t.RenderVars(vars); err != nil {
 			return &Error{Webhook: def.ID, Field: "with." + name, Err: err}
 		}
 	}

@@ -110,8 +110,9 @@ var requestCases = []requestCase{
 	{name: "query_panic", def: `{"id":"panic","url":"https://api.example.com/","query":{"p":"{{ page % 0 }}"}}`, errField: "query.p"},
 	{name: "compile_error_body", def: `{"id":"broken","method":"POST","url":"https://api.example.com/","body":"{{ broken"}`,
 		errField: "body", compileErr: true},
-	{name: "compile_include_header", def: `{"id":"sneaky","url":"https://api.example.com/",
-		"headers":{"X-Host":"{% include '/etc/hostname' %}"}}`, errField: "headers.X-Host", compileErr: true},
+	// include parses, as in Jinja2, and fails when it runs: no loader.
+	{name: "include_header", def: `{"id":"sneaky","url":"https://api.example.com/",
+		"headers":{"X-Host":"{% include '/etc/hostname' %}"}}`, errField: "headers.X-Host"},
 	{name: "compile_error_auth", def: `{"id":"broken","url":"https://api.example.com/",
 		"auth":{"type":"api_key","in":"header","name":"K","value":"{{ secrets.X "}}`, errField: "auth.value", compileErr: true},
 }

@@ -2,7 +2,6 @@ package render
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -11,8 +10,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"github.com/nikolalohinski/gonja/v2/exec"
-
+	"github.com/hookworker/hookworker/internal/jinja"
 	"github.com/hookworker/hookworker/trigger"
 )
 
@@ -48,23 +46,27 @@ type Scope struct {
 	Attempt int
 }
 
-// Vars is the variable set of one render, with the secrets it used.
+// Vars is the variable set of one request, with the secrets its renders
+// used. The templates of one request share one renderer, so one budget
+// (render.max_memory, render.max_steps) holds for them all.
 type Vars struct {
 	m       map[string]any
+	ev      *trigger.Event
 	secrets *secretScope
-	// ctx is m over the environment's globals, built at the first render
-	// and shared by the renders of one request (each gets a child).
-	ctx *exec.Context
+	// r renders over the context, built at the first render.
+	r *jinja.Renderer
+	// env is the environment r belongs to.
+	env *Env
 }
 
 // SetParams replaces the `params` object (a Webhook Template's rendered
 // parameters).
 func (v *Vars) SetParams(p map[string]any) {
 	v.m["params"] = p
-	v.ctx = nil
+	v.r = nil
 }
 
-// Map returns the variables as a map (for mappers that add to them).
+// Map returns the variables as a map (for callers that add to them).
 func (v *Vars) Map() map[string]any { return v.m }
 
 // UsedSecrets returns the secret values that renders over v resolved, for
@@ -76,9 +78,18 @@ func (v *Vars) UsedSecrets() []string {
 	return v.secrets.used
 }
 
+// UndefinedNames returns the names the request's templates looked up
+// that were not defined (for warnings such as render --strict).
+func (v *Vars) UndefinedNames() []string {
+	if v.r == nil {
+		return nil
+	}
+	return v.r.UndefinedNames()
+}
+
 // RequestVars builds the template context of the contract for ev. The
-// event's cvars and context must already be normalised (see Normalize);
-// they are shared, not copied.
+// event's cvars and context are shared, not copied. When ev came from
+// trigger.Decode, objects keep the order of the event's JSON.
 func RequestVars(ev *trigger.Event, sc Scope) *Vars {
 	cvars := ev.CVars
 	if cvars == nil {
@@ -106,7 +117,80 @@ func RequestVars(ev *trigger.Event, sc Scope) *Vars {
 		evm["fired_at"] = nil
 	}
 	m["event"] = evm
-	return &Vars{m: m, secrets: secrets}
+	return &Vars{m: m, ev: ev, secrets: secrets}
+}
+
+// renderer returns the request's renderer in env, building its context at
+// the first call.
+func (v *Vars) renderer(env *Env) (*jinja.Renderer, error) {
+	if v.r != nil && v.env == env {
+		return v.r, nil
+	}
+	ctx, err := v.context()
+	if err != nil {
+		return nil, err
+	}
+	v.r, v.env = env.j.NewRenderer(ctx), env
+	return v.r, nil
+}
+
+// context is the contract's template context as template values: each
+// CVar by name, cvars, conversation, secrets, params and event.
+func (v *Vars) context() (*jinja.Dict, error) {
+	ctx := jinja.NewDict(len(v.m) + 6)
+	var cvars jinja.Value
+	var err error
+	if v.ev != nil && len(v.ev.CVarsJSON) > 0 {
+		cvars, err = jinja.DecodeJSON(string(v.ev.CVarsJSON), trigger.MaxDepth+1)
+	} else {
+		cvars, err = jinja.FromGo(v.m["cvars"], trigger.MaxDepth+1)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cvars: %w", err)
+	}
+	if d := cvars.Dict(); d != nil {
+		for i, k := range d.Keys() {
+			if !Reserved[k.Str()] {
+				ctx.SetStr(k.Str(), d.Values()[i])
+			}
+		}
+	}
+	ctx.SetStr("cvars", cvars)
+	conv, err := v.conversation()
+	if err != nil {
+		return nil, err
+	}
+	ctx.SetStr("conversation", conv)
+	ctx.SetStr("secrets", jinja.ObjectValue(v.secrets))
+	for _, name := range []string{"params", "event"} {
+		x, err := jinja.FromGo(v.m[name], trigger.MaxDepth+1)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		ctx.SetStr(name, x)
+	}
+	return ctx, nil
+}
+
+// conversation is ConversationVars as a dict: the context's fields in the
+// event's order, then id, bot_id, connection_id and module_id.
+func (v *Vars) conversation() (jinja.Value, error) {
+	if v.ev == nil || len(v.ev.ContextJSON) == 0 {
+		return jinja.FromGo(v.m["conversation"], trigger.MaxDepth+1)
+	}
+	c, err := jinja.DecodeJSON(string(v.ev.ContextJSON), trigger.MaxDepth+1)
+	if err != nil {
+		return jinja.Value{}, fmt.Errorf("context: %w", err)
+	}
+	d := c.Dict()
+	if d == nil {
+		d = jinja.NewDict(4)
+	}
+	conv := v.m["conversation"].(map[string]any)
+	for _, k := range []string{"id", "bot_id", "connection_id", "module_id"} {
+		d.SetStr(k, jinja.String(conv[k].(string)))
+	}
+	return jinja.DictValue(d), nil
 }
 
 // ConversationVars is the `conversation` object of the template context:
@@ -129,39 +213,41 @@ func ConversationVars(ev *trigger.Event) map[string]any {
 	return conv
 }
 
-// secretScope resolves secrets.NAME and secrets['NAME'], records what it
-// resolved, and makes an undefined secret an error that names it.
+// secretScope is `secrets`: secrets.NAME and secrets['NAME'] resolve a
+// secret and record it for redaction; an undefined secret is an error
+// naming it, so no request is made.
 type secretScope struct {
 	src  SecretSource
 	used []string
 }
 
-func (s *secretScope) lookup(name string) (*exec.Value, bool) {
+func (s *secretScope) TypeName() string { return "secrets" }
+
+// Str keeps secrets out of {{ secrets }}.
+func (s *secretScope) Str() string { return "<secrets>" }
+
+func (s *secretScope) Attr(_ *jinja.Renderer, name string) (jinja.Value, bool, error) {
+	return s.lookup(name)
+}
+
+func (s *secretScope) Item(_ *jinja.Renderer, key jinja.Value) (jinja.Value, bool, error) {
+	if key.Kind() != jinja.KindString {
+		return jinja.Value{}, false, fmt.Errorf("secret names are strings, not %s", key.TypeName())
+	}
+	return s.lookup(key.Str())
+}
+
+func (s *secretScope) lookup(name string) (jinja.Value, bool, error) {
 	if s.src != nil {
 		if v, ok := s.src.Secret(name); ok {
 			if v != "" {
 				s.used = append(s.used, v)
 			}
-			return exec.AsValue(v), true
+			return jinja.String(v), true, nil
 		}
 	}
-	return exec.AsValue(fmt.Errorf("secret %q is not defined", name)), false
+	return jinja.Value{}, false, fmt.Errorf("secret %q is not defined", name)
 }
-
-// GetAttribute implements exec.AttributeGetter.
-func (s *secretScope) GetAttribute(name string) (*exec.Value, bool) { return s.lookup(name) }
-
-// GetItem implements exec.ItemGetter.
-func (s *secretScope) GetItem(key any) (*exec.Value, bool) {
-	name, ok := key.(string)
-	if !ok {
-		return exec.AsValue(errors.New("secret names are strings")), false
-	}
-	return s.lookup(name)
-}
-
-// String keeps secrets out of {{ secrets }}.
-func (s *secretScope) String() string { return "<secrets>" }
 
 // Redactor masks secret values in text.
 type Redactor struct{ r *strings.Replacer }

@@ -147,6 +147,12 @@ func decodeSlow(data []byte) (wireEvent, error) {
 		if err := vd.Decode(ev.FieldByIndex(f.Index).Addr().Interface()); err != nil {
 			return w, &FieldError{Field: m.key, Msg: err.Error()} // CheckJSON let through what encoding/json refuses
 		}
+		switch m.key {
+		case "cvars":
+			w.CVarsJSON = val
+		case "context":
+			w.ContextJSON = val
+		}
 	}
 	return w, nil
 }

@@ -42,6 +42,11 @@ type Event struct {
 	CVars map[string]any `json:"cvars,omitempty"`
 	// Context holds the conversation's system variables.
 	Context map[string]any `json:"context,omitempty"`
+	// CVarsJSON and ContextJSON are the JSON text cvars and context came
+	// in, set by Decode: templates read objects in the order of the event
+	// (Jinja2's dicts keep it), which the maps above cannot hold.
+	CVarsJSON   json.RawMessage `json:"-"`
+	ContextJSON json.RawMessage `json:"-"`
 	// ReplyTo is the subject the Result goes to.
 	ReplyTo   string     `json:"reply_to,omitempty"`
 	FiredAt   *time.Time `json:"fired_at,omitempty"`

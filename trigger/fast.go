@@ -76,9 +76,11 @@ func decodeFast(data []byte) (w wireEvent, ok bool) {
 			return keyWebhookRef, w.WebhookRef.UnmarshalJSON([]byte(v.Raw)) == nil // what encoding/json calls
 		case "cvars":
 			w.CVars, good = objectValue(v)
+			w.CVarsJSON = json.RawMessage(v.Raw)
 			return keyCVars, good
 		case "context":
 			w.Context, good = objectValue(v)
+			w.ContextJSON = json.RawMessage(v.Raw)
 			return keyContext, good
 		case "fired_at":
 			w.FiredAt, good = timeValue(v)

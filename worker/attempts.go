@@ -13,6 +13,7 @@ import (
 	"github.com/hookworker/hookworker/internal/deadletter"
 	"github.com/hookworker/hookworker/internal/hostguard"
 	"github.com/hookworker/hookworker/internal/tracectx"
+	"github.com/hookworker/hookworker/mapper"
 	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/trigger"
 )
@@ -73,7 +74,11 @@ func (w *Worker) run(ctx context.Context, j *job, c *compiled) outcome {
 			conv, _ := vars.Map()["conversation"].(map[string]any)
 			out, err := c.mapper.Apply(resp, ev.CVars, conv)
 			if err != nil {
-				return j.failed(redactErr(fail(trigger.ClassMapping, err), j.redact))
+				class := trigger.ClassMapping
+				if errors.Is(err, mapper.ErrResponseTooDeep) {
+					class = trigger.ClassTooLarge // the response's nesting, as its size
+				}
+				return j.failed(redactErr(fail(class, err), j.redact))
 			}
 			return j.succeeded(out)
 		}

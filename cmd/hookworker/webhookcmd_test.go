@@ -193,7 +193,7 @@ func TestWebhookPutRefuses(t *testing.T) {
 		want                []string
 	}{
 		{"bad mapper", "bad-mapper.yaml", "id: x\nurl: https://example.com/\ncvars:\n  - name: a\n    mapper: \"{{ a | }}\"\n",
-			[]string{"bad-mapper.yaml:5: cvars[0].mapper: parse: filter name must be an identifier"}},
+			[]string{"bad-mapper.yaml:5: cvars[0].mapper: parse: expected token \"name\", got \"end of print statement\""}},
 		{"unknown field", "unknown.yaml", "id: x\nurl: https://example.com/\nretries: 3\n",
 			[]string{`unknown.yaml:3: unknown field "retries"`}},
 		{"no url", "no-url.json", `{"id": "x"}`, []string{"no-url.json:1: url: required"}},

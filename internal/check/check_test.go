@@ -146,13 +146,13 @@ cvars:
       "{{ y | }}"
 `})
 	want := []string{
-		`webhooks/many.yaml:2: url: parse: '}}' expected here (Line: 0 Col: 0, near "Unexpected delimiter "}"")`,
+		`webhooks/many.yaml:2: url: parse: unexpected '}' (line 1)`,
 		`webhooks/many.yaml:3: unknown field "retries"`,
-		`webhooks/many.yaml:6: headers.X-B: parse: Unable to parse controlStructure "if": expected either a number, string, keyword or identifier.`,
+		`webhooks/many.yaml:6: headers.X-B: parse: Expected an expression, got "end of statement block" (line 1)`,
 		// Inside a literal block: the line of the template's own error.
-		`webhooks/many.yaml:10: body: parse: filter name must be an identifier (Line: 3 Col: 15, near "}}")`,
-		`webhooks/many.yaml:14: cvars[0].mapper: parse: expected either a number, string, keyword or identifier. (Line: 1 Col: 6, near "}}")`,
-		`webhooks/many.yaml:17: cvars[1].mapper: parse: filter name must be an identifier (Line: 1 Col: 8, near "}}")`,
+		`webhooks/many.yaml:10: body: parse: expected token "name", got "end of print statement" (line 3)`,
+		`webhooks/many.yaml:14: cvars[0].mapper: parse: unexpected '}', expected ')' (line 1)`,
+		`webhooks/many.yaml:17: cvars[1].mapper: parse: expected token "name", got "end of print statement" (line 1)`,
 	}
 	same(t, got, want)
 }
@@ -185,7 +185,7 @@ func TestCheckJSON(t *testing.T) {
 		"webhooks/method.json": "{\"id\": \"n\",\n\"url\": \"https://example.com/\",\n\"method\": \"FETCH\"}",
 	})
 	want := []string{
-		`webhooks/mapper.json:5: cvars[0].mapper: parse: filter name must be an identifier (Line: 1 Col: 8, near "}}")`,
+		`webhooks/mapper.json:5: cvars[0].mapper: parse: expected token "name", got "end of print statement" (line 1)`,
 		`webhooks/method.json:3: method: "FETCH" is not one of GET, POST, PUT, PATCH, DELETE, HEAD`,
 		`webhooks/syntax.json:4: json: invalid character 's' after object key:value pair`,
 		`webhooks/type.json:4: cvars: want an array, got JSON object`,
@@ -235,8 +235,8 @@ webhook:
 		"webhooks/uses-d.yaml": "id: uses-d\nuses: d\n",
 	})
 	want := []string{
-		`templates/a.yaml:6: params[1].default: parse: '}}' expected here (Line: 1 Col: 6, near "")`,
-		`templates/a.yaml:10: webhook.headers.X-Q: parse: filter name must be an identifier (Line: 1 Col: 15, near "}}")`,
+		`templates/a.yaml:6: params[1].default: parse: unexpected end of template, expected "end of print statement". (line 1)`,
+		`templates/a.yaml:10: webhook.headers.X-Q: parse: expected token "name", got "end of print statement" (line 1)`,
 		`templates/a.yaml:11: unknown field "extra"`,
 		`templates/b.yaml:1: id: template "a" is also defined in templates/a.yaml:1`,
 		`templates/c.json:1: not loaded: Webhook Templates are read from *.yaml and *.yml files only`,

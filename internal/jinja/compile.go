@@ -51,9 +51,10 @@ type Template struct {
 	text   string // the output of a static template
 	// expr is the expression when the template is exactly one
 	// {{ expression }}, with no text around the braces.
-	expr   nodes.Expression
-	names  []string
-	blocks map[string]*blockStmt // by name, for self.name()
+	expr    nodes.Expression
+	exprErr error // the template looks like one {{ expression }} but is not one
+	names   []string
+	blocks  map[string]*blockStmt // by name, for self.name()
 }
 
 // Source returns the template's source.
@@ -62,9 +63,18 @@ func (t *Template) Source() string { return t.src }
 // Static reports whether the template has no Jinja syntax.
 func (t *Template) Static() bool { return t.static }
 
+// Text is the output of a static template (newlines normalised, one
+// trailing newline dropped, as Jinja2 renders text).
+func (t *Template) Text() string { return t.text }
+
 // IsExpression reports whether the template is exactly one
 // {{ expression }}, whose value EvalTemplate returns.
 func (t *Template) IsExpression() bool { return t.expr != nil }
+
+// ExpressionError is set when the template is one {{ ... }} whose inside
+// is not one expression, as Jinja2's compile_expression refuses it ({{ 1,
+// 2 }}, {{- x -}}).
+func (t *Template) ExpressionError() error { return t.exprErr }
 
 // Names returns the names the template reads, sorted (a superset: loop
 // variables and macro parameters are included).
@@ -80,13 +90,16 @@ type Expr struct {
 // Names returns the names the expression reads, sorted.
 func (x *Expr) Names() []string { return x.names }
 
-// Compile compiles src, or returns it (or its error) from the cache.
+// Compile compiles src, or returns it from the cache. Failures are not
+// cached.
 func (e *Env) Compile(src string) (*Template, error) {
 	if c, ok := e.templates.Get(src); ok {
 		return c.v, c.err
 	}
 	t, err := e.compile(src)
-	e.templates.Add(src, compiled[*Template]{t, err})
+	if err == nil {
+		e.templates.Add(src, compiled[*Template]{t, nil})
+	}
 	return t, err
 }
 
@@ -96,7 +109,9 @@ func (e *Env) CompileExpr(src string) (*Expr, error) {
 		return c.v, c.err
 	}
 	x, err := e.compileExpr(src)
-	e.exprs.Add(src, compiled[*Expr]{x, err})
+	if err == nil {
+		e.exprs.Add(src, compiled[*Expr]{x, nil})
+	}
 	return x, err
 }
 
@@ -133,8 +148,11 @@ func (e *Env) compile(src string) (*Template, error) {
 	newFolder(e).template(root)
 	if strings.HasPrefix(src, "{{") && strings.HasSuffix(src, "}}") && len(root.Nodes) == 1 {
 		if _, ok := root.Nodes[0].(*nodes.Output); ok {
-			if x, err := e.compileExpr(src[2 : len(src)-2]); err == nil {
+			x, err := e.compileExpr(src[2 : len(src)-2])
+			if err == nil {
 				t.expr = x.expr
+			} else {
+				t.exprErr = err
 			}
 		}
 	}

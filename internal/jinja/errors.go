@@ -47,9 +47,15 @@ type Error struct {
 	Line int // 0 when unknown
 }
 
+// Error is the message; a template that does not compile says "parse:"
+// and its line.
 func (e *Error) Error() string {
-	if e.Line > 0 && (e.Kind == SyntaxError || e.Kind == AssertionError || e.Kind == PySyntaxError) {
-		return fmt.Sprintf("%s (line %d)", e.Msg, e.Line)
+	switch e.Kind {
+	case SyntaxError, AssertionError, PySyntaxError:
+		if e.Line > 0 {
+			return fmt.Sprintf("parse: %s (line %d)", e.Msg, e.Line)
+		}
+		return "parse: " + e.Msg
 	}
 	return e.Msg
 }

@@ -27,10 +27,16 @@ func (e *JSONError) Error() string { return e.Msg }
 // DecodeJSON decodes one JSON document. Strings share data's memory
 // where they have no escapes.
 func DecodeJSON(data string, maxDepth int) (Value, error) {
+	return (*Renderer)(nil).DecodeJSON(data, maxDepth)
+}
+
+// DecodeJSON is DecodeJSON counting the values it builds against the
+// render's memory budget (a response body decoded for mappers).
+func (r *Renderer) DecodeJSON(data string, maxDepth int) (Value, error) {
 	if maxDepth <= 0 {
 		maxDepth = DefaultMaxJSONDepth
 	}
-	d := &jsonDecoder{s: data, max: maxDepth}
+	d := &jsonDecoder{s: data, max: maxDepth, r: r}
 	d.space()
 	v, err := d.value(0)
 	if err != nil {
@@ -47,6 +53,7 @@ type jsonDecoder struct {
 	s   string
 	i   int
 	max int
+	r   *Renderer // charged for what is built, when not nil
 }
 
 func (d *jsonDecoder) fail(msg string) error {
@@ -67,6 +74,11 @@ func (d *jsonDecoder) space() {
 func (d *jsonDecoder) value(depth int) (Value, error) {
 	if d.i >= len(d.s) {
 		return Value{}, d.fail("unexpected end")
+	}
+	if d.r != nil {
+		if err := d.r.alloc(valueSize); err != nil {
+			return Value{}, err
+		}
 	}
 	switch c := d.s[d.i]; {
 	case c == '{' || c == '[':

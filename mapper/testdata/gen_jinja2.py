@@ -12,7 +12,7 @@ Reads testdata/golden_cases.json and writes testdata/golden_jinja2.json:
   {"error": true}          Jinja2 raised anything else.
 
 Each mapper is run on its own, as the contract describes it: a mapper that is
-exactly one {{ expression }} (white space around allowed) is evaluated with
+exactly one {{ expression }} (nothing around the braces, not even a space) is evaluated with
 compile_expression and keeps its Python value; any other mapper is rendered to
 a string. The context is the top-level keys of a JSON object body, then
 response (status_code, headers with lower-case names and values joined by
@@ -29,7 +29,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ENV = SandboxedEnvironment()
-SINGLE = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.S)
+SINGLE = re.compile(r"^\{\{(.*)\}\}$", re.S)
 
 
 class NotJSON(Exception):

@@ -193,7 +193,7 @@ func (p *Parser) unexpected(want string) error {
 	if err := p.lexError(); err != nil {
 		return err
 	}
-	if cur.Type == tokens.EOF {
+	if cur.Type == tokens.EOF && cur.Val == "" {
 		return p.Error(fmt.Sprintf("unexpected end of template, expected %q.", want), cur)
 	}
 	return p.Error(fmt.Sprintf("expected token %q, got %q", want, Describe(cur)), cur)
@@ -209,8 +209,11 @@ func (p *Parser) lexError() error {
 
 // Describe names a token as Jinja2's describe_token does.
 func Describe(t *tokens.Token) string {
-	if t.Type == tokens.Name {
+	switch {
+	case t.Type == tokens.Name:
 		return t.Val
+	case t.Type == tokens.EOF && t.Val != "":
+		return describeType(tokens.BlockEnd) // the end of a tag's arguments
 	}
 	return describeType(t.Type)
 }
@@ -317,7 +320,10 @@ func (p *Parser) tagArgs() ([]*tokens.Token, error) {
 		}
 		args = append(args, p.Next())
 	}
-	p.Consume()
+	// The arguments end where the tag ends: an EOF that keeps the end's
+	// text and position, for errors ("got 'end of statement block'").
+	end := p.Next()
+	args = append(args, &tokens.Token{Type: tokens.EOF, Val: end.Val, Pos: end.Pos, Line: end.Line, Col: end.Col})
 	return args, nil
 }
 
