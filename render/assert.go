@@ -10,5 +10,12 @@ type Call = jinja.Call
 // when the call is evaluated.
 func (t *Template) Calls() []Call { return t.t.Calls() }
 
+// Unknown is a filter or test the engine does not have.
+type Unknown = jinja.Unknown
+
+// Unknowns lists the unknown filters and tests inside if statements and
+// inline ifs, which Jinja2 refuses only when the branch runs.
+func (t *Template) Unknowns() []Unknown { return t.t.Unknowns() }
+
 // Functions lists the global functions templates may call.
 func (e *Env) Functions() []string { return jinja.Functions() }

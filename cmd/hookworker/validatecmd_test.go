@@ -42,8 +42,8 @@ func TestValidateFixture(t *testing.T) {
 		{"webhooks/g-unknown-template.yaml", 2, `uses: unknown webhook template "no-such-template"`, "uses: no-such-template"},
 		{"webhooks/h-missing-param.yaml", 3, `with: template "ticket-lookup" needs ticket_id`, "with:"},
 		{"webhooks/j-dup-second.yaml", 3, `id: "dup" is also defined in testdata/validate/bad/webhooks/i-dup-first.yaml:2`, "id: dup"},
-		{"webhooks/l-unknown-names.yaml", 2, "url: no filter named 'nosuchfilter'", `url: "https://api.example.com/orders/{{ order_id | nosuchfilter }}"`},
-		{"webhooks/l-unknown-names.yaml", 4, "headers.X-Flag: no test named 'nosuchtest'", `  X-Flag: "{{ 'yes' if order_id is nosuchtest else 'no' }}"`},
+		{"webhooks/l-unknown-names.yaml", 2, "url: parse: No filter named 'nosuchfilter'", `url: "https://api.example.com/orders/{{ order_id | nosuchfilter }}"`},
+		{"webhooks/l-unknown-names.yaml", 4, "headers.X-Flag: No test named 'nosuchtest'", `  X-Flag: "{{ 'yes' if order_id is nosuchtest else 'no' }}"`},
 		{"webhooks/l-unknown-names.yaml", 8, "body: no function named 'nosuchfn'", `    "when": {{ nosuchfn() | tojson }}`},
 		{"templates/broken-template.yaml", 6, "params[0].default: a required parameter has no default", "    default: eu"},
 	}

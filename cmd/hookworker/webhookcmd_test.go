@@ -207,7 +207,7 @@ func TestWebhookPutRefuses(t *testing.T) {
 		{"not a definition file", "x.txt", "id: x\n", []string{"want a .yaml, .yml or .json file"}},
 		{"unknown filter, test and function", "names.yaml",
 			"id: x\nurl: \"https://example.com/{{ a | nosuchfilter }}\"\nheaders:\n  X-A: \"{{ a is nosuchtest }}\"\nbody: |\n  {\"a\": 1,\n   \"b\": {{ nosuchfn() }}}\n",
-			[]string{"names.yaml:2: url: no filter named 'nosuchfilter'", "names.yaml:4: headers.X-A: no test named 'nosuchtest'",
+			[]string{"names.yaml:2: url: parse: No filter named 'nosuchfilter'", "names.yaml:4: headers.X-A: parse: No test named 'nosuchtest'",
 				"names.yaml:7: body: no function named 'nosuchfn'"}},
 	}
 	for _, tt := range tests {

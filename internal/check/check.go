@@ -412,16 +412,21 @@ func CompileErrors(env *render.Env, d *webhook.Definition) []*webhook.FieldError
 }
 
 // unknownCalls refuses a call of a name that is no function of the
-// environment ({{ nosuchfn() }}): it could only fail when evaluated.
+// environment ({{ nosuchfn() }}), and a filter or test the engine lacks
+// inside a branch (Jinja2 compiles those and fails when the branch runs):
+// each could only fail when evaluated.
 func unknownCalls(env *render.Env, src string) error {
 	tpl, err := env.Compile(src)
 	if err != nil {
 		return nil // reported by the compile above
 	}
+	for _, u := range tpl.Unknowns() {
+		return fmt.Errorf("No %s named '%s' (line %d; Jinja2 fails when this branch runs)", u.What, u.Name, u.Line)
+	}
 	fns := env.Functions()
 	for _, c := range tpl.Calls() {
 		if !slices.Contains(fns, c.Name) {
-			return fmt.Errorf("no function named '%s' (Line: %d Col: %d; the functions are %s)", c.Name, c.Line, c.Col, strings.Join(fns, ", "))
+			return fmt.Errorf("no function named '%s' (line %d; the functions are %s)", c.Name, c.Line, strings.Join(fns, ", "))
 		}
 	}
 	return nil

@@ -113,5 +113,5 @@ func (c *checker) decodeErrors(p *parsedFile, err error) (goOn bool) {
 var (
 	unknownField = regexp.MustCompile(`^field (.+) not found in type \S+$`)
 	yamlLine     = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-	templateLine = regexp.MustCompile(`\(line (\d+)\)`)
+	templateLine = regexp.MustCompile(`\(line (\d+)\b`)
 )

@@ -49,3 +49,36 @@ func Functions() []string {
 	slices.Sort(out)
 	return out
 }
+
+// Unknown is a filter or test the engine does not have.
+type Unknown struct {
+	What string // "filter" or "test"
+	Name string
+	Line int
+}
+
+// Unknowns lists the unknown filters and tests of a template that
+// compiled: those inside an if statement or an inline if, which Jinja2
+// refuses only when that branch runs (elsewhere they are compile errors).
+func (t *Template) Unknowns() []Unknown {
+	if t.static {
+		return nil
+	}
+	var out []Unknown
+	walk(t.root, false, func(n nodes.Node, _ *nodes.Expression, _ bool) bool {
+		switch n := n.(type) {
+		case *nodes.FilteredExpression:
+			for _, f := range n.Filters {
+				if _, ok := filters[f.Name]; !ok {
+					out = append(out, Unknown{What: "filter", Name: f.Name, Line: f.Token.Line})
+				}
+			}
+		case *nodes.TestExpression:
+			if _, ok := tests[n.Test.Name]; !ok {
+				out = append(out, Unknown{What: "test", Name: n.Test.Name, Line: n.Test.Token.Line})
+			}
+		}
+		return true
+	})
+	return out
+}
