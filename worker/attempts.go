@@ -35,7 +35,7 @@ func (w *Worker) run(ctx context.Context, j *job, c *compiled) outcome {
 		return bo.NextBackOff()
 	}
 	for {
-		vars := render.RequestVars(ev, render.Scope{Secrets: w.secrets, Attempt: len(j.hist.Attempts) + 1})
+		vars := render.RequestVars(ev, render.Scope{Secrets: w.secretsFor(ev.BotID), Attempt: len(j.hist.Attempts) + 1})
 		req, err := w.render(c, vars)
 		if err != nil {
 			return j.failed(redactErr(fail(trigger.ClassRender, err), render.NewRedactor(vars.UsedSecrets())))

@@ -190,7 +190,7 @@ func (w *Worker) definition(ctx context.Context, ev *trigger.Event) (*webhook.De
 // condition evaluates the event's condition in the request context of its
 // first attempt.
 func (w *Worker) condition(j *job, def *webhook.Definition) (bool, error) {
-	vars := render.RequestVars(j.ev, render.Scope{Secrets: w.secrets, Attempt: len(j.hist.Attempts) + 1})
+	vars := render.RequestVars(j.ev, render.Scope{Secrets: w.secretsFor(j.ev.BotID), Attempt: len(j.hist.Attempts) + 1})
 	x, err := w.env.CompileExpr(j.ev.Condition)
 	if err != nil {
 		return false, fail(trigger.ClassRender, &render.Error{Webhook: def.ID, Field: "condition", Err: err})

@@ -296,10 +296,10 @@ func TestSigning(t *testing.T) {
 	srv := jstest.Server(t)
 	nc, _ := jstest.Connect(t, srv)
 	tg := newTarget(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{}`) })
-	startWorker(t, nc, nil, worker.Deps{Secrets: render.Secrets{
+	startWorker(t, nc, nil, worker.Deps{Secrets: sharedSecrets(render.Secrets{
 		"OLD": "whsec_" + base64.StdEncoding.EncodeToString([]byte("old-key-0123456789")),
 		"NEW": "raw-new-key",
-	}})
+	})})
 	ev := &trigger.Event{ID: "signed-1", BotID: "b", ConversationID: "c", CVars: map[string]any{"n": json.Number("5")},
 		Webhook: &webhook.Definition{Method: "POST", URL: tg.URL, Body: `{"n": {{ n }}}`,
 			Signing: &webhook.Signing{Secrets: []string{"{{ secrets.OLD }}", "{{ secrets.NEW }}"}}}}

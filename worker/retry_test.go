@@ -60,7 +60,7 @@ func TestRetries(t *testing.T) {
 	srv := jstest.Server(t)
 	nc, js := jstest.Connect(t, srv)
 	ft := fault.NewServer(t)
-	startWorker(t, nc, fastRetry, worker.Deps{Secrets: render.Secrets{"KEY": "k-123456789"}})
+	startWorker(t, nc, fastRetry, worker.Deps{Secrets: sharedSecrets(render.Secrets{"KEY": "k-123456789"})})
 
 	hook := func(path string) *webhook.Definition {
 		return &webhook.Definition{

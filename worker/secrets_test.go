@@ -35,7 +35,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
 	startWorker(t, nc, func(c *config.Config) { c.Retry.MaxAttempts = 1 }, worker.Deps{
 		Logger:  zap.New(core),
-		Secrets: render.Secrets{"KEY": secret},
+		Secrets: sharedSecrets(render.Secrets{"KEY": secret}),
 	})
 	cases := []struct {
 		name string

@@ -3,6 +3,7 @@ package worker_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -13,8 +14,16 @@ import (
 
 	"github.com/hookworker/hookworker/internal/config"
 	"github.com/hookworker/hookworker/internal/jstest"
+	"github.com/hookworker/hookworker/internal/secret"
+	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/worker"
 )
+
+// sharedSecrets gives every bot the worker's own secrets s, each name
+// shared (secrets.shared).
+func sharedSecrets(s render.Secrets) *secret.Scope {
+	return secret.NewScope(nil, s, slices.Collect(maps.Keys(s)))
+}
 
 // TestSetupIdempotent: many processes starting at once create the stream
 // and consumers once (the trigger consumer and one per ordered lane), with

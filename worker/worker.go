@@ -21,6 +21,7 @@ import (
 	"github.com/hookworker/hookworker/internal/hostguard"
 	"github.com/hookworker/hookworker/internal/marketplace"
 	"github.com/hookworker/hookworker/internal/registry"
+	"github.com/hookworker/hookworker/internal/secret"
 	"github.com/hookworker/hookworker/internal/streams"
 	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/trigger"
@@ -34,6 +35,12 @@ const unorderedSeenMax = 10_000
 // that its definitions are compiled once, when they are loaded).
 type Registry interface {
 	Lookup(ctx context.Context, id string, revision uint64) (registry.Entry, error)
+}
+
+// SecretScope resolves {{ secrets.NAME }} for the events of one bot: that
+// bot's own secrets and the worker's shared ones, never another bot's.
+type SecretScope interface {
+	For(bot string) secret.Source
 }
 
 // Deps are what a Worker is built from.
@@ -53,8 +60,9 @@ type Deps struct {
 	// Templates resolves inline definitions that use a Webhook Template;
 	// nil: none can.
 	Templates *marketplace.Marketplace
-	// Secrets resolves {{ secrets.NAME }}; nil: none are defined.
-	Secrets render.SecretSource
+	// Secrets gives the events of each bot the secrets that bot may see
+	// (secret.Scope); nil: none are defined.
+	Secrets SecretScope
 	// Env renders templates; nil: a sandboxed environment with default
 	// limits.
 	Env *render.Env
@@ -73,7 +81,7 @@ type Worker struct {
 	clock    clockwork.Clock
 	registry Registry
 	market   *marketplace.Marketplace
-	secrets  render.SecretSource
+	secrets  SecretScope
 	env      *render.Env
 	// topo is every stream, consumer and bucket the worker creates.
 	topo    streams.Topology
@@ -157,6 +165,14 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 	}, w.clock)
 	w.decoder = trigger.NewDecoder(10_000)
 	return w, nil
+}
+
+// secretsFor is the secret source of bot's events.
+func (w *Worker) secretsFor(bot string) render.SecretSource {
+	if w.secrets == nil {
+		return nil
+	}
+	return w.secrets.For(bot)
 }
 
 // NewHTTPClient is the shared keep-alive client, behind the egress

@@ -97,7 +97,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 		w.Header().Set("X-Request-Id", "rq-7")
 		io.WriteString(w, `{"ticket":{"id":388,"status":"open","score":4.5,"tags":["a","b"],"assignee":null},"count":2}`)
 	})
-	startWorker(t, nc, nil, worker.Deps{Secrets: render.Secrets{"TOKEN": "s3cr3t-token"}})
+	startWorker(t, nc, nil, worker.Deps{Secrets: sharedSecrets(render.Secrets{"TOKEN": "s3cr3t-token"})})
 
 	ev := &trigger.Event{
 		ID: "evt-1", BotID: "bot-1", ConversationID: "conv-1",

@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, io stdio, environ []string) int {
 	pf.String("nats-url", "", "the same as --server")
 	pf.String("creds", "", "NATS credentials (.creds) file (overrides nats.creds_file, NATS_CREDS and HOOKWORKER_NATS_CREDS_FILE)")
 	pf.String("context", "", "nats CLI context: a name under ~/.config/nats/context, or a file (overrides nats.context, NATS_CONTEXT)")
-	root.AddCommand(a.runCmd(), a.fireCmd(), a.renderCmd(), a.demoTargetCmd(), a.dlqCmd(), a.replayCmd(), a.webhookCmd(), a.validateCmd(), a.benchCmd(), a.versionCmd(), a.configCmd(), a.consoleCmd())
+	root.AddCommand(a.runCmd(), a.fireCmd(), a.renderCmd(), a.demoTargetCmd(), a.dlqCmd(), a.replayCmd(), a.webhookCmd(), a.secretCmd(), a.validateCmd(), a.benchCmd(), a.versionCmd(), a.configCmd(), a.consoleCmd())
 	root.Version = versionLine()
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
@@ -87,7 +87,8 @@ func run(ctx context.Context, args []string, io stdio, environ []string) int {
 	case errors.As(err, &ee):
 		return ee.code
 	case strings.HasPrefix(err.Error(), "unknown command "), strings.Contains(err.Error(), " arg(s), received "),
-		strings.HasPrefix(err.Error(), "accepts "), strings.HasPrefix(err.Error(), "unknown flag"):
+		strings.HasPrefix(err.Error(), "accepts "), strings.HasPrefix(err.Error(), "unknown flag"),
+		strings.HasPrefix(err.Error(), "required flag"):
 		return exitUsage // cobra's own command-line errors
 	}
 	return 1

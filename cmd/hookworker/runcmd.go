@@ -22,7 +22,6 @@ import (
 	"github.com/hookworker/hookworker/internal/natsconn"
 	"github.com/hookworker/hookworker/internal/natsd"
 	"github.com/hookworker/hookworker/internal/registry"
-	"github.com/hookworker/hookworker/internal/secret"
 	"github.com/hookworker/hookworker/internal/streams"
 	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/worker"
@@ -126,12 +125,16 @@ func (a *app) runWorker(ctx context.Context) error {
 			return err
 		}
 	}
+	secrets, err := a.secretScope(ctx, cfg, nc, log)
+	if err != nil {
+		return err
+	}
 	deps := worker.Deps{
 		Conn:      nc,
 		Logger:    log,
 		Registry:  reg,
 		Templates: market,
-		Secrets:   secret.Chain{secret.Env{Getenv: a.getenv}, secret.Dir(cfg.Secrets.Dir)},
+		Secrets:   secrets,
 		Env:       env,
 	}
 	if m != nil {

@@ -24,6 +24,7 @@ type Config struct {
 	HTTP      HTTP      `yaml:"http"`
 	Webhooks  Webhooks  `yaml:"webhooks"`
 	Secrets   Secrets   `yaml:"secrets"`
+	Results   Results   `yaml:"results"`
 	Log       Log       `yaml:"log"`
 	Ops       Ops       `yaml:"ops"`
 }
@@ -293,12 +294,46 @@ type Webhooks struct {
 	Bucket string `yaml:"bucket" env:"HOOKWORKER_WEBHOOKS_BUCKET"`
 }
 
-// Secrets locates the worker's secrets. HOOKWORKER_SECRET_<NAME>
-// environment variables are always read; a directory adds files.
+// Secrets are what {{ secrets.NAME }} resolves. In an event of bot B it
+// resolves B's own secret NAME (the bucket), or, when NAME is shared, the
+// worker's own: a HOOKWORKER_SECRET_<NAME> environment variable or the
+// file NAME in Dir. Nothing else: not another bot's secret, not an
+// unshared one of the worker's.
 type Secrets struct {
 	// Dir holds one file per secret, named after it (Docker or Kubernetes
 	// secret mounts). Empty: none.
 	Dir string `yaml:"dir" env:"HOOKWORKER_SECRETS_DIR"`
+	// Shared lists the names of the worker's own secrets (environment and
+	// Dir) that every bot's events may use, each name written out (no
+	// wildcard). Empty: the worker's own secrets reach no bot.
+	Shared []string `yaml:"shared" env:"HOOKWORKER_SECRETS_SHARED"`
+	// Bucket is the KV bucket of bot secrets (`hookworker secret put`),
+	// sealed for the workers' key. Empty: no bot secrets.
+	Bucket string `yaml:"bucket" env:"HOOKWORKER_SECRETS_BUCKET"`
+	// KeyFile holds the workers' sealing key: curve seeds (SX...), one
+	// per line, the current one first (older ones still open what was
+	// sealed for them). A worker publishes the current key's public half
+	// in the bucket when the bucket names none. Empty, with Key empty
+	// too: with the embedded server, <embedded.store_dir>/secrets.nk
+	// (made when missing); otherwise bot secrets are off.
+	KeyFile string `yaml:"key_file" env:"HOOKWORKER_SECRETS_KEY_FILE"`
+	// Key is a sealing key seed (SX...) given directly, instead of KeyFile.
+	Key string `yaml:"key" env:"HOOKWORKER_SECRETS_KEY" secret:"true"`
+	// PublicKey is the workers' public sealing key (X...) that `hookworker
+	// secret put` seals for. Empty: the one the bucket names. A writer
+	// that is given it trusts no one who can write the bucket.
+	PublicKey string `yaml:"public_key" env:"HOOKWORKER_SECRETS_PUBLIC_KEY"`
+}
+
+// Results configures where Results may go.
+type Results struct {
+	// ReplyAllow, when not empty, lists the subjects (wildcards allowed,
+	// such as _INBOX.>) an event's reply_to may name, beyond its own bot's
+	// result subjects; an event naming another is invalid_event. Empty:
+	// any subject the contract does not refuse (JetStream, KV, object
+	// store and system subjects, the trigger, ordered, replay, retry and
+	// dead-letter subjects, another bot's results, the service API).
+	ReplyAllow []string `yaml:"reply_allow" env:"HOOKWORKER_RESULTS_REPLY_ALLOW"`
 }
 
 // Log configures logging.

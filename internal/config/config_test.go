@@ -10,7 +10,8 @@ import (
 )
 
 // TestShippedConfigIsTheDefaults: configs/hookworker.yaml documents the
-// defaults; loading it gives Default(), except the development allow list.
+// defaults; loading it gives Default(), except the development allow list
+// and the walk-through's shared secret names.
 func TestShippedConfigIsTheDefaults(t *testing.T) {
 	cfg, err := loadEnv("../../configs/hookworker.yaml", nil)
 	if err != nil {
@@ -21,6 +22,7 @@ func TestShippedConfigIsTheDefaults(t *testing.T) {
 	}
 	want := Default()
 	want.HTTP.Allow = []string{"127.0.0.0/8", "::1/128"}
+	want.Secrets.Shared = []string{"ZENDESK_API_TOKEN", "ORDERS_API_TOKEN", "HOOK_SIGNING_KEY"}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("configs/hookworker.yaml differs from Default():\n got %+v\nwant %+v", cfg, want)
 	}
@@ -115,6 +117,15 @@ func TestValidate(t *testing.T) {
 		{"redirects", func(c *Config) { c.HTTP.MaxRedirects = 99 }, "http.max_redirects"},
 		{"log level", func(c *Config) { c.Log.Level = "loud" }, "log.level"},
 		{"embedded port", func(c *Config) { c.Embedded.Port = 70000 }, "embedded.port"},
+		{"shared wildcard", func(c *Config) { c.Secrets.Shared = []string{"A", "ZENDESK_*"} }, "secrets.shared[1]"},
+		{"shared all", func(c *Config) { c.Secrets.Shared = []string{"*"} }, "secrets.shared[0]"},
+		{"shared name", func(c *Config) { c.Secrets.Shared = []string{"a.b"} }, "secrets.shared[0]"},
+		{"secrets bucket", func(c *Config) { c.Secrets.Bucket = "a.b" }, "secrets.bucket"},
+		{"sealing key", func(c *Config) { c.Secrets.Key = "SUAJUNK" }, "secrets.key"},
+		{"sealing key file", func(c *Config) { c.Secrets.KeyFile = "/nonexistent/secrets.nk" }, "secrets.key_file"},
+		{"public key", func(c *Config) { c.Secrets.PublicKey = "UABC" }, "secrets.public_key"},
+		{"reply allow", func(c *Config) { c.Results.ReplyAllow = []string{"_INBOX.>", "a.>.b"} }, "results.reply_allow[1]"},
+		{"reply allow empty", func(c *Config) { c.Results.ReplyAllow = []string{""} }, "results.reply_allow[0]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

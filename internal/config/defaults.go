@@ -59,6 +59,8 @@ func Default() Config {
 			UserAgent:           "hookworker/1",
 		},
 		Webhooks: Webhooks{Dir: "configs/webhooks", TemplatesDir: "configs/templates", Bucket: "hookworker-webhooks"},
+		Secrets:  Secrets{Shared: []string{}, Bucket: "hookworker-secrets"},
+		Results:  Results{ReplyAllow: []string{}},
 		Log:      Log{Level: "info", Format: "console"},
 		Ops:      Ops{Listen: "127.0.0.1:9464"},
 	}

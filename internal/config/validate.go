@@ -19,7 +19,7 @@ func (c *Config) Validate() error {
 	var p problems
 	for _, section := range []func(badFunc){
 		c.validateNATS, c.validateNames, c.validateWorker, c.validateRetry,
-		c.validateIsolation, c.validateHTTP, c.validateLog, c.validateOps,
+		c.validateIsolation, c.validateHTTP, c.validateSecrets, c.validateResults, c.validateLog, c.validateOps,
 	} {
 		section(p.bad)
 	}
@@ -155,6 +155,73 @@ func (c *Config) validateHTTP(bad badFunc) {
 	if c.HTTP.MaxIdleConnsPerHost < 1 {
 		bad("http.max_idle_conns_per_host", "must be positive")
 	}
+}
+
+// validateSecrets checks the shared names (written out, no wildcard),
+// the bucket and the sealing keys.
+func (c *Config) validateSecrets(bad badFunc) {
+	sc := c.Secrets
+	for i, n := range sc.Shared {
+		field := fmt.Sprintf("secrets.shared[%d]", i)
+		switch {
+		case strings.ContainsAny(n, "*?>"):
+			bad(field, "%q: no wildcards; list each shared name", n)
+		case !secretName(n):
+			bad(field, "%q is not a secret name (letters, digits, _ and -)", n)
+		}
+	}
+	if b := sc.Bucket; b != "" && !validBucket(b) {
+		bad("secrets.bucket", "%q is not a valid bucket name (letters, digits, - and _)", b)
+	}
+	if sc.KeyFile != "" && sc.Key != "" {
+		bad("secrets.key", "give secrets.key or secrets.key_file, not both")
+	}
+	fileExists(bad, "secrets.key_file", sc.KeyFile)
+	if sc.Key != "" {
+		if _, err := nkeys.FromCurveSeed([]byte(strings.TrimSpace(sc.Key))); err != nil {
+			bad("secrets.key", "not a curve seed (SX...; `hookworker secret keygen` makes one)")
+		}
+	}
+	if k := sc.PublicKey; k != "" && !nkeys.IsValidPublicCurveKey(k) {
+		bad("secrets.public_key", "%q is not a public curve key (X...)", k)
+	}
+}
+
+// secretName reports whether s can name a secret.
+func secretName(s string) bool {
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return s != "" && len(s) <= 128
+}
+
+// validateResults checks the reply allow list's patterns.
+func (c *Config) validateResults(bad badFunc) {
+	for i, p := range c.Results.ReplyAllow {
+		if !validPattern(p) {
+			bad(fmt.Sprintf("results.reply_allow[%d]", i), "%q is not a subject pattern (tokens, * for one, > for the rest)", p)
+		}
+	}
+}
+
+// validPattern reports whether s is a NATS subject, possibly with
+// wildcards: * for a whole token, > for the last one.
+func validPattern(s string) bool {
+	toks := strings.Split(s, ".")
+	for i, t := range toks {
+		switch {
+		case t == ">":
+			if i != len(toks)-1 {
+				return false
+			}
+		case t == "*":
+		case !trigger.ValidToken(t):
+			return false
+		}
+	}
+	return s != ""
 }
 
 func (c *Config) validateLog(bad badFunc) {

@@ -1,9 +1,19 @@
-// Package secret resolves {{ secrets.NAME }} for the worker, from its own
-// environment and secret files, never from events.
+// Package secret resolves {{ secrets.NAME }} for the worker, never from
+// events, and keeps every bot's secrets apart from every other's.
 //
-// [Env] reads HOOKWORKER_SECRET_<NAME>; [Dir] reads the file NAME in a
-// directory (Docker and Kubernetes secret mounts), with one trailing newline
-// dropped; [Chain] asks each source in turn.
+// Bot secrets live in the KV bucket hookworker-secrets, one entry per bot
+// and name ([Key]), sealed ([Sealer]) for the workers' curve key pair: a
+// writer needs only the public key, and only a holder of the private key
+// (the workers, [Opener]) can open a value. [Store] is the writers' side
+// (put, list names, delete); [Bots] is the workers' cache, following the
+// bucket. [Scope] gives each bot's events a [Source] that resolves that
+// bot's own secrets and, for the names the configuration shares, the
+// worker's own.
+//
+// The worker's own secrets: [Env] reads HOOKWORKER_SECRET_<NAME>; [Dir]
+// reads the file NAME in a directory (Docker and Kubernetes secret
+// mounts), with one trailing newline dropped; [Chain] asks each source in
+// turn.
 package secret
 
 import (

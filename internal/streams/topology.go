@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookworker/hookworker/internal/config"
+	"github.com/hookworker/hookworker/internal/secret"
 )
 
 // Topology is every stream, consumer and bucket hookworker creates, each
@@ -21,6 +22,7 @@ type Topology struct {
 	worker     config.Worker
 	retry      config.Retry
 	webhooks   string
+	secrets    string
 }
 
 // NewTopology is the topology cfg asks for.
@@ -32,6 +34,7 @@ func NewTopology(cfg config.Config) Topology {
 		worker:     cfg.Worker,
 		retry:      cfg.Retry,
 		webhooks:   cfg.Webhooks.Bucket,
+		secrets:    cfg.Secrets.Bucket,
 	}
 }
 
@@ -189,6 +192,21 @@ func (t Topology) Webhooks() jetstream.KeyValueConfig {
 		History:     64,
 		Storage:     jetstream.FileStorage,
 		Replicas:    t.replicas,
+	}
+}
+
+// Secrets is the bucket of bot secrets, sealed for the workers' key: the
+// last revision of each name only (an older one is no more readable), and
+// no entry larger than the sealed form of the largest value; "" when none
+// is configured.
+func (t Topology) Secrets() jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{
+		Bucket:       t.secrets,
+		Description:  "hookworker bot secrets, sealed for the workers' key, by <bot>.<name>",
+		History:      1,
+		MaxValueSize: secret.MaxSealedLen,
+		Storage:      jetstream.FileStorage,
+		Replicas:     t.replicas,
 	}
 }
 
