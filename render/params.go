@@ -21,7 +21,11 @@ func (e *Env) RenderParams(def *webhook.Definition, vars *Vars) error {
 		if err != nil {
 			return &Error{Webhook: def.ID, Field: "with." + name, Err: err}
 		}
-		if out[name], err = t.RenderVars(vars); err != nil {
+		_ = vars.SecretErr()
+		if out[name], err = t.RenderVars(vars); err == nil {
+			err = vars.SecretErr()
+		}
+		if err != nil {
 			return &Error{Webhook: def.ID, Field: "with." + name, Err: err}
 		}
 	}

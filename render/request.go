@@ -54,6 +54,11 @@ func (e *Env) CompileWebhook(def *webhook.Definition) (*Webhook, error) {
 	fail := func(f string, err error) (*Webhook, error) {
 		return nil, &Error{Webhook: def.ID, Field: f, Err: err}
 	}
+	if a := def.Auth; a != nil && a.Type == webhook.AuthAPIKey && a.In != "query" {
+		if err := checkHeaderName(a.Name); err != nil {
+			return fail("auth.name", err)
+		}
+	}
 	for _, t := range def.Templates() {
 		if !t.Section.IsRequest() {
 			continue
@@ -68,6 +73,9 @@ func (e *Env) CompileWebhook(def *webhook.Definition) (*Webhook, error) {
 		case webhook.SectionQuery:
 			w.query = append(w.query, field{t.Key, tpl})
 		case webhook.SectionHeaders:
+			if err := checkHeaderName(t.Key); err != nil {
+				return fail(t.Field, err)
+			}
 			w.headers = append(w.headers, field{t.Key, tpl})
 		case webhook.SectionBody:
 			w.body = tpl
@@ -86,7 +94,8 @@ type Request struct {
 	URL    string
 	Header http.Header
 	Body   []byte
-	// Secrets are the secret values the render used, for redaction.
+	// Secrets are the secret values the render used, and the credentials
+	// made of them (an Authorization value), for redaction.
 	Secrets []string
 	// SigningSecrets are the rendered signing secrets, when the webhook
 	// signs its requests.
@@ -103,7 +112,7 @@ func (w *Webhook) Render(vars *Vars) (*Request, error) {
 		return nil, &Error{Webhook: id, Field: f, Err: err}
 	}
 	m := vars
-	rawURL, err := w.url.RenderVars(m)
+	rawURL, err := renderField(w.url, m)
 	if err != nil {
 		return fail("url", err)
 	}
@@ -118,14 +127,14 @@ func (w *Webhook) Render(vars *Vars) (*Request, error) {
 	req := &Request{Method: w.method, Header: make(http.Header, len(w.headers)+2)}
 	var query []string
 	for _, f := range w.query {
-		v, err := f.tpl.RenderVars(m)
+		v, err := renderField(f.tpl, m)
 		if err != nil {
 			return fail("query."+f.name, err)
 		}
 		query = append(query, url.QueryEscape(f.name)+"="+url.QueryEscape(v))
 	}
 	for _, f := range w.headers {
-		v, err := f.tpl.RenderVars(m)
+		v, err := renderField(f.tpl, m)
 		if err != nil {
 			return fail("headers."+f.name, err)
 		}
@@ -134,10 +143,13 @@ func (w *Webhook) Render(vars *Vars) (*Request, error) {
 		}
 		req.Header.Set(f.name, v)
 	}
+	// credentials are the auth values sent, secrets whatever they were
+	// rendered from.
+	var credentials []string
 	if a := w.Def.Auth; a != nil && a.Type != "" && a.Type != webhook.AuthNone {
 		vals := map[string]string{}
 		for _, f := range w.auth {
-			v, err := f.tpl.RenderVars(m)
+			v, err := renderField(f.tpl, m)
 			if err != nil {
 				return fail("auth."+f.name, err)
 			}
@@ -148,15 +160,19 @@ func (w *Webhook) Render(vars *Vars) (*Request, error) {
 		}
 		switch a.Type {
 		case webhook.AuthBasic:
-			req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(vals["username"]+":"+vals["password"])))
+			cred := base64.StdEncoding.EncodeToString([]byte(vals["username"] + ":" + vals["password"]))
+			req.Header.Set("Authorization", "Basic "+cred)
+			credentials = append(credentials, cred)
 		case webhook.AuthBearer:
 			req.Header.Set("Authorization", "Bearer "+vals["token"])
+			credentials = append(credentials, vals["token"])
 		case webhook.AuthAPIKey:
 			if a.In == "query" {
 				query = append(query, url.QueryEscape(a.Name)+"="+url.QueryEscape(vals["value"]))
 			} else {
 				req.Header.Set(a.Name, vals["value"])
 			}
+			credentials = append(credentials, vals["value"])
 		}
 	}
 	if len(query) > 0 {
@@ -178,7 +194,7 @@ func (w *Webhook) Render(vars *Vars) (*Request, error) {
 	}
 	req.URL = rawURL
 	if w.body != nil {
-		body, err := w.body.RenderVars(m)
+		body, err := renderField(w.body, m)
 		if err != nil {
 			return fail("body", err)
 		}
@@ -195,7 +211,7 @@ func (w *Webhook) Render(vars *Vars) (*Request, error) {
 		}
 	}
 	for i, t := range w.signing {
-		s, err := t.RenderVars(vars)
+		s, err := renderField(t, vars)
 		if err != nil {
 			return fail(fmt.Sprintf("signing.secrets[%d]", i), err)
 		}
@@ -204,8 +220,18 @@ func (w *Webhook) Render(vars *Vars) (*Request, error) {
 		}
 		req.SigningSecrets = append(req.SigningSecrets, s)
 	}
-	req.Secrets = slices.Concat(vars.UsedSecrets(), req.SigningSecrets)
+	req.Secrets = slices.Concat(vars.UsedSecrets(), req.SigningSecrets, credentials)
 	return req, nil
+}
+
+// renderField renders one field's template; a secret the event's bot
+// cannot see fails it even when the template swallowed the lookup.
+func renderField(t *Template, vars *Vars) (string, error) {
+	s, err := t.RenderVars(vars)
+	if err == nil {
+		err = vars.SecretErr()
+	}
+	return s, err
 }
 
 func unwrapURLError(err error) error {

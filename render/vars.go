@@ -215,10 +215,13 @@ func ConversationVars(ev *trigger.Event) map[string]any {
 
 // secretScope is `secrets`: secrets.NAME and secrets['NAME'] resolve a
 // secret and record it for redaction; an undefined secret is an error
-// naming it, so no request is made.
+// naming it, so no request is made. It remembers the first undefined
+// one, so that a template that swallows the failed lookup (a filter's
+// argument, an `is defined` test) still fails (see Vars.SecretErr).
 type secretScope struct {
-	src  SecretSource
-	used []string
+	src     SecretSource
+	used    []string
+	missing string
 }
 
 func (s *secretScope) TypeName() string { return "secrets" }
@@ -246,7 +249,24 @@ func (s *secretScope) lookup(name string) (jinja.Value, bool, error) {
 			return jinja.String(v), true, nil
 		}
 	}
+	if s.missing == "" {
+		s.missing = name
+	}
 	return jinja.Value{}, false, fmt.Errorf("secret %q is not defined", name)
+}
+
+// SecretErr is the failure of the first secret that renders over v asked
+// for, since the last call, and the event's bot cannot see ("secret NAME
+// is not defined"); nil when there was none. Whatever a template did with
+// the failed lookup, the render it was part of fails. Each call starts
+// the count anew, so that the next render is judged on its own.
+func (v *Vars) SecretErr() error {
+	if v.secrets == nil || v.secrets.missing == "" {
+		return nil
+	}
+	name := v.secrets.missing
+	v.secrets.missing = ""
+	return fmt.Errorf("secret %q is not defined", name)
 }
 
 // Redactor masks secret values in text.
@@ -289,10 +309,12 @@ func (r *Redactor) Redact(s string) string {
 	return r.r.Replace(s)
 }
 
-// secretForms returns each secret with the encodings in which a render can
-// carry it: URL query and path escaping (query parameters, api_key in the
-// query) and JSON string escaping (tojson: Go's, without HTML escaping, and
-// Jinja2's, which writes every non-ASCII character and ' as \uXXXX).
+// secretForms returns each secret with the encodings in which a render
+// (or a target echoing it) can carry it: URL query and path escaping
+// (query parameters, api_key in the query), base64 at any alignment
+// (Basic credentials, encoded documents) and JSON string escaping
+// (tojson: Go's, without HTML escaping, and Jinja2's, which writes every
+// non-ASCII character and ' as \uXXXX).
 func secretForms(secrets []string) []string {
 	forms := make([]string, 0, 5*len(secrets))
 	for _, s := range secrets {
@@ -300,6 +322,7 @@ func secretForms(secrets []string) []string {
 			continue
 		}
 		forms = append(forms, s, url.QueryEscape(s), url.PathEscape(s))
+		forms = append(forms, base64Forms(s)...)
 		b, err := json.Marshal(s)
 		if err != nil {
 			continue

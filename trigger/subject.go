@@ -20,6 +20,17 @@ const (
 	DefaultDLQStream = "CONNECTIONS_DLQ"
 	// DefaultDLQPrefix is the subject prefix of dead letters.
 	DefaultDLQPrefix = "connections.dlq"
+	// DefaultReplayPrefix is the subject prefix of replayed dead letters:
+	// connections.replay.<bot_id>[.…], in the trigger stream. Only the
+	// replay path publishes there (engines must not be permitted to), so
+	// only there does an event count as a replay.
+	DefaultReplayPrefix = "connections.replay"
+	// DefaultRetryStream holds the events waiting for a delayed retry,
+	// as message schedules, and delivers them when they are due.
+	DefaultRetryStream = "CONNECTIONS_RETRY"
+	// DefaultRetryPrefix is the subject prefix of the retry stream; only
+	// workers publish there.
+	DefaultRetryPrefix = "connections.retry"
 )
 
 // Header names.
@@ -28,7 +39,9 @@ const (
 	// ResultMsgID on Results.
 	HeaderMsgID = "Nats-Msg-Id"
 	// HeaderReplay carries the replay count of a re-published dead letter,
-	// in decimal.
+	// in decimal. It counts only on the replay subjects (and the retry
+	// stream's, which only workers write): set on any other, it is
+	// ignored.
 	HeaderReplay = "Hookworker-Replay"
 )
 

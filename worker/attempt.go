@@ -37,17 +37,14 @@ func (c *compiled) judge(req *render.Request, resp *mapper.Response, redact *ren
 	return fail(trigger.ClassHTTPStatus, fmt.Errorf("%s %s answered %d", req.Method, redact.Redact(req.URL), resp.StatusCode))
 }
 
-// observeAttempt counts one attempt in the metrics.
-func (w *Worker) observeAttempt(u *url.URL, resp *mapper.Response, err error, d time.Duration) {
+// observeAttempt counts one attempt to host (the URL's host:port, its
+// secrets masked) in the metrics.
+func (w *Worker) observeAttempt(host string, resp *mapper.Response, err error, d time.Duration) {
 	status := 0
 	if err == nil {
 		status = resp.StatusCode
 	} else if classOf(err) == trigger.ClassRender {
 		d = 0 // no request was made
-	}
-	host := ""
-	if u != nil {
-		host = u.Host
 	}
 	w.metrics.Attempt(host, attemptClass(status, err), d)
 }

@@ -56,7 +56,7 @@ func (w *Worker) run(ctx context.Context, j *job, c *compiled) outcome {
 		at := w.clock.Now()
 		resp, err := w.attempt(ctx, ev, def, req, traceparent, j.tracestate)
 		release(hostFailed(resp, err))
-		w.observeAttempt(u, resp, err, w.clock.Since(at))
+		w.observeAttempt(hostLabel(u, j.redact), resp, err, w.clock.Since(at))
 		if errors.Is(err, errHandBack) {
 			return j.retryLater(shutdownDelay, "", "")
 		}
@@ -79,6 +79,11 @@ func (w *Worker) run(ctx context.Context, j *job, c *compiled) outcome {
 					class = trigger.ClassTooLarge // the response's nesting, as its size
 				}
 				return j.failed(redactErr(fail(class, err), j.redact))
+			}
+			// A target may echo what it was sent: a CVar holding a secret
+			// of the request, in any form, is masked.
+			for k, v := range out.CVars {
+				out.CVars[k] = j.redact.Value(v)
 			}
 			return j.succeeded(out)
 		}
@@ -145,4 +150,14 @@ func jitter(d time.Duration) time.Duration {
 		return 100 * time.Millisecond
 	}
 	return d + time.Duration(rand.Int64N(int64(d)/5+1))
+}
+
+// hostLabel is the metrics' host label of an attempt to u: its host and
+// port, with the request's secrets masked (a host rendered from a secret
+// must not show it).
+func hostLabel(u *url.URL, redact *render.Redactor) string {
+	if u == nil {
+		return ""
+	}
+	return redact.Redact(u.Host)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +31,13 @@ type job struct {
 	meta    *jetstream.MsgMetadata
 	start   time.Time
 
+	// bot is the bot of the subject the event was stored under: the one
+	// its publisher could act for, and so the one it acts for ("" for a
+	// subject that names none). replay is its replay count, counted only
+	// on the replay subjects.
+	bot    string
+	replay int
+
 	ev   *trigger.Event
 	hist *history
 	// req is the last rendered request and redact hides its secrets.
@@ -50,7 +58,22 @@ type job struct {
 func (w *Worker) newJob(data []byte, hdr nats.Header, subject string, meta *jetstream.MsgMetadata) *job {
 	j := &job{data: data, hdr: hdr, subject: subject, meta: meta, start: w.clock.Now()}
 	j.trace, j.tracestate = traceOf(hdr)
+	j.bot, j.replay = w.tenancy.SubjectBot(subject), w.replayOf(subject, hdr)
 	return j
+}
+
+// replayOf is the replay count of a message: its Hookworker-Replay
+// header on a replay subject, where only the replay path publishes (at
+// least 1 there); on any other subject 0, whatever its headers say.
+func (w *Worker) replayOf(subject string, hdr nats.Header) int {
+	if !w.tenancy.IsReplay(subject) {
+		return 0
+	}
+	n, err := strconv.Atoi(hdr.Get(trigger.HeaderReplay))
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
 }
 
 // handle runs one delivery of an event and settles it: the Result is
@@ -77,8 +100,17 @@ func (w *Worker) process(ctx context.Context, j *job) outcome {
 	if ev.Unknown.Count > 0 && j.delivery() <= 1 {
 		w.metrics.UnknownFields(ev.Unknown.Names, ev.Unknown.Count)
 	}
-	if err := w.checkOrderedSubject(j.subject, ev); err != nil {
-		return j.failed(fail(trigger.ClassInvalidEvent, err))
+	// The tenancy checks come before anything reads a secret or makes a
+	// request: the subject's bot is the event's, and its Result may go
+	// only where that bot's may.
+	for _, check := range []func() error{
+		func() error { return w.tenancy.CheckBinding(j.subject, ev) },
+		func() error { return w.checkOrderedSubject(j.subject, ev) },
+		func() error { return w.tenancy.CheckReply(ev) },
+	} {
+		if err := check(); err != nil {
+			return j.failed(fail(trigger.ClassInvalidEvent, err))
+		}
 	}
 	w.loadHistory(ctx, j)
 	def, prog, err := w.definition(ctx, ev)
@@ -122,8 +154,9 @@ func (w *Worker) decode(j *job) error {
 }
 
 // checkOrderedSubject refuses an event stored under an ordered lane whose
-// subject names another bot or conversation than the event itself: its
-// lane, and so its order, would be another conversation's.
+// subject names another conversation than the event itself: its lane,
+// and so its order, would be another conversation's. (Its bot is checked
+// with every subject's, by the tenancy binding.)
 func (w *Worker) checkOrderedSubject(subject string, ev *trigger.Event) error {
 	rest, ok := strings.CutPrefix(subject, w.cfg.Names.OrderedPrefix+".")
 	if !ok {
@@ -131,11 +164,8 @@ func (w *Worker) checkOrderedSubject(subject string, ev *trigger.Event) error {
 	}
 	// <lane>.<bot_id>.<conversation_id>
 	_, rest, _ = strings.Cut(rest, ".")
-	bot, conv, _ := strings.Cut(rest, ".")
-	switch {
-	case bot != ev.BotID:
-		return &trigger.FieldError{Field: "bot_id", Msg: fmt.Sprintf("%q is not the bot of the ordered subject %s", ev.BotID, subject)}
-	case conv != ev.ConversationID:
+	_, conv, _ := strings.Cut(rest, ".")
+	if conv != ev.ConversationID {
 		return &trigger.FieldError{Field: "conversation_id", Msg: fmt.Sprintf("%q is not the conversation of the ordered subject %s, which decides its order", ev.ConversationID, subject)}
 	}
 	return nil
@@ -196,6 +226,9 @@ func (w *Worker) condition(j *job, def *webhook.Definition) (bool, error) {
 		return false, fail(trigger.ClassRender, &render.Error{Webhook: def.ID, Field: "condition", Err: err})
 	}
 	ok, err := x.True(vars.Map())
+	if err == nil {
+		err = vars.SecretErr() // swallowed by the expression, still a failure
+	}
 	if err != nil {
 		return false, redactErr(fail(trigger.ClassRender, &render.Error{Webhook: def.ID, Field: "condition", Err: err}), render.NewRedactor(vars.UsedSecrets()))
 	}

@@ -225,7 +225,9 @@ func TestOrderedLaneDoesNotWaitForThePool(t *testing.T) {
 
 // TestOrderedSubjectMustMatchTheEvent: an event published by hand to the
 // ordered subject of another conversation (or bot) than its own fails as
-// invalid_event naming the field, and its lane goes on.
+// invalid_event naming the field, and its lane goes on. The one claiming
+// another bot than its subject's gets its Result on the subject's bot's
+// result subject, not its reply_to.
 func TestOrderedSubjectMustMatchTheEvent(t *testing.T) {
 	srv := jstest.Server(t)
 	target := fault.NewServer(t)
@@ -233,6 +235,7 @@ func TestOrderedSubjectMustMatchTheEvent(t *testing.T) {
 	nc, js := jstest.Connect(t, srv)
 	startWorker(t, nc, func(c *config.Config) { c.Ordering.Partitions = 1 }, worker.Deps{})
 	results := workertest.CollectResults(t, nc, "res.subject")
+	botA := workertest.CollectResults(t, nc, "connections.result.bot-a")
 	url := target.URL() + "/ok"
 	tests := []struct {
 		id, subject, bot, conv string
@@ -249,7 +252,11 @@ func TestOrderedSubjectMustMatchTheEvent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got := results.WaitNth(t, 1, 20*time.Second, "m-1", "m-2", "m-3")
+	got := results.WaitNth(t, 1, 20*time.Second, "m-1", "m-3")
+	got["m-2"] = botA.WaitNth(t, 1, 20*time.Second, "m-2")["m-2"]
+	if b := got["m-2"].BotID; b != "bot-a" {
+		t.Errorf("m-2: Result for bot %q, want the subject's bot-a", b)
+	}
 	for _, tt := range tests {
 		r := got[tt.id]
 		switch {

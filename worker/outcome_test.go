@@ -179,14 +179,19 @@ func TestInvalidEvents(t *testing.T) {
 		eventID string
 		msg     string
 	}{
-		{"not json", `{"id": "x1", "bot_id": "b1",`, nil, "", ""},
+		// Not JSON: its Result goes to the result subject of its
+		// subject's bot (v2).
+		{"not json", `{"id": "x1", "bot_id": "b1",`, sub, "x1", "JSON"},
 		{"missing conversation", `{"id":"x2","bot_id":"b2","webhook":{"url":"http://127.0.0.1:1"}}`, sub, "x2", "conversation_id: required"},
 		{"unknown field", `{"id":"x3","bot_id":"b3","conversation_id":"c","webhook":{"url":"http://127.0.0.1:1","colour":1}}`, sub, "x3", "webhook.colour"},
 		{"bad webhook to inbox", `{"id":"x4","bot_id":"b4","conversation_id":"c","reply_to":"` + inbox + `","webhook":{"url":"http://x","method":"FETCH"}}`, inboxSub, "x4", "webhook.method"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := js.Publish(context.Background(), "connections.fired.b", []byte(tt.data), jetstream.WithMsgID(tt.name)); err != nil {
+			// Each on its own bot's subject (bot b1 for the one that is not
+			// JSON): the subject's bot is the event's.
+			subject := "connections.fired.b" + strings.TrimPrefix(tt.eventID, "x")
+			if _, err := js.Publish(context.Background(), subject, []byte(tt.data), jetstream.WithMsgID(tt.name)); err != nil {
 				t.Fatal(err)
 			}
 			if tt.sub == nil {
@@ -232,13 +237,13 @@ func TestResultStream(t *testing.T) {
 	tg := newTarget(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"n":1}`) })
 	startWorker(t, nc, nil, worker.Deps{})
 
-	publish := func(id string, replay string) {
+	publish := func(subject, id string, replay string) {
 		t.Helper()
 		ev := trigger.Event{ID: id, BotID: "rb", ConversationID: "c", Webhook: &webhook.Definition{URL: tg.URL}}
 		data, _ := json.Marshal(ev)
-		msg := nats.NewMsg("connections.fired.rb")
+		msg := nats.NewMsg(subject)
 		msg.Data = data
-		msg.Header.Set("Nats-Msg-Id", id+replay)
+		msg.Header.Set("Nats-Msg-Id", id+replay+subject)
 		if replay != "" {
 			msg.Header.Set(trigger.HeaderReplay, replay)
 		}
@@ -246,8 +251,13 @@ func TestResultStream(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	publish("r-1", "")
-	publish("r-1", "1")
+	publish("connections.fired.rb", "r-1", "")
+	// A replay: on the replay subjects, where only the replay path may
+	// publish.
+	publish("connections.replay.rb", "r-1", "1")
+	// The replay header on a fired subject is forged: ignored, the Result
+	// is not marked replayed and keeps the event's dedup id.
+	publish("connections.fired.rb", "r-1", "5")
 	// The same event id again under another dedup id: a second run whose
 	// Result the result stream absorbs.
 	msg := nats.NewMsg("connections.fired.rb")
@@ -285,8 +295,8 @@ func TestResultStream(t *testing.T) {
 	if strings.Join(ids, ",") != "result-r-1,result-r-1-replay-1" || replayed["result-r-1"] || !replayed["result-r-1-replay-1"] {
 		t.Errorf("result ids %v replayed %v", ids, replayed)
 	}
-	if n := len(tg.requests()); n != 3 {
-		t.Errorf("target saw %d requests, want 3", n)
+	if n := len(tg.requests()); n != 4 {
+		t.Errorf("target saw %d requests, want 4", n)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -12,6 +11,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
+
+	"github.com/hookworker/hookworker/trigger"
 )
 
 // resultRouter decides, per reply subject, whether a stream captures it
@@ -65,7 +66,7 @@ func (r *resultRouter) run(ctx context.Context, log *zap.Logger) {
 // captured reports whether some stream's subjects match subject.
 func (r *resultRouter) captured(subject string) bool {
 	for _, p := range *r.patterns.Load() {
-		if subjectMatches(p, subject) {
+		if trigger.SubjectMatches(p, subject) {
 			return true
 		}
 	}
@@ -94,35 +95,6 @@ func (r *resultRouter) publish(ctx context.Context, nc *nats.Conn, msg *nats.Msg
 		return fmt.Errorf("publish result: %w", err)
 	}
 	return nil
-}
-
-// subjectMatches matches a subject against a pattern with * and >.
-func subjectMatches(pattern, subject string) bool {
-	for {
-		pi := strings.IndexByte(pattern, '.')
-		si := strings.IndexByte(subject, '.')
-		var ptok, stok string
-		if pi < 0 {
-			ptok = pattern
-		} else {
-			ptok = pattern[:pi]
-		}
-		if si < 0 {
-			stok = subject
-		} else {
-			stok = subject[:si]
-		}
-		if ptok == ">" {
-			return stok != ""
-		}
-		if ptok != "*" && ptok != stok {
-			return false
-		}
-		if pi < 0 || si < 0 {
-			return pi < 0 && si < 0
-		}
-		pattern, subject = pattern[pi+1:], subject[si+1:]
-	}
 }
 
 // publishJS publishes with the Result's dedup id, trying again with short

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -86,7 +85,7 @@ func resultOf(j *job, o outcome, now time.Time) *trigger.Result {
 		HTTPStatus:  o.httpStatus,
 		Attempts:    o.attempts,
 		DurationMS:  float64(now.Sub(j.start).Microseconds()) / 1000,
-		Replayed:    replayCount(j.hdr) > 0,
+		Replayed:    j.replay > 0,
 		CompletedAt: now.UTC(),
 	}
 	if ev := j.ev; ev != nil {
@@ -96,6 +95,11 @@ func resultOf(j *job, o outcome, now time.Time) *trigger.Result {
 		res.EventID = gjson.GetBytes(j.data, "id").String()
 		res.BotID = gjson.GetBytes(j.data, "bot_id").String()
 		res.ConversationID = gjson.GetBytes(j.data, "conversation_id").String()
+	}
+	if j.bot != "" {
+		// The bot the event was published for, whatever it claims: its
+		// Result, dead letter and log line are that bot's.
+		res.BotID = j.bot
 	}
 	switch o.verdict {
 	case verdictSucceeded:
@@ -118,7 +122,7 @@ func letterOf(j *job, res *trigger.Result) *deadletter.Letter {
 		ConversationID: res.ConversationID,
 		WebhookID:      res.WebhookID,
 		Subject:        j.subject,
-		Replay:         replayCount(j.hdr),
+		Replay:         j.replay,
 		Error:          *res.Error,
 		Attempts:       []deadletter.Attempt{},
 		FailedAt:       res.CompletedAt,
@@ -162,12 +166,12 @@ func (w *Worker) deadLetter(j *job, res *trigger.Result) error {
 // publishResult sends the Result to the event's reply subject. An event
 // with no readable reply subject or bot id gets none.
 func (w *Worker) publishResult(j *job, res *trigger.Result) error {
-	subject := w.resultSubject(j.ev, j.data)
+	subject := w.resultSubject(j)
 	if subject == "" {
 		return nil
 	}
 	out := nats.NewMsg(subject)
-	out.Header.Set(trigger.HeaderMsgID, trigger.ResultMsgID(res.EventID, replayCount(j.hdr)))
+	out.Header.Set(trigger.HeaderMsgID, trigger.ResultMsgID(res.EventID, j.replay))
 	out.Header.Set(tracectx.Header, j.resultTrace().String())
 	if j.tracestate != "" {
 		out.Header.Set(tracectx.StateHeader, j.tracestate)
@@ -183,29 +187,34 @@ func (w *Worker) publishResult(j *job, res *trigger.Result) error {
 }
 
 // resultSubject finds where a Result goes, even for an event that did not
-// decode: its reply_to, else the result prefix and its bot id.
-func (w *Worker) resultSubject(ev *trigger.Event, data []byte) string {
-	if ev != nil {
-		return trigger.ResultSubject(ev, w.cfg.Names.ResultPrefix)
+// decode or broke the contract (v2, "Tenancy"): its reply_to when the
+// contract lets the subject's bot use it and the event claims no other
+// bot; else <result prefix>.<bot> of the subject's bot (of the event's
+// claimed one when the subject names none). "" when no bot is known.
+func (w *Worker) resultSubject(j *job) string {
+	var reply, claimed string
+	switch {
+	case j.ev != nil:
+		reply, claimed = j.ev.ReplyTo, j.ev.BotID
+	case gjson.ValidBytes(j.data):
+		if r := gjson.GetBytes(j.data, "reply_to"); r.Type == gjson.String {
+			reply = r.Str
+		}
+		if b := gjson.GetBytes(j.data, "bot_id"); b.Type == gjson.String {
+			claimed = b.Str
+		}
 	}
-	if !gjson.ValidBytes(data) {
+	bot := j.bot
+	if bot == "" && trigger.ValidToken(claimed) {
+		bot = claimed
+	}
+	if bot == "" {
 		return ""
 	}
-	if r := gjson.GetBytes(data, "reply_to"); r.Type == gjson.String && trigger.ValidSubject(r.Str) {
-		return r.Str
+	if reply != "" && (claimed == bot || claimed == "") && w.tenancy.ReplyRefused(reply, bot) == "" {
+		return reply
 	}
-	if b := gjson.GetBytes(data, "bot_id"); b.Type == gjson.String && trigger.ValidToken(b.Str) {
-		return w.cfg.Names.ResultPrefix + "." + b.Str
-	}
-	return ""
-}
-
-func replayCount(h nats.Header) int {
-	if h == nil {
-		return 0
-	}
-	n, _ := strconv.Atoi(h.Get(trigger.HeaderReplay))
-	return n
+	return w.cfg.Names.ResultPrefix + "." + bot
 }
 
 // saveHistory writes the event's history for its next delivery.

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookworker/hookworker/internal/deadletter"
@@ -38,7 +37,7 @@ func TestOutcomeToResult(t *testing.T) {
 	t.Run("succeeded", func(t *testing.T) {
 		j := decodedJob(2)
 		j.httpStatus = 200
-		j.hdr = nats.Header{trigger.HeaderReplay: {"2"}}
+		j.replay = 2
 		o := j.succeeded(mapper.Output{CVars: map[string]any{"x": 1}, Unmapped: []string{"y"}})
 		got := resultOf(j, o, now)
 		want := &trigger.Result{EventID: "e1", BotID: "b1", ConversationID: "c1", ConnectionID: "conn-1", WebhookID: "wh-1",
@@ -106,7 +105,7 @@ func TestLetterOf(t *testing.T) {
 	now := t0.Add(time.Second)
 	j := decodedJob(2)
 	j.meta = &jetstream.MsgMetadata{NumDelivered: 3, Timestamp: t0.Add(-2 * time.Hour)}
-	j.hdr = nats.Header{trigger.HeaderReplay: {"1"}}
+	j.replay = 1
 	j.req = &render.Request{Method: "POST", URL: "http://x/?k=s3cr3t-value", Header: http.Header{"X-Key": {"s3cr3t-value"}},
 		Body: []byte(`{"a":1}`), Secrets: []string{"s3cr3t-value"}}
 	res := resultOf(j, j.failedAs(trigger.ClassHTTPStatus, "answered 503"), now)

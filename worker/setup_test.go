@@ -59,7 +59,7 @@ func TestSetupIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc := s.CachedInfo().Config
-	if !slices.Equal(sc.Subjects, []string{"connections.fired.>", "connections.ordered.*.*"}) {
+	if !slices.Equal(sc.Subjects, []string{"connections.fired.>", "connections.replay.>", "connections.ordered.*.*"}) {
 		t.Errorf("stream subjects %v", sc.Subjects)
 	}
 	if tr := sc.SubjectTransform; tr == nil || tr.Source != "connections.ordered.*.*" ||

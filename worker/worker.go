@@ -84,7 +84,9 @@ type Worker struct {
 	secrets  SecretScope
 	env      *render.Env
 	// topo is every stream, consumer and bucket the worker creates.
-	topo    streams.Topology
+	topo streams.Topology
+	// tenancy confines each event to the bot of its subject.
+	tenancy trigger.Tenancy
 	results *resultRouter
 	letters *deadletter.Store
 	// histories is set by Setup.
@@ -119,6 +121,7 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 	w := &Worker{
 		cfg:      cfg,
 		topo:     streams.NewTopology(cfg),
+		tenancy:  tenancyOf(cfg),
 		nc:       d.Conn,
 		js:       js,
 		http:     d.HTTP,
@@ -165,6 +168,16 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 	}, w.clock)
 	w.decoder = trigger.NewDecoder(10_000)
 	return w, nil
+}
+
+// tenancyOf is the contract's confinement with cfg's names.
+func tenancyOf(cfg config.Config) trigger.Tenancy {
+	n := cfg.Names
+	return trigger.Tenancy{
+		FiredPrefix: n.FiredPrefix, OrderedPrefix: n.OrderedPrefix, ReplayPrefix: n.ReplayPrefix,
+		ResultPrefix: n.ResultPrefix, DLQPrefix: n.DLQPrefix, RetryPrefix: n.RetryPrefix,
+		ReplyAllow: cfg.Results.ReplyAllow,
+	}
 }
 
 // secretsFor is the secret source of bot's events.

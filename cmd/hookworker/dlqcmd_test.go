@@ -31,7 +31,7 @@ func newDLQFixture(t *testing.T, withTriggerStream bool) *dlqFixture {
 	ctx := context.Background()
 	if withTriggerStream {
 		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
-			Name: trigger.DefaultStream, Subjects: []string{trigger.DefaultFiredPrefix + ".>"}, Duplicates: time.Minute,
+			Name: trigger.DefaultStream, Subjects: []string{trigger.DefaultFiredPrefix + ".>", trigger.DefaultReplayPrefix + ".>"}, Duplicates: time.Minute,
 		}); err != nil {
 			t.Fatal(err)
 		}

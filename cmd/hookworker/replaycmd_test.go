@@ -104,7 +104,7 @@ func TestReplayBot(t *testing.T) {
 		{"e-6", "e-6-replay-3", "3", 5},
 	} {
 		m := msgs[i]
-		if m.Subject != "connections.fired.b1" {
+		if m.Subject != "connections.replay.b1" {
 			t.Errorf("%s replayed to %s", want.id, m.Subject)
 		}
 		if got := m.Header.Get(trigger.HeaderMsgID); got != want.msgID {
@@ -158,7 +158,7 @@ func TestReplaySkipsNotReplayable(t *testing.T) {
 }
 
 func TestReplayFailureKeepsLetters(t *testing.T) {
-	f := newDLQFixture(t, false) // no stream captures connections.fired.>
+	f := newDLQFixture(t, false) // no stream captures connections.replay.>
 	f.put(t, sampleLetters()...)
 	start := time.Now()
 	code, out, errOut := f.run(t, "replay", "--rate", "0", "--class", "timeout")

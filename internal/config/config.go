@@ -168,6 +168,16 @@ type Names struct {
 	// AttemptsBucket is the KV bucket keeping the attempt history of
 	// events waiting for a delayed retry.
 	AttemptsBucket string `yaml:"attempts_bucket" env:"HOOKWORKER_ATTEMPTS_BUCKET"`
+	// ReplayPrefix: `hookworker replay` re-publishes dead letters to
+	// <ReplayPrefix>.<bot_id>[.…] in the trigger stream. Only there is an
+	// event a replay (its Result says replayed, with its own Nats-Msg-Id):
+	// engines must not be permitted to publish there.
+	ReplayPrefix string `yaml:"replay_prefix" env:"HOOKWORKER_REPLAY_PREFIX"`
+	// RetryStream holds events waiting for a delayed retry as message
+	// schedules, on <RetryPrefix>.>; when one is due the stream delivers it
+	// to the workers. Only workers may publish there.
+	RetryStream string `yaml:"retry_stream" env:"HOOKWORKER_RETRY_STREAM"`
+	RetryPrefix string `yaml:"retry_prefix" env:"HOOKWORKER_RETRY_PREFIX"`
 }
 
 // Retry is the default retry policy; a webhook's retry settings override

@@ -21,6 +21,9 @@ func Default() Config {
 			DLQPrefix:      trigger.DefaultDLQPrefix,
 			AdvisoryStream: "CONNECTIONS_ADVISORIES",
 			AttemptsBucket: "hookworker-attempts",
+			ReplayPrefix:   trigger.DefaultReplayPrefix,
+			RetryStream:    trigger.DefaultRetryStream,
+			RetryPrefix:    trigger.DefaultRetryPrefix,
 		},
 		Retry: Retry{
 			MaxAttempts: 8,

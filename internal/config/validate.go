@@ -41,6 +41,7 @@ func (c *Config) validateNames(bad badFunc) {
 	for field, tok := range map[string]string{
 		"names.stream": c.Names.Stream, "names.consumer": c.Names.Consumer, "names.dlq_stream": c.Names.DLQStream,
 		"names.advisory_stream": c.Names.AdvisoryStream, "names.attempts_bucket": c.Names.AttemptsBucket,
+		"names.retry_stream": c.Names.RetryStream,
 	} {
 		if !trigger.ValidToken(tok) {
 			bad(field, "%q is not a valid name", tok)
@@ -48,13 +49,25 @@ func (c *Config) validateNames(bad badFunc) {
 	}
 	for field, s := range map[string]string{
 		"names.fired_prefix": c.Names.FiredPrefix, "names.ordered_prefix": c.Names.OrderedPrefix, "names.result_prefix": c.Names.ResultPrefix, "names.dlq_prefix": c.Names.DLQPrefix,
+		"names.replay_prefix": c.Names.ReplayPrefix, "names.retry_prefix": c.Names.RetryPrefix,
 	} {
 		if !trigger.ValidSubject(s) {
 			bad(field, "%q is not a valid subject prefix", s)
 		}
 	}
-	if f, o := c.Names.FiredPrefix, c.Names.OrderedPrefix; f == o || strings.HasPrefix(o, f+".") || strings.HasPrefix(f, o+".") {
-		bad("names.ordered_prefix", "%q overlaps names.fired_prefix %q", o, f)
+	// The trigger stream's subject prefixes, and the retry stream's, must
+	// not overlap: each decides what an event is (fired, ordered, a
+	// replay, a retry that is due).
+	prefixes := []struct{ key, p string }{
+		{"names.fired_prefix", c.Names.FiredPrefix}, {"names.ordered_prefix", c.Names.OrderedPrefix},
+		{"names.replay_prefix", c.Names.ReplayPrefix}, {"names.retry_prefix", c.Names.RetryPrefix},
+	}
+	for i, a := range prefixes {
+		for _, b := range prefixes[:i] {
+			if a.p == b.p || strings.HasPrefix(a.p, b.p+".") || strings.HasPrefix(b.p, a.p+".") {
+				bad(a.key, "%q overlaps %s %q", a.p, b.key, b.p)
+			}
+		}
 	}
 	if p := c.Ordering.Partitions; p < 0 || p > 1024 {
 		bad("ordering.partitions", "%d is outside 0..1024", p)

@@ -54,6 +54,7 @@ func TestAsyncAPI(t *testing.T) {
 	wantAddresses := map[string]bool{
 		n.FiredPrefix + ".{bot_id}":                                 true,
 		n.OrderedPrefix + ".{bot_id}.{conversation_id}":             true,
+		n.ReplayPrefix + ".{bot_id}":                                true,
 		n.ResultPrefix + ".{bot_id}":                                true,
 		n.DLQPrefix + ".{bot_id}.{class}":                           true,
 		"$KV." + config.Default().Webhooks.Bucket + ".{webhook_id}": true,

@@ -26,19 +26,20 @@ const MaxClockSkew = 5 * time.Minute
 type Store struct {
 	js jetstream.JetStream
 	// config is the dead-letter stream's (streams.Topology.DeadLetters).
-	config      jetstream.StreamConfig
-	prefix      string // dead-letter subject prefix, e.g. connections.dlq
-	firedPrefix string // where replays go, e.g. connections.fired
+	config       jetstream.StreamConfig
+	prefix       string // dead-letter subject prefix, e.g. connections.dlq
+	firedPrefix  string // events arrive under it, e.g. connections.fired
+	replayPrefix string // where replays go, e.g. connections.replay
 	// maxMsgSize is the stream's max_msg_size: 0 not read yet, -1 none.
 	maxMsgSize atomic.Int64
 }
 
 // NewStore uses the dead-letter stream of cfg (names.dlq_stream, with
 // subjects names.dlq_prefix.>); replays are published under
-// names.fired_prefix.
+// names.replay_prefix.
 func NewStore(js jetstream.JetStream, cfg config.Config) *Store {
 	sc := streams.NewTopology(cfg).DeadLetters()
-	return &Store{js: js, config: sc, prefix: cfg.Names.DLQPrefix, firedPrefix: cfg.Names.FiredPrefix}
+	return &Store{js: js, config: sc, prefix: cfg.Names.DLQPrefix, firedPrefix: cfg.Names.FiredPrefix, replayPrefix: cfg.Names.ReplayPrefix}
 }
 
 // Ensure creates the dead-letter stream when it does not exist; an
@@ -298,10 +299,11 @@ func (s *Store) Delete(ctx context.Context, seq uint64) error {
 // re-published (it was not JSON, or has no bot id).
 var ErrNotReplayable = errors.New("letter cannot be replayed")
 
-// Replay re-publishes the letter's original event to the trigger subjects
-// with its replay count raised by one (header Hookworker-Replay) and a
-// dedup id of its own, waits for the PubAck, and only then deletes the
-// letter. It returns the new replay count.
+// Replay re-publishes the letter's original event to the replay subjects
+// of the trigger stream (where engines may not publish: only there does
+// the header Hookworker-Replay count) with its replay count raised by one
+// and a dedup id of its own, waits for the PubAck, and only then deletes
+// the letter. It returns the new replay count.
 func (s *Store) Replay(ctx context.Context, l *Letter) (int, error) {
 	r, err := s.ReplayAck(ctx, l)
 	return r.N, err
@@ -342,16 +344,19 @@ func (s *Store) ReplayAck(ctx context.Context, l *Letter) (Replayed, error) {
 	return r, nil
 }
 
-// replaySubject is where l's event is re-published: the subject it arrived
-// on when that is a trigger subject (under the fired prefix), else
-// <fired prefix>.<bot id>. Never anything outside the trigger subjects: a
-// letter naming, say, a dead-letter subject would otherwise be re-published
-// into the dead-letter stream and then deleted.
+// replaySubject is where l's event is re-published: <replay
+// prefix>.<bot id>, followed by what followed the bot in the subject it
+// arrived on, when that was a fired or replay subject of the same bot
+// (<fired prefix>.<bot>.<conversation> becomes <replay
+// prefix>.<bot>.<conversation>). Never anything outside the replay
+// subjects: a letter naming, say, a dead-letter subject would otherwise
+// be re-published into the dead-letter stream and then deleted.
 func (s *Store) replaySubject(l *Letter) string {
-	base := trigger.FiredSubject(s.firedPrefix, l.BotID)
-	prefix := base[:len(base)-len(l.BotID)] // "<fired prefix>."
-	if strings.HasPrefix(l.Subject, prefix) && trigger.ValidSubject(l.Subject) {
-		return l.Subject
+	base := s.replayPrefix + "." + l.BotID
+	for _, p := range []string{s.firedPrefix, s.replayPrefix} {
+		if rest, ok := strings.CutPrefix(l.Subject, p+"."+l.BotID+"."); ok && trigger.ValidSubject(rest) {
+			return base + "." + rest
+		}
 	}
 	return base
 }

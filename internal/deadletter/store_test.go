@@ -23,6 +23,7 @@ const (
 	dlqStream = "CONNECTIONS_DLQ"
 	dlqPrefix = "connections.dlq"
 	fired     = "connections.fired"
+	replay    = "connections.replay"
 )
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -35,7 +36,7 @@ func setup(t *testing.T) (jetstream.JetStream, *deadletter.Store) {
 	_, js := jstest.Connect(t, srv)
 	ctx := context.Background()
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
-		Name: trigger.DefaultStream, Subjects: []string{fired + ".>"}, Duplicates: time.Minute,
+		Name: trigger.DefaultStream, Subjects: []string{fired + ".>", replay + ".>"}, Duplicates: time.Minute,
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +328,7 @@ func TestReplay(t *testing.T) {
 	l1 := letter("r1", "b1", "w1", trigger.ClassTimeout, t0)
 	l2 := letter("r2", "b2", "w1", trigger.ClassTimeout, t0)
 	l2.Replay = 2
-	l2.Subject = "" // older letters: replay goes to <fired>.<bot>
+	l2.Subject = "" // older letters: replay goes to <replay>.<bot>
 	put(t, s, l1, l2)
 	ls, err := s.List(ctx, deadletter.Filter{})
 	if err != nil {
@@ -347,8 +348,8 @@ func TestReplay(t *testing.T) {
 		t.Fatalf("%d replayed events, want 2", len(msgs))
 	}
 	for i, want := range []struct{ subject, msgID, replay string }{
-		{"connections.fired.b1", "r1-replay-1", "1"},
-		{"connections.fired.b2", "r2-replay-3", "3"},
+		{"connections.replay.b1", "r1-replay-1", "1"},
+		{"connections.replay.b2", "r2-replay-3", "3"},
 	} {
 		m := msgs[i]
 		if m.Subject != want.subject || m.Header.Get(trigger.HeaderMsgID) != want.msgID || m.Header.Get(trigger.HeaderReplay) != want.replay {
@@ -394,17 +395,22 @@ func TestReplayNotReplayable(t *testing.T) {
 	}
 }
 
-// Replay publishes only to the trigger subjects, whatever subject the
+// Replay publishes only to the replay subjects, whatever subject the
 // letter names: a letter naming a dead-letter subject would otherwise be
-// turned into a raw event inside the dead-letter stream.
-func TestReplayStaysUnderFiredPrefix(t *testing.T) {
+// turned into a raw event inside the dead-letter stream, and one naming
+// another bot's subject would act for that bot.
+func TestReplayStaysUnderReplayPrefix(t *testing.T) {
 	js, s := setup(t)
 	ctx := context.Background()
 	l := letter("s1", "b1", "w1", trigger.ClassTimeout, t0)
 	l.Subject = dlqPrefix + ".b1"
 	deep := letter("s2", "b1", "w1", trigger.ClassTimeout, t0)
 	deep.Subject = fired + ".b1.extra"
-	put(t, s, l, deep)
+	other := letter("s3", "b1", "w1", trigger.ClassTimeout, t0)
+	other.Subject = fired + ".b2.extra"
+	again := letter("s4", "b1", "w1", trigger.ClassTimeout, t0)
+	again.Subject = replay + ".b1.conv"
+	put(t, s, l, deep, other, again)
 	ls, err := s.List(ctx, deadletter.Filter{})
 	if err != nil {
 		t.Fatal(err)
@@ -415,7 +421,8 @@ func TestReplayStaysUnderFiredPrefix(t *testing.T) {
 		}
 	}
 	msgs := firedMsgs(t, js)
-	if len(msgs) != 2 || msgs[0].Subject != fired+".b1" || msgs[1].Subject != fired+".b1.extra" {
+	if len(msgs) != 4 || msgs[0].Subject != replay+".b1" || msgs[1].Subject != replay+".b1.extra" ||
+		msgs[2].Subject != replay+".b1" || msgs[3].Subject != replay+".b1.conv" {
 		for _, m := range msgs {
 			t.Logf("replayed to %s", m.Subject)
 		}

@@ -38,13 +38,14 @@ func NewTopology(cfg config.Config) Topology {
 	}
 }
 
-// Trigger is the trigger stream: a work queue of fired events (and, with
-// ordered lanes, of ordered ones, spread over the lanes by a subject
-// transform), deduplicated by Nats-Msg-Id over two minutes.
+// Trigger is the trigger stream: a work queue of fired events and of
+// replayed ones (and, with ordered lanes, of ordered ones, spread over
+// the lanes by a subject transform), deduplicated by Nats-Msg-Id over two
+// minutes.
 func (t Topology) Trigger() jetstream.StreamConfig {
 	sc := jetstream.StreamConfig{
 		Name:       t.names.Stream,
-		Subjects:   []string{t.names.FiredPrefix + ".>"},
+		Subjects:   []string{t.names.FiredPrefix + ".>", t.names.ReplayPrefix + ".>"},
 		Retention:  jetstream.WorkQueuePolicy,
 		Storage:    jetstream.FileStorage,
 		Duplicates: 2 * time.Minute,
@@ -57,16 +58,17 @@ func (t Topology) Trigger() jetstream.StreamConfig {
 	return sc
 }
 
-// Consumer is the durable pull consumer every worker shares.
+// Consumer is the durable pull consumer every worker shares: fired and
+// replayed events.
 func (t Topology) Consumer() jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
-		Durable:       t.names.Consumer,
-		FilterSubject: t.names.FiredPrefix + ".>",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       t.worker.AckWait,
-		MaxDeliver:    t.worker.MaxDeliver,
-		MaxAckPending: t.worker.MaxAckPending,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
+		Durable:        t.names.Consumer,
+		FilterSubjects: []string{t.names.FiredPrefix + ".>", t.names.ReplayPrefix + ".>"},
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        t.worker.AckWait,
+		MaxDeliver:     t.worker.MaxDeliver,
+		MaxAckPending:  t.worker.MaxAckPending,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
 	}
 }
 
@@ -85,6 +87,7 @@ func (t Topology) LaneName(p int) string {
 func (t Topology) Lane(p int) jetstream.ConsumerConfig {
 	cc := t.Consumer()
 	cc.Durable = t.LaneName(p)
+	cc.FilterSubjects = nil
 	cc.FilterSubject = t.names.OrderedPrefix + "." + strconv.Itoa(p) + ".>"
 	cc.MaxAckPending = 1
 	return cc
