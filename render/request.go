@@ -227,9 +227,10 @@ func (w *Webhook) Render(vars *Vars) (*Request, error) {
 // renderField renders one field's template; a secret the event's bot
 // cannot see fails it even when the template swallowed the lookup.
 func renderField(t *Template, vars *Vars) (string, error) {
+	_ = vars.SecretErr() // what an earlier render missed is its own failure
 	s, err := t.RenderVars(vars)
-	if err == nil {
-		err = vars.SecretErr()
+	if err2 := vars.SecretErr(); err == nil {
+		err = err2
 	}
 	return s, err
 }

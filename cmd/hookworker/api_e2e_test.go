@@ -25,7 +25,7 @@ func TestRunServesTheAPI(t *testing.T) {
 	nc, _ := jstest.Connect(t, srv)
 	ft := fault.NewServer(t)
 	ft.On("/down", fault.Status(404, `{"error":"no such order"}`))
-	env := []string{"HOOKWORKER_SECRET_TOKEN=t0ken-of-the-worker", "HOOKWORKER_RETRY_MAX_ATTEMPTS=1"}
+	env := []string{"HOOKWORKER_SECRET_TOKEN=t0ken-of-the-worker", "HOOKWORKER_SECRETS_SHARED=TOKEN", "HOOKWORKER_RETRY_MAX_ATTEMPTS=1"}
 	startWorker(t, bin, "w1", srv.ClientURL(), env...)
 	startWorker(t, bin, "w2", srv.ClientURL(), env...)
 

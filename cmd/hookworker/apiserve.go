@@ -24,7 +24,7 @@ import (
 // serveAPI has this process join the service API (internal/api) with the
 // worker's registry, templates and secrets; the returned function stops it.
 func serveAPI(nc *nats.Conn, cfg config.Config, reg *registry.Registry, market *marketplace.Marketplace,
-	secrets render.SecretSource, w *worker.Worker, m *metrics.Metrics, log *zap.Logger) (stop func(), err error) {
+	secrets worker.SecretScope, w *worker.Worker, m *metrics.Metrics, log *zap.Logger) (stop func(), err error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, err
@@ -40,8 +40,16 @@ func serveAPI(nc *nats.Conn, cfg config.Config, reg *registry.Registry, market *
 			return e.Def, err
 		},
 		Templates: market,
-		// Every bot reads the worker's secret source, as its events do.
-		Secrets:     func(string) render.SecretSource { return secrets },
+		// A bot's render sees the names its events may use, never their
+		// values: a preview shows **** where a secret goes, and a
+		// template that computes on a secret (a condition, a slice)
+		// learns nothing from the preview.
+		Secrets: func(bot string) render.SecretSource {
+			if secrets == nil {
+				return nil
+			}
+			return previewSecrets{secrets.For(bot)}
+		},
 		DeadLetters: deadletter.NewStore(js, cfg),
 		Status:      func() api.InstanceStatus { return instanceStatus(w, m) },
 		Logger:      log,
@@ -96,4 +104,14 @@ func serviceVersion(v string) string {
 		return "0.0.0-devel"
 	}
 	return v
+}
+
+// previewSecrets resolves every name src resolves to the mask itself.
+type previewSecrets struct{ src render.SecretSource }
+
+func (p previewSecrets) Secret(name string) (string, bool) {
+	if _, ok := p.src.Secret(name); !ok {
+		return "", false
+	}
+	return render.Mask, true
 }

@@ -314,6 +314,7 @@ var normalisers = []struct {
 	{regexp.MustCompile(`_INBOX\.[A-Za-z0-9]+`), "_INBOX.<X>"},
 	{regexp.MustCompile(`"trace_id": "[0-9a-f]{32}"`), `"trace_id": "<TRACE>"`},
 	{regexp.MustCompile(`"instance": "[A-Za-z0-9]+"`), `"instance": "<NUID>"`},
+	{regexp.MustCompile(`\bX[A-Z2-7]{55}\b`), "<PUBLIC KEY>"},
 	{regexp.MustCompile(`\s+$`), ""},
 }
 

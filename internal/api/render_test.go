@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookworker/hookworker/internal/api"
 	"github.com/hookworker/hookworker/internal/fault"
+	"github.com/hookworker/hookworker/internal/secret"
 	"github.com/hookworker/hookworker/internal/natsd"
 	"github.com/hookworker/hookworker/internal/workertest"
 	"github.com/hookworker/hookworker/render"
@@ -55,7 +56,7 @@ func TestRenderBotScopedAndMasked(t *testing.T) {
 		"bot-a": {"TOKEN": alphaSecret},
 		"bot-b": {"TOKEN": bravoSecret},
 	})
-	workertest.Run(t, f.nc, f.cfg, worker.Deps{Secrets: render.Secrets{"TOKEN": alphaSecret}})
+	workertest.Run(t, f.nc, f.cfg, worker.Deps{Secrets: secret.NewScope(nil, render.Secrets{"TOKEN": alphaSecret}, []string{"TOKEN"})})
 
 	hook := orderHook(ft.URL())
 	echo := map[string]any{
