@@ -11,8 +11,8 @@ import (
 
 	"github.com/hookworker/hookworker/internal/api"
 	"github.com/hookworker/hookworker/internal/fault"
-	"github.com/hookworker/hookworker/internal/secret"
 	"github.com/hookworker/hookworker/internal/natsd"
+	"github.com/hookworker/hookworker/internal/secret"
 	"github.com/hookworker/hookworker/internal/workertest"
 	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/trigger/webhook"
