@@ -23,6 +23,7 @@ import (
 	"github.com/hookworker/hookworker/internal/marketplace"
 	"github.com/hookworker/hookworker/internal/metrics"
 	"github.com/hookworker/hookworker/internal/registry"
+	"github.com/hookworker/hookworker/internal/secret"
 	"github.com/hookworker/hookworker/internal/streams"
 	"github.com/hookworker/hookworker/internal/workertest"
 	"github.com/hookworker/hookworker/render"
@@ -63,7 +64,7 @@ func newStack(t *testing.T) *stack {
 	st.cfg.Worker.Concurrency = 4
 	secrets := map[string]render.Secrets{"shop-bot": {"ORDERS_TOKEN": "shop-s3cret-token"}}
 	m := metrics.New(metrics.Options{})
-	w, _ := workertest.Run(t, nc, st.cfg, worker.Deps{Secrets: render.Secrets{"ORDERS_TOKEN": "shop-s3cret-token"}, Metrics: m})
+	w, _ := workertest.Run(t, nc, st.cfg, worker.Deps{Secrets: secret.NewScope(nil, render.Secrets{"ORDERS_TOKEN": "shop-s3cret-token"}, []string{"ORDERS_TOKEN"}), Metrics: m})
 	st.store = deadletter.NewStore(js, st.cfg)
 	reg, err := registry.NewStatic()
 	if err != nil {
