@@ -38,7 +38,7 @@ func startProc(t *testing.T, bin, name string, args []string, env ...string) *wo
 	w := &workerProc{t: t, name: name, ua: "hookworker/" + name, seen: make(chan struct{}, 1), exited: make(chan struct{})}
 	w.cmd = exec.Command(bin, args...)
 	w.cmd.Dir = t.TempDir()
-	w.cmd.Env = append(os.Environ(),
+	w.cmd.Env = childEnv(
 		"HOOKWORKER_LOG_FORMAT=console",
 		"HOOKWORKER_LOG_LEVEL=info",
 		"HOOKWORKER_HTTP_ALLOW=127.0.0.0/8",

@@ -137,7 +137,7 @@ func newWalk(t *testing.T) *walk {
 	}
 	w.copyTree(filepath.Join("..", "..", "configs"), filepath.Join(dir, "configs"))
 	w.copyTree(filepath.Join("testdata", "validate"), filepath.Join(dir, "cmd", "hookworker", "testdata", "validate"))
-	w.env = append(os.Environ(), "HOOKWORKER_EMBEDDED_PORT="+w.ports["4222"], "HOOKWORKER_OPS_LISTEN=127.0.0.1:"+w.ports["9464"])
+	w.env = childEnv("HOOKWORKER_EMBEDDED_PORT="+w.ports["4222"], "HOOKWORKER_OPS_LISTEN=127.0.0.1:"+w.ports["9464"])
 	t.Cleanup(func() {
 		for _, p := range w.bg {
 			w.stop(p)

@@ -48,6 +48,22 @@ var (
 	})
 )
 
+// childEnv is this process's environment without the variables that
+// configure hookworker (HOOKWORKER_*, NATS_*), plus extra: a test's child
+// sees only the settings the test gives it, whatever the shell that runs
+// `go test` exports (HOOKWORKER_TEST_TOOLS under .ci/run, a developer's
+// NATS_URL).
+func childEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "HOOKWORKER_") || strings.HasPrefix(kv, "NATS_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, extra...)
+}
+
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if binDir != "" {
@@ -80,7 +96,7 @@ func TestRunBinary(t *testing.T) {
 	port := freePort(t)
 	cmd := exec.Command(bin, "run")
 	cmd.Dir = dir // no configs/hookworker.yaml here: defaults
-	cmd.Env = append(os.Environ(),
+	cmd.Env = childEnv(
 		fmt.Sprintf("HOOKWORKER_EMBEDDED_PORT=%d", port),
 		"HOOKWORKER_NATS_URL=",
 		"HOOKWORKER_HTTP_ALLOW=127.0.0.0/8", // the target is an httptest server
@@ -128,7 +144,9 @@ func TestRunBinary(t *testing.T) {
 	}
 
 	event := writeEvent(t, "bin-1", target.URL)
-	out, err := exec.Command(bin, "fire", event, "--nats-url", fmt.Sprintf("nats://127.0.0.1:%d", port), "--timeout", "10s").Output()
+	fire := exec.Command(bin, "fire", event, "--nats-url", fmt.Sprintf("nats://127.0.0.1:%d", port), "--timeout", "10s")
+	fire.Env = childEnv()
+	out, err := fire.Output()
 	if err != nil {
 		t.Fatalf("fire: %v\n%s", err, out)
 	}
