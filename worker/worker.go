@@ -191,14 +191,16 @@ func (w *Worker) secretsFor(bot string) render.SecretSource {
 // NewHTTPClient is the shared keep-alive client, behind the egress
 // guard: every dialled address is checked against the policy (so DNS
 // rebinding and redirects cannot reach a refused range), redirects are
-// followed only as configured, each hop checked. There is no client-wide
+// followed only as configured, each hop checked (a hop to another origin
+// without the definition's headers and body), and an informational answer
+// other than 100 and 103 ends the attempt. There is no client-wide
 // timeout: each attempt has its own.
 func NewHTTPClient(c config.HTTP, concurrency int) (*http.Client, error) {
-	allow, err := egress.ParsePrefixes(c.Allow)
+	allow, err := egress.ParseAllow(c.Allow)
 	if err != nil {
 		return nil, fmt.Errorf("http.allow: %w", err)
 	}
-	policy := egress.Policy{Allow: allow, HTTPSOnly: c.HTTPSOnly, MaxRedirects: c.MaxRedirects}
+	policy := egress.Policy{Rules: allow, HTTPSOnly: c.HTTPSOnly, MaxRedirects: c.MaxRedirects}
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.MaxIdleConns = max(c.MaxIdleConnsPerHost, concurrency) * 4
 	base.MaxIdleConnsPerHost = max(c.MaxIdleConnsPerHost, concurrency)
@@ -206,7 +208,7 @@ func NewHTTPClient(c config.HTTP, concurrency int) (*http.Client, error) {
 	base.TLSHandshakeTimeout = 10 * time.Second
 	base.MaxResponseHeaderBytes = 64 << 10
 	return &http.Client{
-		Transport:     policy.Transport(base),
+		Transport:     egress.EndInformational(policy.Transport(base)),
 		CheckRedirect: policy.CheckRedirect,
 	}, nil
 }

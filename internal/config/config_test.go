@@ -117,6 +117,8 @@ func TestValidate(t *testing.T) {
 		{"redirects", func(c *Config) { c.HTTP.MaxRedirects = 99 }, "http.max_redirects"},
 		{"log level", func(c *Config) { c.Log.Level = "loud" }, "log.level"},
 		{"embedded port", func(c *Config) { c.Embedded.Port = 70000 }, "embedded.port"},
+		{"allow port", func(c *Config) { c.HTTP.Allow = []string{"127.0.0.1:8090", "10.0.0.0/8:0"} }, "http.allow[1]"},
+		{"embedded open without auth", func(c *Config) { c.Embedded.Host = "0.0.0.0" }, "embedded.host"},
 		{"shared wildcard", func(c *Config) { c.Secrets.Shared = []string{"A", "ZENDESK_*"} }, "secrets.shared[1]"},
 		{"shared all", func(c *Config) { c.Secrets.Shared = []string{"*"} }, "secrets.shared[0]"},
 		{"shared name", func(c *Config) { c.Secrets.Shared = []string{"a.b"} }, "secrets.shared[0]"},
@@ -139,5 +141,41 @@ func TestValidate(t *testing.T) {
 	}
 	if c := Default(); c.Validate() != nil {
 		t.Errorf("defaults invalid: %v", c.Validate())
+	}
+}
+
+// TestEmbeddedBeyondLoopback: an embedded server listening beyond
+// loopback needs authentication; with it, or on loopback, it is fine, as
+// it is when no embedded server is used.
+func TestEmbeddedBeyondLoopback(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		ok     bool
+	}{
+		{"loopback", func(c *Config) { c.Embedded.Host = "127.0.0.1" }, true},
+		{"localhost", func(c *Config) { c.Embedded.Host = "localhost" }, true},
+		{"ipv6 loopback", func(c *Config) { c.Embedded.Host = "::1" }, true},
+		{"all interfaces", func(c *Config) { c.Embedded.Host = "0.0.0.0" }, false},
+		{"empty", func(c *Config) { c.Embedded.Host = "" }, false},
+		{"all interfaces with a token", func(c *Config) { c.Embedded.Host, c.Embedded.Token = "0.0.0.0", "t" }, true},
+		{"an interface with nkeys", func(c *Config) {
+			c.Embedded.Host, c.Embedded.NKeys = "10.0.0.5", []string{"UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4"}
+			c.NATS.Token = "x"
+		}, true},
+		{"remote server", func(c *Config) { c.Embedded.Host, c.NATS.URL = "0.0.0.0", "nats://127.0.0.1:4222" }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.mutate(&c)
+			err := c.Validate()
+			if tt.ok && err != nil {
+				t.Errorf("err %v", err)
+			}
+			if !tt.ok && (err == nil || !strings.Contains(err.Error(), "embedded.host:")) {
+				t.Errorf("err %v, want one naming embedded.host", err)
+			}
+		})
 	}
 }

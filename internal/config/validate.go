@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hookworker/hookworker/internal/egress"
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/nats-io/nkeys"
 )
@@ -159,10 +159,8 @@ func (c *Config) validateHTTP(bad badFunc) {
 		bad("http.max_redirects", "%d is outside 0..20", c.HTTP.MaxRedirects)
 	}
 	for i, a := range c.HTTP.Allow {
-		if _, err := netip.ParsePrefix(a); err != nil {
-			if _, err := netip.ParseAddr(a); err != nil {
-				bad(fmt.Sprintf("http.allow[%d]", i), "%q is not a CIDR or an address", a)
-			}
+		if _, err := egress.ParseAllow([]string{a}); err != nil {
+			bad(fmt.Sprintf("http.allow[%d]", i), "%q is not a CIDR, an address or a host name (*.name allowed), with an optional :port", a)
 		}
 	}
 	if c.HTTP.MaxIdleConnsPerHost < 1 {
@@ -292,6 +290,9 @@ func (c *Config) validateNATS(bad badFunc) {
 	if e.StoreDir == "" {
 		bad("embedded.store_dir", "required when nats.url is empty")
 	}
+	if !loopbackHost(e.Host) && !e.RequiresAuth() {
+		bad("embedded.host", "%q listens beyond loopback: set embedded.token, embedded.user/password or embedded.nkeys, or listen on 127.0.0.1", e.Host)
+	}
 	if e.Token != "" && (e.User != "" || e.Password != "" || len(e.NKeys) > 0) {
 		bad("embedded.token", "cannot be combined with embedded.user/password or embedded.nkeys")
 	}
@@ -349,4 +350,14 @@ func validBucket(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// loopbackHost: "localhost" or a loopback address (the embedded server's
+// own rule, natsd.LoopbackHost).
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
 }

@@ -35,8 +35,12 @@ func (e *BlockedError) Is(target error) bool { return target == ErrBlocked }
 // listed in the package documentation, allows plain http and follows no
 // redirect.
 type Policy struct {
-	// Allow lists prefixes allowed even if in a refused range.
+	// Allow lists prefixes allowed even if in a refused range, on every
+	// port.
 	Allow []netip.Prefix
+	// Rules are more exceptions (see [ParseAllow]): prefixes and URL host
+	// names, each on one port or every port.
+	Rules []Rule
 	// HTTPSOnly refuses plain http URLs, redirect hops included.
 	HTTPSOnly bool
 	// MaxRedirects is how many redirects a request follows; 0: none (the
@@ -85,16 +89,24 @@ func normalize(p netip.Prefix) netip.Prefix {
 	return p
 }
 
-// Check reports whether addr may be dialled: nil, or a *BlockedError.
-func (p Policy) Check(addr netip.Addr) error {
+// Check reports whether addr may be dialled on any port: nil, or a
+// *BlockedError. Rules limited to a port or a host name do not count;
+// see [Policy.CheckDial].
+func (p Policy) Check(addr netip.Addr) error { return p.check("", addr, 0, true) }
+
+// CheckDial reports whether addr may be dialled on port for a URL whose
+// host is name ("" when unknown, or when it is the address itself).
+func (p Policy) CheckDial(name string, addr netip.Addr, port uint16) error {
+	return p.check(name, addr, port, false)
+}
+
+func (p Policy) check(name string, addr netip.Addr, port uint16, anyPort bool) error {
 	if !addr.IsValid() {
 		return &BlockedError{Addr: addr, Reason: "invalid address"}
 	}
 	a := addr.WithZone("").Unmap()
-	for _, pfx := range p.Allow {
-		if normalize(pfx).Contains(a) {
-			return nil
-		}
+	if p.allowed(name, a, port, anyPort) {
+		return nil
 	}
 	if r := reason(a); r != "" {
 		return &BlockedError{Addr: addr, Reason: r}
@@ -105,9 +117,14 @@ func (p Policy) Check(addr netip.Addr) error {
 // Control is for net.Dialer.Control: it checks the address ("IP:port")
 // about to be connected to. It does not use c, which may be nil.
 func (p Policy) Control(network, address string, c syscall.RawConn) error {
+	return p.control("", network, address)
+}
+
+// control is Control for a connection to the URL host name.
+func (p Policy) control(name, network, address string) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
 		return &BlockedError{Reason: fmt.Sprintf("%s address %q is not IP:port", network, address)}
 	}
-	return p.Check(ap.Addr())
+	return p.CheckDial(name, ap.Addr(), ap.Port())
 }

@@ -1,12 +1,14 @@
 package egress
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -29,16 +31,26 @@ func (p Policy) Transport(base *http.Transport) *http.Transport {
 		}
 	}
 	t := base.Clone()
-	d := &net.Dialer{
-		Timeout:   30 * time.Second,
-		KeepAlive: 30 * time.Second,
-		Resolver:  p.Resolver,
-		Control:   p.Control,
-	}
 	t.Dial = nil
 	t.DialTLS = nil
 	t.DialTLSContext = nil
-	t.DialContext = d.DialContext
+	t.DialContext = func(ctx context.Context, network, address string) (net.Conn, error) {
+		// The URL's host name goes with the check of every address it
+		// resolves to, for the allow rules that name hosts.
+		name, _ := hostPort(address)
+		if _, err := netip.ParseAddr(name); err == nil {
+			name = ""
+		}
+		d := &net.Dialer{
+			Timeout:   30 * time.Second,
+			KeepAlive: 30 * time.Second,
+			Resolver:  p.Resolver,
+			Control: func(network, address string, _ syscall.RawConn) error {
+				return p.control(name, network, address)
+			},
+		}
+		return d.DialContext(ctx, network, address)
+	}
 	t.Proxy = func(req *http.Request) (*url.URL, error) { return nil, p.CheckURL(req.URL) }
 	t.ProxyConnectHeader = nil
 	t.GetProxyConnectHeader = nil
@@ -49,7 +61,10 @@ func (p Policy) Transport(base *http.Transport) *http.Transport {
 // CheckRedirect is for http.Client.CheckRedirect. With MaxRedirects 0 it
 // returns http.ErrUseLastResponse: the 3xx is the answer. Otherwise it
 // refuses hop MaxRedirects+1 and any hop [Policy.CheckURL] refuses; the
-// hop's address is checked by the dialer like any other.
+// hop's address is checked by the dialer like any other. A hop to another
+// origin (scheme, host or port) than the first request's carries no body
+// and no header but Accept, Accept-Language, User-Agent and
+// Idempotency-Key.
 func (p Policy) CheckRedirect(req *http.Request, via []*http.Request) error {
 	if p.MaxRedirects <= 0 {
 		return http.ErrUseLastResponse
@@ -57,7 +72,39 @@ func (p Policy) CheckRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > p.MaxRedirects {
 		return fmt.Errorf("%w: more than %d redirects", ErrBlocked, p.MaxRedirects)
 	}
-	return p.CheckURL(req.URL)
+	if err := p.CheckURL(req.URL); err != nil {
+		return err
+	}
+	if len(via) > 0 && !sameOrigin(req.URL, via[0].URL) {
+		strip(req)
+	}
+	return nil
+}
+
+// keptAcrossOrigins are the only headers a hop to another origin carries:
+// every other one may be a credential the definition set (Authorization,
+// X-Api-Key, a signature, a cookie).
+var keptAcrossOrigins = map[string]bool{
+	"Accept": true, "Accept-Language": true, "User-Agent": true, "Idempotency-Key": true,
+}
+
+// strip leaves a request for another origin than the first one without
+// its credentials and its body.
+func strip(req *http.Request) {
+	for k := range req.Header {
+		if !keptAcrossOrigins[http.CanonicalHeaderKey(k)] {
+			delete(req.Header, k)
+		}
+	}
+	if req.Body != nil && req.Body != http.NoBody {
+		req.Body.Close()
+	}
+	req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
+}
+
+// sameOrigin: the same scheme, host name and port.
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && urlPort(a) == urlPort(b)
 }
 
 // CheckURL refuses a URL whose scheme is not http or https, a plain http
@@ -82,7 +129,18 @@ func (p Policy) CheckURL(u *url.URL) error {
 		return fmt.Errorf("%w: URL has no host", ErrBlocked)
 	}
 	if a, err := netip.ParseAddr(host); err == nil {
-		return p.Check(a)
+		return p.CheckDial("", a, urlPort(u))
 	}
 	return nil
+}
+
+// urlPort is the port a URL is dialled on.
+func urlPort(u *url.URL) uint16 {
+	if _, port := hostPort(u.Host); port != 0 {
+		return port
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return 443
+	}
+	return 80
 }

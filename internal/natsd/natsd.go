@@ -7,12 +7,17 @@
 // when a logger is given. Shutdown waits until the server has stopped.
 //
 // The server can require a token, a user and password, NKey users, and
-// TLS with optional client-certificate verification (see [Options]).
+// TLS with optional client-certificate verification (see [Options]). It
+// refuses to listen beyond loopback (0.0.0.0, ::, another interface's
+// address, a host name other than localhost) unless clients must
+// authenticate.
 package natsd
 
 import (
 	"errors"
 	"fmt"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -139,6 +144,9 @@ func Start(o Options) (*Server, error) {
 	if o.Configure != nil {
 		o.Configure(opts)
 	}
+	if !LoopbackHost(opts.Host) && !requiresAuth(opts) {
+		return nil, fmt.Errorf("natsd: refusing to listen on %q, beyond loopback, without authentication: set a token, a user and password or nkeys, or listen on 127.0.0.1", opts.Host)
+	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("natsd: %w", err)
@@ -174,3 +182,20 @@ func (z zapLogger) Fatalf(format string, v ...any)  { z.l.Errorf(format, v...) }
 func (z zapLogger) Errorf(format string, v ...any)  { z.l.Errorf(format, v...) }
 func (z zapLogger) Debugf(format string, v ...any)  { z.l.Debugf(format, v...) }
 func (z zapLogger) Tracef(format string, v ...any)  { z.l.Debugf(format, v...) }
+
+// LoopbackHost reports whether host names only this machine's loopback
+// interface: "localhost", or an address in 127.0.0.0/8 or ::1 ("" and
+// 0.0.0.0 listen everywhere).
+func LoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err == nil && a.Unmap().IsLoopback()
+}
+
+// requiresAuth reports whether opts make every client authenticate.
+func requiresAuth(o *server.Options) bool {
+	return o.Authorization != "" || o.Username != "" || len(o.Users) > 0 || len(o.Nkeys) > 0 ||
+		len(o.TrustedOperators) > 0 || len(o.TrustedKeys) > 0 || o.CustomClientAuthentication != nil || o.AuthCallout != nil
+}

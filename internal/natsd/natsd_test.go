@@ -142,3 +142,35 @@ func TestInvalidOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusesOpenListenerWithoutAuth: beyond loopback, no authentication
+// means no server (the refusal comes before anything listens).
+func TestRefusesOpenListenerWithoutAuth(t *testing.T) {
+	for _, host := range []string{"0.0.0.0", "::", "10.1.2.3", "hooks.example.com", "[::]"} {
+		t.Run(host, func(t *testing.T) {
+			s, err := Start(Options{Host: host, Port: -1, StoreDir: t.TempDir()})
+			if err == nil {
+				s.Shutdown()
+				t.Fatal("started without authentication")
+			}
+			if !strings.Contains(err.Error(), "beyond loopback, without authentication") {
+				t.Errorf("err %v", err)
+			}
+		})
+	}
+	for _, tt := range []struct {
+		host string
+		want bool
+	}{{"127.0.0.1", true}, {"127.8.0.1", true}, {"::1", true}, {"[::1]", true}, {"localhost", true}, {"LocalHost", true},
+		{"", false}, {"0.0.0.0", false}, {"::", false}, {"192.168.1.1", false}, {"localhost.example.com", false}} {
+		if got := LoopbackHost(tt.host); got != tt.want {
+			t.Errorf("LoopbackHost(%q) = %v", tt.host, got)
+		}
+	}
+	// On loopback, no authentication is fine.
+	s, err := Start(Options{Host: "127.0.0.1", Port: -1, StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Shutdown()
+}
