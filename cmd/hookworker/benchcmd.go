@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -29,6 +30,13 @@ process, start the worker under test as a separate process (this binary, or
   (b) raw HTTP: N keep-alive POSTs of the worker's body to the same target,
       with the same concurrency;
   (c) hookworker: N events fired as a burst, N Results back, each checked.
+
+The event is the realistic preset (an inline webhook POSTing a ~300-byte
+body with nested lookups and five CVars, two mappers, reply_to a fresh
+inbox per event, Nats-Msg-Id the event id); --preset heavy adds a
+condition, a loop over 10 items and several filters; --event FILE fires
+any other (the target answers with the file's response and the Results
+are checked against its want.cvars).
 
 Each burst runs --bursts times and the median is reported, with hookworker's
 ratio to the composite limit 1/(1/a+1/b) (quote the ratio: absolute rates
@@ -83,6 +91,10 @@ Progress goes to standard error.`,
 	f.StringVar(&o.WorkerBin, "worker-bin", "", "hookworker binary to run as the worker (default this executable)")
 	f.StringArrayVar(&o.WorkerEnv, "worker-env", nil, "KEY=VALUE for the worker's environment, e.g. HOOKWORKER_PULL_EXPIRY=2s (repeatable)")
 	f.IntVar(&o.Backlog, "backlog", 0, "after the other phases, store this many events with the worker stopped and measure a fresh worker's peak RSS while it drains them (0: skip)")
+	f.StringVar(&o.Preset, "preset", "", "the event fired: "+strings.Join(bench.Presets, " or ")+" (default "+bench.Presets[0]+")")
+	f.StringVar(&o.EventFile, "event", "", "fire this event instead of a preset: a JSON file {\"event\", \"response\", \"want\"} as internal/bench/presets/*.json")
+	f.IntVar(&o.ProfileSeconds, "profile-seconds", 0, "window of the profile phase, a burst during which the worker's CPU profile is attributed to an event's phases (default 3; -1: skip)")
+	f.StringVar(&o.ProfileOut, "worker-profile", "", "write the worker's CPU profile of the profile phase to this file (go tool pprof)")
 	f.BoolVar(&asJSON, "json", false, "print the figures as JSON")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write this process's CPU profile (server, target, publisher, checker) to the file")
 	return cmd

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +24,8 @@ func TestBenchCommand(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	code, out, errOut := runCLI(t, ctx, nil, "bench", "--json", "--worker-bin", bin,
-		"-n", "300", "--concurrency", "16", "--rate", "200", "--duration", "1s", "--bursts", "1", "--backlog", "400")
+		"-n", "300", "--concurrency", "16", "--rate", "200", "--duration", "1s", "--bursts", "1", "--backlog", "400",
+		"--profile-seconds", "1")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
@@ -79,8 +82,28 @@ func TestBenchCommand(t *testing.T) {
 	if want := rep.HookworkerEPS / rep.CompositeEPS; math.IsInf(rep.Ratio, 0) || math.Abs(rep.Ratio-want) > 0.01*want {
 		t.Errorf("ratio %v, want hookworker_eps / composite_eps = %v", rep.Ratio, want)
 	}
-	if !rep.ResultsOK || rep.ResultsChecked != 300+200+400 {
-		t.Errorf("results_ok %v, results_checked %d, want true and 900", rep.ResultsOK, rep.ResultsChecked)
+	pf := rep.Profile
+	if pf == nil || pf.Events < 1 || pf.BurstEvents < 300 || !(pf.UsPerEvent > 0) || len(pf.Phases) != len(bench.PhaseOrder) {
+		t.Fatalf("profile %+v", pf)
+	}
+	sum := 0.0
+	for _, ph := range pf.Phases {
+		sum += ph.UsPerEvent
+	}
+	if math.Abs(sum-pf.UsPerEvent) > 0.01*pf.UsPerEvent {
+		t.Errorf("phases add up to %.1f µs/event, the profile has %.1f", sum, pf.UsPerEvent)
+	}
+	// The worker's own steps are in the profile.
+	for _, ph := range pf.Phases {
+		if (ph.Phase == bench.PhaseHTTP || ph.Phase == bench.PhaseRender) && !(ph.UsPerEvent > 0) {
+			t.Errorf("phase %s: %v µs/event", ph.Phase, ph.UsPerEvent)
+		}
+	}
+	if want := 300 + 200 + 400 + pf.BurstEvents; !rep.ResultsOK || rep.ResultsChecked != want {
+		t.Errorf("results_ok %v, results_checked %d, want true and %d", rep.ResultsOK, rep.ResultsChecked, want)
+	}
+	if rep.Preset != "realistic" || rep.EventBytes < 900 {
+		t.Errorf("preset %q, event %d bytes: want the realistic event", rep.Preset, rep.EventBytes)
 	}
 	if bl := rep.Backlog; bl == nil || bl.Events != 400 || !(bl.DrainEPS > 0) || !(bl.WorkerPeakRSSMB > 0) ||
 		!(bl.ServerStoredMB > 0) || !(bl.PublishS > 0) || !(bl.WorkerCPUUsPerEvent > 0) {
@@ -93,15 +116,16 @@ func TestBenchCommand(t *testing.T) {
 		t.Errorf("runs: %+v", rep.Runs)
 	}
 
-	// The human table names every figure.
-	code, out, errOut = runCLI(t, ctx, nil, "bench", "--worker-bin", bin,
-		"-n", "100", "--concurrency", "8", "--rate", "100", "--duration", "200ms", "--bursts", "1", "--backlog", "100")
+	// The human table names every figure; the heavy preset runs too.
+	code, out, errOut = runCLI(t, ctx, nil, "bench", "--worker-bin", bin, "--preset", "heavy",
+		"-n", "100", "--concurrency", "8", "--rate", "100", "--duration", "200ms", "--bursts", "1", "--backlog", "100",
+		"--profile-seconds", "1")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 	for _, s := range []string{"raw JetStream", "raw HTTP", "composite", "ratio c / composite",
 		"worker CPU per event", "worker peak RSS", "fired -> Result", "fired -> target", "every one succeeded",
-		"worker peak RSS while draining"} {
+		"worker peak RSS while draining", "worker CPU profile", "decode", "GC", "heavy"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("table lacks %q:\n%s", s, out)
 		}
@@ -128,6 +152,38 @@ func TestBenchCommandChecksResults(t *testing.T) {
 	}
 	if out != "" {
 		t.Errorf("stdout %q, want nothing", out)
+	}
+}
+
+// --event fires the file's event, and its want.cvars are checked: here
+// the realistic event with a want the target's answer does not give.
+func TestBenchCommandEventFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs a worker process")
+	}
+	bin := buildBinary(t)
+	data, err := os.ReadFile(filepath.Join("..", "..", "internal", "bench", "presets", "realistic.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "closed.json")
+	changed := strings.Replace(string(data), `"ticket_status": "open"`, `"ticket_status": "closed"`, 1)
+	if changed == string(data) {
+		t.Fatal("the preset has no want.cvars.ticket_status to change")
+	}
+	if err := os.WriteFile(file, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	code, out, errOut := runCLI(t, ctx, nil, "bench", "--json", "--worker-bin", bin, "--event", file,
+		"-n", "50", "--concurrency", "8", "--duration", "100ms", "--bursts", "1", "--profile-seconds", "-1")
+	if code == 0 || !strings.Contains(errOut, "failed the check") || !strings.Contains(errOut, "closed") {
+		t.Errorf("exit %d with a want the Results do not meet:\n%s\n%s", code, out, errOut)
+	}
+	code, _, errOut = runCLI(t, ctx, nil, "bench", "--worker-bin", bin, "--event", file, "--preset", "heavy")
+	if code == 0 || !strings.Contains(errOut, "not both") {
+		t.Errorf("--event with --preset: exit %d, %s", code, errOut)
 	}
 }
 

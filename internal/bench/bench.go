@@ -11,7 +11,17 @@
 //   - (c) hookworker end to end: N events fired as a burst and N Results
 //     back, each checked, with the worker's CPU time per event;
 //   - (d) latency at a paced rate: fired to Result, and fired to the
-//     target's receipt of the request.
+//     target's receipt of the request;
+//   - the profile phase: a burst during which the worker's own CPU
+//     profile (its ops listener's /debug/pprof/profile) is read and its
+//     samples attributed to the phases of an event (decode, resolve,
+//     render, HTTP, map, Result, ack, log, NATS I/O, GC), per event.
+//
+// The event is a preset (Presets: "realistic", an inline webhook POSTing
+// a ~300-byte body with nested lookups, two mappers and a fresh reply
+// inbox per event, and "heavy", with a condition, a loop and filters) or
+// any event file of the same format; the target answers with its
+// response and every Result is checked against its want.
 //
 // Each burst (a, b, c) is repeated and the median reported, because a
 // single burst can hit a pull stall (nats.go v1.55 with nats-server v2.15:
@@ -72,6 +82,18 @@ type Options struct {
 	// Backlog events are published, then a fresh worker process drains
 	// them; its peak RSS and drain rate are reported.
 	Backlog int
+	// Preset names the event fired (one of Presets; default the first,
+	// "realistic"); EventFile, when set, is a file of the same format
+	// to use instead.
+	Preset    string
+	EventFile string
+	// ProfileSeconds is the window of the profile phase, a burst during
+	// which the worker's CPU profile is read and attributed to the phases
+	// of an event; default 3, -1 skips the phase.
+	ProfileSeconds int
+	// ProfileOut, when set, is where the worker's profile is written
+	// (for go tool pprof).
+	ProfileOut string
 	// Log receives progress lines and the worker's log; nil discards them.
 	Log io.Writer
 }
@@ -110,6 +132,9 @@ func (o Options) normalize() (Options, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
+	if o.ProfileSeconds == 0 {
+		o.ProfileSeconds = 3
+	}
 	switch {
 	case o.Backlog < 0 || o.Backlog > maxEvents:
 		return o, fmt.Errorf("backlog: %d is outside 0..%d", o.Backlog, maxEvents)
@@ -127,6 +152,8 @@ func (o Options) normalize() (Options, error) {
 		return o, fmt.Errorf("duration: %s is outside 0..%s", o.Duration, maxDuration)
 	case o.Rate > 0 && o.Rate*o.Duration.Seconds() > maxEvents:
 		return o, fmt.Errorf("rate x duration: over %d events", maxEvents)
+	case o.ProfileSeconds < -1 || o.ProfileSeconds > 60:
+		return o, fmt.Errorf("profile seconds: %d is outside 1..60 (-1: no profile)", o.ProfileSeconds)
 	case o.WorkerBin == "":
 		return o, errors.New("worker binary: required")
 	}
@@ -136,6 +163,41 @@ func (o Options) normalize() (Options, error) {
 		}
 	}
 	return o, nil
+}
+
+// loadPreset is the event the options name.
+func (o Options) loadPreset() (*Preset, error) {
+	if o.EventFile != "" {
+		if o.Preset != "" {
+			return nil, errors.New("event: give a preset or an event file, not both")
+		}
+		data, err := readFileMax(o.EventFile, maxEventFile)
+		if err != nil {
+			return nil, fmt.Errorf("event file: %w", err)
+		}
+		return ParsePreset(filepath.Base(o.EventFile), data)
+	}
+	if o.Preset == "" {
+		o.Preset = Presets[0]
+	}
+	return LoadPreset(o.Preset)
+}
+
+// readFileMax reads a file of at most max bytes.
+func readFileMax(name string, max int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s: over %d bytes", name, max)
+	}
+	return data, nil
 }
 
 // settle lets the previous phase's stragglers (acks, idle connections,
@@ -151,7 +213,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	o.Log = &syncWriter{w: o.Log}
-	h := &harness{o: o, run: runID()}
+	p, err := o.loadPreset()
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	h := &harness{o: o, preset: p, run: runID()}
 	defer h.close()
 	if err := h.start(ctx); err != nil {
 		return nil, err
@@ -164,8 +230,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 // harness holds what one run starts.
 type harness struct {
-	o   Options
-	run string // unique per run: names and event ids
+	o      Options
+	preset *Preset
+	run    string // unique per run: names and event ids
 
 	dir    string
 	srv    *natsd.Server
@@ -180,6 +247,8 @@ type harness struct {
 	http   *http.Client // the raw HTTP phase's
 	worker *workerProc
 	names  names
+	// opsAddr is the worker's ops listener (its profile).
+	opsAddr string
 	// cur is the phase whose events the Result handler and the target
 	// are following.
 	cur atomic.Pointer[tracker]
@@ -209,7 +278,7 @@ func (h *harness) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
-	if h.target, err = startTarget(&h.cur); err != nil {
+	if h.target, err = startTarget(h.preset, &h.cur); err != nil {
 		return fmt.Errorf("bench: target: %w", err)
 	}
 	url := h.srv.ClientURL()
@@ -233,10 +302,13 @@ func (h *harness) start(ctx context.Context) error {
 		firedPrefix:  "hookbench." + h.run + ".fired",
 		resultPrefix: "hookbench." + h.run + ".result",
 	}
-	if h.res, err = subscribeResults(h.subNC, h.names.resultPrefix+".>", &h.cur); err != nil {
+	if h.res, err = subscribeResults(h.subNC, h.inboxPrefix()+".>", h.preset, &h.cur); err != nil {
 		return err
 	}
 	h.http = newHTTPClient(h.o.Concurrency)
+	if h.opsAddr, err = freeAddr(); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
 	if err := h.setupRaw(ctx); err != nil {
 		return err
 	}
@@ -266,7 +338,6 @@ func (h *harness) workerEnv() []string {
 	}
 	env = append(env,
 		"HOOKWORKER_HTTP_ALLOW=127.0.0.0/8",
-		"HOOKWORKER_LOG_LEVEL=warn",
 		"HOOKWORKER_CONCURRENCY="+strconv.Itoa(h.o.Concurrency),
 		"HOOKWORKER_MAX_ACK_PENDING="+strconv.Itoa(h.o.MaxAckPending),
 		"HOOKWORKER_STREAM="+h.names.stream,
@@ -274,6 +345,8 @@ func (h *harness) workerEnv() []string {
 		"HOOKWORKER_FIRED_PREFIX="+h.names.firedPrefix,
 		"HOOKWORKER_RESULT_PREFIX="+h.names.resultPrefix,
 		"HOOKWORKER_SHUTDOWN_GRACE=5s",
+		"HOOKWORKER_OPS_LISTEN="+h.opsAddr,
+		"HOOKWORKER_OPS_PPROF=true",
 	)
 	return append(env, h.o.WorkerEnv...)
 }
@@ -336,7 +409,7 @@ func (h *harness) measure(ctx context.Context) (*Report, error) {
 	rep := &Report{
 		N: o.Events, Concurrency: o.Concurrency, MaxAckPending: o.MaxAckPending, Bursts: o.Bursts,
 		GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), LoadAvgStart: loadAvg(),
-		EventBytes: len(eventJSON(h.eventID("b0", o.Events-1), h.target.url, o.Events-1)),
+		Preset: h.preset.Name, EventBytes: len(h.event("b0", o.Events-1)),
 	}
 	var jsUse, httpUse, hwUse []cpuUse
 	for k := range o.Bursts {
@@ -377,6 +450,16 @@ func (h *harness) measure(ctx context.Context) (*Report, error) {
 	rep.CompositeEPS = composite(rep.JetStreamEPS, rep.HTTPEPS)
 	rep.Ratio = rep.HookworkerEPS / rep.CompositeEPS
 	rep.WorkerCPUUsPerEvent = median(rep.Runs.WorkerCPUUsPerEvent)
+
+	if o.ProfileSeconds > 0 {
+		prof, err := h.profiled(ctx, o.ProfileSeconds, rep.HookworkerEPS)
+		if err != nil {
+			return nil, err
+		}
+		rep.Profile = prof
+		rep.ResultsChecked += prof.BurstEvents
+		settle()
+	}
 
 	rate := o.Rate
 	if rate == 0 {

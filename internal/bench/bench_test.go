@@ -3,12 +3,14 @@ package bench
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/trigger"
 )
 
@@ -64,49 +66,113 @@ func TestBenchTrackerIndex(t *testing.T) {
 	}
 }
 
-// The event is valid, and the raw HTTP phase sends exactly the body the
-// worker renders for it.
-func TestBenchEventAndBody(t *testing.T) {
-	data := eventJSON("run-b0-7", "http://127.0.0.1:9", 7)
-	ev, err := trigger.Decode(data)
-	if err != nil {
-		t.Fatal(err)
+// Each preset's event is valid, made with the id, reply_to and target
+// of each event, and renders the body Jinja2 gives for it (the raw HTTP
+// phase sends what the renderer gives).
+func TestBenchPresets(t *testing.T) {
+	for _, name := range Presets {
+		t.Run(name, func(t *testing.T) {
+			p, err := LoadPreset(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var f struct {
+				Event struct {
+					ID string `json:"id"`
+				} `json:"event"`
+				Want struct {
+					Body string `json:"body"`
+				} `json:"want"`
+			}
+			raw, _ := presetFS.ReadFile("presets/" + name + ".json")
+			if err := json.Unmarshal(raw, &f); err != nil {
+				t.Fatal(err)
+			}
+			data := p.event(f.Event.ID, "_INBOX.hookbench.r.b0.7", "http://127.0.0.1:9")
+			ev, err := trigger.Decode(data)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, data)
+			}
+			if ev.ID != f.Event.ID || ev.ReplyTo != "_INBOX.hookbench.r.b0.7" || !strings.HasPrefix(ev.Webhook.URL, "http://127.0.0.1:9/") {
+				t.Errorf("id %q, reply_to %q, url %q", ev.ID, ev.ReplyTo, ev.Webhook.URL)
+			}
+			req, err := newRenderer().request(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(req.body) != f.Want.Body {
+				t.Errorf("rendered body\n %s\nwant (Jinja2's)\n %s", req.body, f.Want.Body)
+			}
+			if !strings.HasPrefix(req.url, "http://127.0.0.1:9/") {
+				t.Errorf("rendered URL %s", req.url)
+			}
+			other := p.event("x-1", "_INBOX.a.b", "http://127.0.0.1:10")
+			if ev2, err := trigger.Decode(other); err != nil || ev2.ID != "x-1" || ev2.ReplyTo != "_INBOX.a.b" {
+				t.Errorf("second event: %v %+v", err, ev2)
+			}
+		})
 	}
-	ev.CVars = render.Normalize(ev.CVars).(map[string]any)
-	wh, err := render.NewEnv(render.Limits{}).CompileWebhook(ev.Webhook)
-	if err != nil {
-		t.Fatal(err)
+	if _, err := LoadPreset("nope"); err == nil || !strings.Contains(err.Error(), "realistic") {
+		t.Errorf("unknown preset: %v", err)
 	}
-	req, err := wh.Render(render.RequestVars(ev, render.Scope{Attempt: 1}))
-	if err != nil {
-		t.Fatal(err)
+}
+
+// The embedded presets are the render benchmarks' events.
+func TestBenchPresetsMatchRender(t *testing.T) {
+	for _, name := range Presets {
+		ours, _ := presetFS.ReadFile("presets/" + name + ".json")
+		theirs, err := os.ReadFile(filepath.Join("..", "..", "render", "testdata", "bench", name+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(ours, theirs) {
+			t.Errorf("presets/%s.json differs from render/testdata/bench/%s.json: copy it over", name, name)
+		}
 	}
-	if !bytes.Equal(req.Body, requestBody(7)) {
-		t.Errorf("rendered body %s, raw phase sends %s", req.Body, requestBody(7))
+}
+
+func TestBenchParsePresetRejects(t *testing.T) {
+	for name, c := range map[string]struct{ data, want string }{
+		"not json":    {`{`, "event file"},
+		"no event":    {`{"response":{}}`, "event: missing"},
+		"bad event":   {`{"event":{"id":""}}`, "event file: event"},
+		"webhook ref": {`{"event":{"id":"e","bot_id":"b","conversation_id":"c","webhook_ref":{"id":"w"}}}`, "inline webhook"},
+		"bad url":     {`{"event":{"id":"e","bot_id":"b","conversation_id":"c","webhook":{"id":"w","method":"GET","url":"{{ u }}"}}}`, "webhook.url"},
+		"bad status":  {`{"event":{"id":"e","bot_id":"b","conversation_id":"c","webhook":{"id":"w","method":"GET","url":"http://x/"}},"response":{"status_code":99}}`, "status_code"},
+	} {
+		if _, err := ParsePreset("f", []byte(c.data)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one naming %q", name, err, c.want)
+		}
 	}
-	if req.URL != "http://127.0.0.1:9/tickets/388" || req.Method != "POST" {
-		t.Errorf("rendered %s %s", req.Method, req.URL)
+	big := bytes.Repeat([]byte(" "), maxEventFile+1)
+	if _, err := ParsePreset("f", big); err == nil {
+		t.Error("an oversized file was accepted")
 	}
 }
 
 func TestBenchCheckResult(t *testing.T) {
-	good := func() *wireResult {
-		return &wireResult{EventID: "e", Status: "succeeded", HTTPStatus: 200,
-			CVars: map[string]any{"ticket_status": "open", "ticket_id": "388", "shout": "OPEN"}}
+	p, err := LoadPreset("realistic")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if msg := checkResult(good()); msg != "" {
+	good := func() *wireResult {
+		return &wireResult{EventID: "e", Status: "succeeded", HTTPStatus: 201,
+			CVars: map[string]any{"ticket_status": "open", "ticket_id": json.Number("35436")}}
+	}
+	if msg := p.checkResult(good()); msg != "" {
 		t.Errorf("good Result: %s", msg)
 	}
 	for name, change := range map[string]func(*wireResult){
 		"failed":     func(r *wireResult) { r.Status = "failed"; r.Error = &trigger.Error{Class: "blocked", Message: "no"} },
-		"status 500": func(r *wireResult) { r.HTTPStatus = 500 },
-		"wrong cvar": func(r *wireResult) { r.CVars["shout"] = "open" },
+		"status 200": func(r *wireResult) { r.HTTPStatus = 200 },
+		"wrong cvar": func(r *wireResult) { r.CVars["ticket_status"] = "closed" },
+		"string id":  func(r *wireResult) { r.CVars["ticket_id"] = "35436" },
 		"extra cvar": func(r *wireResult) { r.CVars["x"] = 1 },
 		"no cvar":    func(r *wireResult) { delete(r.CVars, "ticket_id") },
 	} {
 		r := good()
 		change(r)
-		if checkResult(r) == "" {
+		if p.checkResult(r) == "" {
 			t.Errorf("%s: passed the check", name)
 		}
 	}
@@ -118,7 +184,11 @@ func TestBenchRawPhases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{o: o, run: runID()}
+	p, err := LoadPreset("realistic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{o: o, preset: p, run: runID()}
 	defer h.close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -49,7 +49,7 @@ func (h *harness) wait(ctx context.Context, done <-chan struct{}, timeout time.D
 
 // rawStream and rawConsumer are the raw JetStream phase's names.
 func (h *harness) rawStream() string  { return "HOOKBENCH_RAW_" + h.run }
-func (h *harness) rawSubject() string { return "hookbench." + h.run + ".raw." + botID }
+func (h *harness) rawSubject() string { return "hookbench." + h.run + ".raw.bench" }
 
 // setupRaw creates the raw phase's stream and consumer, configured as the
 // worker configures its own.
@@ -87,7 +87,7 @@ func (h *harness) rawJetStream(ctx context.Context, k int) (float64, cpuUse, err
 	phase := "r" + strconv.Itoa(k)
 	data := make([][]byte, n)
 	for i := range data {
-		data[i] = eventJSON(h.eventID(phase, i), h.target.url, i)
+		data[i] = h.event(phase, i)
 	}
 	tr := newTracker(h.run, phase, n) // counts distinct acks; no Results
 	msgs := make(chan jetstream.Msg)
@@ -174,11 +174,14 @@ func newHTTPClient(conc int) *http.Client {
 func (h *harness) rawHTTP(ctx context.Context, k int) (float64, cpuUse, error) {
 	n, conc := h.o.Events, h.o.Concurrency
 	phase := "h" + strconv.Itoa(k)
-	bodies := make([][]byte, n)
-	for i := range bodies {
-		bodies[i] = requestBody(i)
+	reqs := make([]sentRequest, n)
+	r := newRenderer()
+	for i := range reqs {
+		var err error
+		if reqs[i], err = r.request(h.event(phase, i)); err != nil {
+			return 0, cpuUse{}, fmt.Errorf("bench: render the raw HTTP phase's request: %w", err)
+		}
 	}
-	url := h.target.url + "/tickets/388"
 	ctx, cancel := context.WithTimeout(ctx, phaseTimeout(n))
 	defer cancel()
 	var next atomic.Int64
@@ -195,7 +198,7 @@ func (h *harness) rawHTTP(ctx context.Context, k int) (float64, cpuUse, error) {
 				if i >= n {
 					return
 				}
-				err := h.post(ctx, url, h.eventID(phase, i), bodies[i])
+				err := h.post(ctx, &reqs[i], h.eventID(phase, i))
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
@@ -216,13 +219,19 @@ func (h *harness) rawHTTP(ctx context.Context, k int) (float64, cpuUse, error) {
 	return rate(n, use.elapsed), use, nil
 }
 
-func (h *harness) post(ctx context.Context, url, key string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+// post sends r as the worker does: its rendered headers, the worker's
+// User-Agent and the event's Idempotency-Key.
+func (h *harness) post(ctx context.Context, r *sentRequest, key string) error {
+	req, err := http.NewRequestWithContext(ctx, r.method, r.url, bytes.NewReader(r.body))
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
+	for k, v := range r.header {
+		req.Header[k] = v
+	}
+	if req.Header.Get("Content-Type") == "" && len(r.body) > 0 {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("User-Agent", "hookworker/1")
 	req.Header.Set("Idempotency-Key", key)
 	resp, err := h.http.Do(req)
@@ -231,7 +240,7 @@ func (h *harness) post(ctx context.Context, url, key string, body []byte) error 
 	}
 	_, err = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	if err == nil && resp.StatusCode != http.StatusOK {
+	if err == nil && resp.StatusCode != h.preset.status {
 		err = fmt.Errorf("status %d", resp.StatusCode)
 	}
 	return err
@@ -253,9 +262,9 @@ func (h *harness) burst(ctx context.Context, k int) (burstResult, error) {
 	phase := "b" + strconv.Itoa(k)
 	data := make([][]byte, n)
 	for i := range data {
-		data[i] = eventJSON(h.eventID(phase, i), h.target.url, i)
+		data[i] = h.event(phase, i)
 	}
-	subject := trigger.FiredSubject(h.names.firedPrefix, botID)
+	subject := trigger.FiredSubject(h.names.firedPrefix, h.preset.Bot())
 	tr := newTracker(h.run, phase, n)
 	h.cur.Store(tr)
 	c0 := h.sampleCPU()
@@ -297,9 +306,9 @@ func (h *harness) paced(ctx context.Context, r float64, d time.Duration) (pacedR
 	h.logf("paced: %d events at %.0f/s", count, r)
 	data := make([][]byte, count)
 	for i := range data {
-		data[i] = eventJSON(h.eventID("p", i), h.target.url, i)
+		data[i] = h.event("p", i)
 	}
-	subject := trigger.FiredSubject(h.names.firedPrefix, botID)
+	subject := trigger.FiredSubject(h.names.firedPrefix, h.preset.Bot())
 	tr := newTracker(h.run, "p", count)
 	h.cur.Store(tr)
 	interval := time.Duration(float64(time.Second) / r)
@@ -372,14 +381,14 @@ func rate(n int, elapsed time.Duration) float64 {
 // watched. The previous worker must have been stopped.
 func (h *harness) backlog(ctx context.Context, n int) (*Backlog, error) {
 	phase := "q"
-	subject := trigger.FiredSubject(h.names.firedPrefix, botID)
+	subject := trigger.FiredSubject(h.names.firedPrefix, h.preset.Bot())
 	tr := newTracker(h.run, phase, n)
 	h.cur.Store(tr)
 	h.logf("backlog: storing %d events with no worker running", n)
 	start := time.Now()
 	for i := range n {
 		// Made one at a time: a million events would take ~0.7 GB at once.
-		if err := h.pub.publish(ctx, subject, h.eventID(phase, i), eventJSON(h.eventID(phase, i), h.target.url, i)); err != nil {
+		if err := h.pub.publish(ctx, subject, h.eventID(phase, i), h.event(phase, i)); err != nil {
 			return nil, err
 		}
 		if (i+1)%200_000 == 0 {

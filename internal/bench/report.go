@@ -36,8 +36,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	p("hookworker bench: %d events x %d bursts (median), concurrency %d, max ack pending %d\n",
 		r.N, r.Bursts, r.Concurrency, r.MaxAckPending)
-	p("  event %d B, %s, %d CPUs, load average %.2f at start, %.2f at end\n\n",
-		r.EventBytes, r.GoVersion, r.CPUs, r.LoadAvgStart, r.LoadAvgEnd)
+	p("  event %s, %d B, %s, %d CPUs, load average %.2f at start, %.2f at end\n\n",
+		r.Preset, r.EventBytes, r.GoVersion, r.CPUs, r.LoadAvgStart, r.LoadAvgEnd)
 	p("  %-38s %10s   %s\n", "burst", "events/s", "each burst")
 	p("  %-38s %10.0f   %s\n", "(a) raw JetStream: publish, ack", r.JetStreamEPS, runs(r.Runs.JetStreamEPS, "%.0f"))
 	p("  %-38s %10.0f   %s\n", "(b) raw HTTP: keep-alive POST", r.HTTPEPS, runs(r.Runs.HTTPEPS, "%.0f"))
@@ -55,6 +55,17 @@ func (r *Report) WriteText(w io.Writer) error {
 		p("  %-30s %14.1f %8.1f %9.0f%% %15.0f%%\n", c.name, c.c.BenchUsPerEvent, c.c.WorkerUsPerEvent, 100*c.c.BusyShare, 100*c.c.OthersShare)
 	}
 	p("  (bench process: JetStream server, HTTP target, publisher and checker; shares of %d CPUs x burst time)\n\n", r.CPUs)
+	if pf := r.Profile; pf != nil {
+		p("worker CPU profile: %d events in a %.0fs window of a burst, %.1f µs/event in the profile\n", pf.Events, pf.Seconds, pf.UsPerEvent)
+		p("  %-18s %8s %7s\n", "phase", "µs/event", "share")
+		for _, ph := range pf.Phases {
+			p("  %-18s %8.1f %6.1f%%\n", ph.Phase, ph.UsPerEvent, 100*ph.Share)
+		}
+		if len(pf.TopOther) > 0 {
+			p("  other, by leaf function (µs/event): %s\n", strings.Join(pf.TopOther, ", "))
+		}
+		p("\n")
+	}
 	pc := r.Paced
 	p("paced: %.0f events/s asked, %.0f/s fired, %d events over %.1fs; worker CPU %.1f µs/event\n",
 		pc.Rate, pc.AchievedRate, pc.Events, pc.DurationS, pc.WorkerCPUUsPerEvent)

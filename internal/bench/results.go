@@ -3,6 +3,8 @@ package bench
 // Report holds every figure of a run. Rates are medians over the bursts;
 // Runs has each burst's figure.
 type Report struct {
+	// Preset is the event fired: a preset's name or the event file's.
+	Preset        string  `json:"preset"`
 	N             int     `json:"n"`
 	Concurrency   int     `json:"concurrency"`
 	MaxAckPending int     `json:"max_ack_pending"`
@@ -32,6 +34,9 @@ type Report struct {
 	Paced Paced `json:"paced"`
 	// LatencyMS holds the paced phase's latencies in milliseconds.
 	LatencyMS Latency `json:"latency_ms"`
+	// Profile is the worker's CPU time per event by phase, from its CPU
+	// profile during the profile phase (when it ran).
+	Profile *Profile `json:"profile,omitempty"`
 	// Backlog is the backlog phase's, when it ran.
 	Backlog *Backlog `json:"backlog,omitempty"`
 

@@ -19,51 +19,24 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookworker/hookworker/trigger"
-	"github.com/hookworker/hookworker/trigger/webhook"
 )
-
-// targetBody is the target's answer to every request.
-const targetBody = `{"ticket":{"id":388,"status":"open"}}`
-
-// botID is the bot of every event.
-const botID = "bench"
 
 // eventID is the id of event i of a phase: <run>-<phase>-<i>.
 func (h *harness) eventID(phase string, i int) string {
 	return h.run + "-" + phase + "-" + strconv.Itoa(i)
 }
 
-// eventJSON is a typical event: an inline webhook POSTing a body with four
-// variables to the target, and three mappers, one with a filter.
-func eventJSON(id, targetURL string, i int) []byte {
-	ev := trigger.Event{
-		ID: id, BotID: botID, ConversationID: "conv-" + strconv.Itoa(i%100),
-		Connection: &trigger.Connection{ID: "c-1", ModuleID: "m-1", Scope: "module"},
-		Webhook: &webhook.Definition{
-			ID: "bench", Method: "POST", URL: targetURL + "/tickets/{{ ticket_id }}",
-			Headers: map[string]string{"Accept": "application/json"},
-			Body:    `{"ticket_id": {{ ticket_id }}, "name": {{ userName | tojson }}, "email": {{ email | tojson }}, "n": {{ n }}}`,
-			CVars: []webhook.Mapping{
-				{Name: "ticket_status", Mapper: "{{ ticket.status }}"},
-				{Name: "ticket_id", Mapper: "{{ ticket.id }}"},
-				{Name: "shout", Mapper: "{{ ticket.status | upper }}"},
-			},
-		},
-		CVars: map[string]any{"ticket_id": 388, "userName": "Ana", "email": "ana@example.com", "n": i},
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(ev); err != nil {
-		panic(err) // a fixed shape: cannot fail
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+// inbox is the reply_to of event i of a phase: a fresh inbox per event,
+// as a conversation engine waiting for each Result uses.
+func (h *harness) inbox(phase string, i int) string {
+	return h.inboxPrefix() + "." + phase + "." + strconv.Itoa(i)
 }
 
-// requestBody is the body the worker renders for event i: the raw HTTP
-// phase sends the same bytes.
-func requestBody(i int) []byte {
-	return []byte(`{"ticket_id": 388, "name": "Ana", "email": "ana@example.com", "n": ` + strconv.Itoa(i) + `}`)
+func (h *harness) inboxPrefix() string { return "_INBOX.hookbench." + h.run }
+
+// event is event i of a phase, its webhook calling the target.
+func (h *harness) event(phase string, i int) []byte {
+	return h.preset.event(h.eventID(phase, i), h.inbox(phase, i), h.target.url)
 }
 
 // tracker follows the events of one phase. Times are nanoseconds since
@@ -144,25 +117,19 @@ type wireResult struct {
 	Error      *trigger.Error `json:"error"`
 }
 
-// checkResult is "" when r is what the bench's event must give.
-func checkResult(r *wireResult) string {
+// checkResult is "" when r is what the preset's event must give.
+func (p *Preset) checkResult(r *wireResult) string {
 	switch {
 	case r.Status != string(trigger.StatusSucceeded):
 		if r.Error != nil {
 			return fmt.Sprintf("event %s: status %s (%s: %s)", r.EventID, r.Status, r.Error.Class, r.Error.Message)
 		}
 		return fmt.Sprintf("event %s: status %s", r.EventID, r.Status)
-	case r.HTTPStatus != http.StatusOK:
-		return fmt.Sprintf("event %s: http_status %d", r.EventID, r.HTTPStatus)
+	case r.HTTPStatus != p.status:
+		return fmt.Sprintf("event %s: http_status %d, want %d", r.EventID, r.HTTPStatus, p.status)
 	}
-	want := map[string]string{"ticket_status": "open", "ticket_id": "388", "shout": "OPEN"}
-	if len(r.CVars) != len(want) {
-		return fmt.Sprintf("event %s: cvars %v, want %v", r.EventID, r.CVars, want)
-	}
-	for k, v := range want {
-		if got, ok := r.CVars[k]; !ok || fmt.Sprint(got) != v {
-			return fmt.Sprintf("event %s: cvars %v, want %v", r.EventID, r.CVars, want)
-		}
+	if msg := p.checkCVars(r.CVars); msg != "" {
+		return "event " + r.EventID + ": " + msg
 	}
 	return ""
 }
@@ -170,13 +137,14 @@ func checkResult(r *wireResult) string {
 // resultSink receives the Results (core NATS) and hands them to the
 // current phase's tracker.
 type resultSink struct {
-	cur   *atomic.Pointer[tracker]
-	sub   *nats.Subscription
-	stray atomic.Int64 // Results of no current phase
+	preset *Preset
+	cur    *atomic.Pointer[tracker]
+	sub    *nats.Subscription
+	stray  atomic.Int64 // Results of no current phase
 }
 
-func subscribeResults(nc *nats.Conn, subject string, cur *atomic.Pointer[tracker]) (*resultSink, error) {
-	s := &resultSink{cur: cur}
+func subscribeResults(nc *nats.Conn, subject string, p *Preset, cur *atomic.Pointer[tracker]) (*resultSink, error) {
+	s := &resultSink{preset: p, cur: cur}
 	sub, err := nc.Subscribe(subject, s.handle)
 	if err != nil {
 		return nil, fmt.Errorf("bench: subscribe to Results: %w", err)
@@ -216,7 +184,7 @@ func (s *resultSink) handle(m *nats.Msg) {
 		tr.dups.Add(1)
 		return
 	}
-	if msg := checkResult(&r); msg != "" {
+	if msg := s.preset.checkResult(&r); msg != "" {
 		tr.fail(msg)
 	}
 	if tr.got.Add(1) == int64(tr.n) {
@@ -225,10 +193,11 @@ func (s *resultSink) handle(m *nats.Msg) {
 	}
 }
 
-// target is the local HTTP server the webhooks call: keep-alive, a fixed
-// small JSON answer, and the first arrival of each event's request
+// target is the local HTTP server the webhooks call: keep-alive, the
+// preset's answer, and the first arrival of each event's request
 // (by Idempotency-Key) recorded in the current tracker.
 type target struct {
+	preset   *Preset
 	url      string
 	srv      *http.Server
 	cur      *atomic.Pointer[tracker]
@@ -236,12 +205,12 @@ type target struct {
 	done     chan struct{}
 }
 
-func startTarget(cur *atomic.Pointer[tracker]) (*target, error) {
+func startTarget(p *Preset, cur *atomic.Pointer[tracker]) (*target, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	t := &target{url: "http://" + ln.Addr().String(), cur: cur, done: make(chan struct{})}
+	t := &target{preset: p, url: "http://" + ln.Addr().String(), cur: cur, done: make(chan struct{})}
 	t.srv = &http.Server{Handler: t, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 5 * time.Minute}
 	go func() {
 		defer close(t.done)
@@ -249,8 +218,6 @@ func startTarget(cur *atomic.Pointer[tracker]) (*target, error) {
 	}()
 	return t, nil
 }
-
-var targetLength = strconv.Itoa(len(targetBody))
 
 func (t *target) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
@@ -262,9 +229,11 @@ func (t *target) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	_, _ = io.Copy(io.Discard, r.Body)
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", targetLength)
-	_, _ = io.WriteString(w, targetBody)
+	for k, v := range t.preset.header {
+		h[k] = v
+	}
+	w.WriteHeader(t.preset.status)
+	_, _ = w.Write(t.preset.body)
 }
 
 func (t *target) close() {

@@ -24,7 +24,7 @@ func startWorker(bin, url string, env []string, dir string, log io.Writer) (*wor
 	cmd := exec.Command(bin, "run", "--nats-url", url)
 	cmd.Dir = dir // no configs/hookworker.yaml there: defaults and env
 	cmd.Env = env
-	tw := &tailWriter{out: log, prefix: "worker: "}
+	tw := &tailWriter{out: log, prefix: "worker: ", quiet: quietLine}
 	cmd.Stdout, cmd.Stderr = tw, tw
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.WaitDelay = 5 * time.Second
@@ -101,12 +101,18 @@ func (p *workerProc) tail() string {
 type tailWriter struct {
 	out    io.Writer
 	prefix string
-	mu     sync.Mutex
-	buf    []byte
-	lines  []string
+	// quiet lines are kept in the tail but not copied to out.
+	quiet func(string) bool
+	mu    sync.Mutex
+	buf   []byte
+	lines []string
 }
 
 const tailLines = 20
+
+// quietLine is true for the worker's per-event lines ("event done" at
+// its default level): thousands a second, kept out of the bench's log.
+func quietLine(s string) bool { return strings.Contains(s, "\tevent done\t") }
 
 func (w *tailWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
@@ -128,7 +134,9 @@ func (w *tailWriter) Write(p []byte) (int, error) {
 }
 
 func (w *tailWriter) line(s string) {
-	fmt.Fprintf(w.out, "%s%s\n", w.prefix, s)
+	if w.quiet == nil || !w.quiet(s) {
+		fmt.Fprintf(w.out, "%s%s\n", w.prefix, s)
+	}
 	if len(w.lines) == tailLines {
 		w.lines = w.lines[1:]
 	}
