@@ -35,6 +35,15 @@ func (w *Worker) run(ctx context.Context, j *job, c *compiled) outcome {
 		return bo.NextBackOff()
 	}
 	for {
+		// Before each attempt (a quick retry's included): a delivery that
+		// may be another process's by now goes back unrun, and after the
+		// shutdown grace period nothing new starts.
+		if j.stale() {
+			return j.lost()
+		}
+		if ctx.Err() != nil {
+			return j.retryLater(shutdownDelay, "", "")
+		}
 		vars := render.RequestVars(ev, render.Scope{Secrets: w.secretsFor(ev.BotID), Attempt: len(j.hist.Attempts) + 1})
 		req, err := w.render(c, vars)
 		if err != nil {
@@ -54,7 +63,9 @@ func (w *Worker) run(ctx context.Context, j *job, c *compiled) outcome {
 			return j.retryLater(jitter(deny.RetryAfter), RetryIsolation, deny.Reason)
 		}
 		at := w.clock.Now()
-		resp, err := w.attempt(ctx, ev, def, req, traceparent, j.tracestate)
+		// A request once sent is not abandoned at shutdown: it runs to
+		// its own timeout (see Run).
+		resp, err := w.attempt(context.WithoutCancel(ctx), ev, def, req, traceparent, j.tracestate)
 		release(hostFailed(resp, err))
 		w.observeAttempt(hostLabel(u, j.redact), resp, err, w.clock.Since(at))
 		if errors.Is(err, errHandBack) {

@@ -17,8 +17,17 @@
 // read, and is terminated.
 //
 // On shutdown (the context given to Run is cancelled) the worker stops
-// pulling, finishes what it holds within the configured grace period, and
-// hands back (Nak) whatever is still running after it.
+// pulling and finishes what it holds within the configured grace period;
+// past it, nothing new starts (an attempt, an in-worker wait) and those
+// events are handed back (Nak), but a request already on the wire runs to
+// its webhook's timeout and its event is settled, so that no other process
+// sends it again.
+//
+// A worker never runs an event whose delivery it may no longer hold:
+// before each attempt it checks that the delivery was received or
+// heartbeated within three quarters of ack_wait, and that the process was
+// not paused meanwhile (guard.go); if not, it leaves the message to
+// JetStream, unrun.
 //
 // Operations: a [Metrics] given in [Deps] (package metrics) counts events,
 // outcomes, attempts by target host, retries, dead letters and cache use;

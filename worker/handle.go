@@ -51,7 +51,14 @@ type job struct {
 	trace      tracectx.Parent
 	tracestate string
 	span       tracectx.Parent
+
+	// held reports whether the delivery may still be this process's (the
+	// stale-delivery guard, guard.go); nil: always (the backstop's copy).
+	held func() bool
 }
+
+// stale reports whether the job's delivery may have been lost.
+func (j *job) stale() bool { return j.held != nil && !j.held() }
 
 // newJob is the job of one delivery: of a message taken from a consumer,
 // or of the stored copy of an event that the backstop dead-letters.
@@ -79,14 +86,15 @@ func (w *Worker) replayOf(subject string, hdr nats.Header) int {
 // handle runs one delivery of an event and settles it: the Result is
 // published (and, on failure, the dead letter stored) before the message
 // is acknowledged.
-func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
+func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, received time.Time) {
 	w.metrics.EventReceived()
 	w.metrics.InFlight(1)
 	defer w.metrics.InFlight(-1)
-	w.inflight.add(msg)
+	w.inflight.add(msg, received)
 	defer w.inflight.remove(msg)
 	meta, _ := msg.Metadata()
 	j := w.newJob(msg.Data(), msg.Headers(), msg.Subject(), meta)
+	j.held = func() bool { return w.inflight.held(msg) }
 	w.settle(msg, j, w.process(ctx, j))
 }
 

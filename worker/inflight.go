@@ -11,21 +11,32 @@ import (
 
 // inflight tracks the messages being handled and sends InProgress for
 // those held longer than a third of AckWait, so that a long attempt or an
-// in-worker backoff is not redelivered under the worker's feet.
+// in-worker backoff is not redelivered under the worker's feet. It also
+// says whether a delivery may still be held (held, see guard.go).
 type inflight struct {
 	clock clockwork.Clock
 	mu    sync.Mutex
+	// msgs holds when each delivery was last known held: received, or
+	// its last InProgress.
 	msgs  map[jetstream.Msg]time.Time
 	every time.Duration
+	pause pauses
 }
 
 func newInflight(clock clockwork.Clock, ackWait time.Duration) *inflight {
-	return &inflight{clock: clock, msgs: map[jetstream.Msg]time.Time{}, every: ackWait / 3}
+	f := &inflight{clock: clock, msgs: map[jetstream.Msg]time.Time{}, every: ackWait / 3}
+	f.pause = newPauses(ackWait, f.tick(), clock.Now())
+	return f
 }
 
-func (f *inflight) add(m jetstream.Msg) {
+// tick is how often run looks: a quarter of the heartbeat interval, so a
+// heartbeat is sent at most every + tick after the last one.
+func (f *inflight) tick() time.Duration { return max(f.every/4, time.Millisecond) }
+
+// add tracks m, received at at.
+func (f *inflight) add(m jetstream.Msg, at time.Time) {
 	f.mu.Lock()
-	f.msgs[m] = f.clock.Now()
+	f.msgs[m] = at
 	f.mu.Unlock()
 }
 
@@ -35,9 +46,12 @@ func (f *inflight) remove(m jetstream.Msg) {
 	f.mu.Unlock()
 }
 
-// run sends heartbeats until ctx is cancelled.
+// run sends heartbeats until ctx is cancelled. A delivery that may have
+// been lost already (held reports false) gets none: an InProgress from a
+// process that no longer holds a message would extend the deadline of the
+// process that does.
 func (f *inflight) run(ctx context.Context) {
-	t := f.clock.NewTicker(f.every)
+	t := f.clock.NewTicker(f.tick())
 	defer t.Stop()
 	for {
 		select {
@@ -46,8 +60,9 @@ func (f *inflight) run(ctx context.Context) {
 		case now := <-t.Chan():
 			var due []jetstream.Msg
 			f.mu.Lock()
+			f.pause.ticked(now)
 			for m, since := range f.msgs {
-				if now.Sub(since) >= f.every {
+				if now.Sub(since) >= f.every && f.pause.held(since, now) {
 					due = append(due, m)
 					f.msgs[m] = now
 				}
@@ -58,4 +73,14 @@ func (f *inflight) run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// held reports whether m's delivery is still this process's, as far as it
+// can tell (see pauses.held); an untracked message is.
+func (f *inflight) held(m jetstream.Msg) bool {
+	now := f.clock.Now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	since, ok := f.msgs[m]
+	return !ok || f.pause.held(since, now)
 }

@@ -49,6 +49,19 @@ type Metrics interface {
 	// UnknownFields: an event carried count top-level fields this version
 	// of the contract does not know; names are the first few of them.
 	UnknownFields(names []string, count int)
+
+	// The self-healing series (docs/operations.md, "Self-healing"):
+	// StaleDelivery, a delivery handed back unrun because the worker may
+	// no longer hold it; TopologyRecreated, a stream, consumer or bucket
+	// found missing and recreated; PullStalled, a pull ended by the pull
+	// watchdog; WriteRetried, a Result or dead letter sent again with the
+	// same id (fault in_process, storage or no_answer); BackstopGaveUp, an
+	// advisory the backstop gave up on.
+	StaleDelivery()
+	TopologyRecreated(kind, name string)
+	PullStalled()
+	WriteRetried(fault string)
+	BackstopGaveUp()
 }
 
 // Webhook labels of Metrics.Completed besides registry ids.
@@ -78,6 +91,11 @@ func (nopMetrics) DeadLetter(string)                                      {}
 func (nopMetrics) DefinitionCache(bool)                                   {}
 func (nopMetrics) Completed(string, string, time.Duration, time.Duration) {}
 func (nopMetrics) UnknownFields([]string, int)                            {}
+func (nopMetrics) StaleDelivery()                                         {}
+func (nopMetrics) TopologyRecreated(string, string)                       {}
+func (nopMetrics) PullStalled()                                           {}
+func (nopMetrics) WriteRetried(string)                                    {}
+func (nopMetrics) BackstopGaveUp()                                        {}
 
 // Run states, for Ready.
 const (

@@ -24,6 +24,10 @@ const (
 	// verdictRetryLater: the event goes back to JetStream with its
 	// history, to come back after a delay; no Result yet.
 	verdictRetryLater
+	// verdictLost: the delivery may be another process's by now (the
+	// stale-delivery guard): nothing is written and the message is left
+	// alone, for JetStream to redeliver when its deadline passes.
+	verdictLost
 )
 
 // outcome is what one delivery of an event came to: run returns it and
@@ -92,6 +96,9 @@ func (j *job) retryLater(delay time.Duration, retry, reason string) outcome {
 	o.delay, o.retry, o.reason = delay, retry, reason
 	return o
 }
+
+// lost is the outcome of a delivery the worker may no longer hold.
+func (j *job) lost() outcome { return j.outcome(verdictLost) }
 
 // failure is an error with its class; anything else counts as network.
 type failure struct {

@@ -27,6 +27,12 @@ import (
 // Result, and only then terminates or acks the message; when either
 // cannot be written, the message goes back to JetStream instead.
 func (w *Worker) settle(msg jetstream.Msg, j *job, o outcome) {
+	if o.verdict == verdictLost {
+		w.metrics.StaleDelivery()
+		w.log.Warn("delivery may be held by another process (ack_wait passed without a heartbeat: was the process paused?): handed back unrun",
+			zap.String("event_id", j.ev.ID), zap.Uint64("delivery", j.delivery()), zap.Duration("ack_wait", w.cfg.Worker.AckWait))
+		return
+	}
 	if o.verdict == verdictRetryLater {
 		w.handBack(msg, j, o)
 		return

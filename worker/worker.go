@@ -307,9 +307,18 @@ func (w *Worker) setupTrigger(ctx context.Context) (jetstream.Consumer, []jetstr
 	return cons, lanes, nil
 }
 
+// delivery is a message taken from a consumer and when it arrived.
+type delivery struct {
+	msg jetstream.Msg
+	at  time.Time
+}
+
 // Run consumes until ctx is cancelled, then shuts down gracefully: it
-// stops pulling, lets in-flight events finish within the grace period and
-// hands back the rest. It returns nil after a clean shutdown.
+// stops pulling and lets what it holds go on within the grace period;
+// past it, an event starts no new attempt or in-worker wait and is handed
+// back, but a request already on the wire finishes (within its webhook's
+// timeout, heartbeats going on) and its event is settled: another process
+// would otherwise send it again. It returns nil after a clean shutdown.
 func (w *Worker) Run(ctx context.Context) error {
 	defer w.state.Store(stateStopped)
 	cons, lanes, backstop, err := w.setup(ctx)
@@ -339,7 +348,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	// serve runs handle on what arrives on in until quit, with a context
 	// of its own: the per-attempt timeouts derived from it register with
 	// it, not all with workCtx, whose lock they would otherwise share.
-	serve := func(in <-chan jetstream.Msg) {
+	serve := func(in <-chan delivery) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -347,18 +356,20 @@ func (w *Worker) Run(ctx context.Context) error {
 			defer cancel()
 			for {
 				select {
-				case m := <-in:
-					w.handle(ctx, m)
+				case d := <-in:
+					w.handle(ctx, d.msg, d.at)
 				case <-quit:
 					return
 				}
 			}
 		}()
 	}
-	handOff := func(to chan<- jetstream.Msg) jetstream.MessageHandler {
+	// handOff notes when each message arrived (the stale-delivery guard
+	// counts from it) and hands it to the pool.
+	handOff := func(to chan<- delivery) jetstream.MessageHandler {
 		return func(m jetstream.Msg) {
 			select {
-			case to <- m:
+			case to <- delivery{m, w.clock.Now()}:
 			case <-quit:
 				_ = m.Nak()
 			}
@@ -382,7 +393,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	// messages wait in the client's buffer (PullMaxMessages). A buffered
 	// message already counts against MaxAckPending and its AckWait is
 	// already running, so the buffer is kept near the pool's size.
-	msgs := make(chan jetstream.Msg)
+	msgs := make(chan delivery)
 	for range conc {
 		serve(msgs)
 	}
@@ -401,7 +412,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	// process would run it, the lane would move on, and this copy would
 	// then run after the lane's next event.
 	for p, lane := range lanes {
-		in := make(chan jetstream.Msg)
+		in := make(chan delivery)
 		serve(in)
 		lc, err := lane.Consume(handOff(in),
 			jetstream.PullMaxMessages(1),
@@ -442,8 +453,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	}()
 	// Drain hands the client's buffer to the pool. Wait for it within the
 	// grace period (it never ends while NATS is unreachable), then stop
-	// the pool once what it holds is done; past the grace period,
-	// in-flight events are cancelled and handed back.
+	// the pool once what it holds is done; past the grace period, events
+	// start no new attempt or wait and are handed back, while requests
+	// already sent finish.
 	grace := w.clock.NewTimer(w.cfg.Worker.ShutdownGrace)
 	defer grace.Stop()
 	graceOver := false
@@ -453,7 +465,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		graceOver = true
 	}
 	if graceOver {
-		w.log.Warn("grace period over: handing back in-flight events")
+		w.log.Warn("grace period over: handing back what has not started; requests already sent finish")
 		cancelWork()
 	}
 	close(quit)
@@ -463,7 +475,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		select {
 		case <-finished:
 		case <-grace.Chan():
-			w.log.Warn("grace period over: handing back in-flight events")
+			w.log.Warn("grace period over: handing back what has not started; requests already sent finish")
 			cancelWork()
 		}
 	}

@@ -1,0 +1,130 @@
+package worker_test
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/hookworker/hookworker/internal/config"
+	"github.com/hookworker/hookworker/internal/fault"
+	"github.com/hookworker/hookworker/internal/jstest"
+	"github.com/hookworker/hookworker/internal/metrics"
+	"github.com/hookworker/hookworker/internal/workertest"
+	"github.com/hookworker/hookworker/trigger"
+	"github.com/hookworker/hookworker/trigger/webhook"
+	"github.com/hookworker/hookworker/worker"
+)
+
+// faultCounts is the Prometheus metrics with the self-healing series
+// also counted where a test can read them.
+type faultCounts struct {
+	*metrics.Metrics
+	stale, recreated, writeRetries, gaveUp, pullStalls atomic.Int32
+}
+
+func newFaultCounts() *faultCounts { return &faultCounts{Metrics: metrics.New(metrics.Options{})} }
+
+func (f *faultCounts) StaleDelivery() { f.stale.Add(1); f.Metrics.StaleDelivery() }
+func (f *faultCounts) TopologyRecreated(kind, name string) {
+	f.recreated.Add(1)
+	f.Metrics.TopologyRecreated(kind, name)
+}
+func (f *faultCounts) WriteRetried(fault string) { f.writeRetries.Add(1); f.Metrics.WriteRetried(fault) }
+func (f *faultCounts) BackstopGaveUp()           { f.gaveUp.Add(1); f.Metrics.BackstopGaveUp() }
+func (f *faultCounts) PullStalled()              { f.pullStalls.Add(1); f.Metrics.PullStalled() }
+
+// waitFor polls cond every 10 ms for up to d.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, d)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestStaleDeliveryNotRun: a worker that stood still longer than ack_wait
+// in the middle of a delivery (here its clock jumps, as a frozen and
+// resumed process sees it) does not make the quick retry it was waiting
+// for: it may no longer hold the delivery. It leaves the message alone
+// (no Nak, no InProgress, which would act on another process's
+// delivery); JetStream redelivers it at its deadline, and that delivery
+// runs.
+func TestStaleDeliveryNotRun(t *testing.T) {
+	srv := jstest.Server(t)
+	nc, _ := jstest.Connect(t, srv)
+	ft := fault.NewServer(t)
+	ft.On("/flaky", fault.Status(500, "boom"), fault.OK(`{"ok": true}`))
+	clk := clockwork.NewFakeClockAt(time.Now())
+	m := newFaultCounts()
+	startWorker(t, nc, func(c *config.Config) {
+		c.Retry.QuickAttempts = 3
+		c.Retry.QuickInitial = 400 * time.Millisecond
+		c.Retry.QuickMaxWait = time.Second
+		c.Worker.AckWait = 4 * time.Second // the server's, on real time
+	}, worker.Deps{Clock: clk, Metrics: m})
+
+	ev := &trigger.Event{ID: "frozen", BotID: "b", ConversationID: "c",
+		Webhook: &webhook.Definition{URL: ft.URL() + "/flaky"}}
+	sub := publishEvent(t, nc, ev)
+	waitFor(t, 5*time.Second, "first attempt", func() bool { return ft.Count("/flaky") == 1 })
+	time.Sleep(50 * time.Millisecond) // the worker is in its quick-retry wait
+	clk.Advance(5 * time.Second)      // frozen past ack_wait, then resumed
+	waitFor(t, 3*time.Second, "stale delivery counted", func() bool { return m.stale.Load() == 1 })
+	if n := ft.Count("/flaky"); n != 1 {
+		t.Fatalf("the target saw %d requests after the freeze, want 1: the stale delivery's retry ran", n)
+	}
+	// Time goes on past the pause (in small steps: no new pause); the
+	// server redelivers at the deadline of the first delivery.
+	for range 40 {
+		clk.Advance(100 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
+	}
+	res := nextResult(t, sub, 10*time.Second)
+	if res.Status != trigger.StatusSucceeded {
+		t.Fatalf("result %s (%+v), want succeeded on the redelivery", res.Status, res.Error)
+	}
+	if n := ft.Count("/flaky"); n != 2 {
+		t.Errorf("the target saw %d requests, want 2 (one per delivery)", n)
+	}
+}
+
+// TestShutdownLetsRequestsOnTheWireFinish: SIGTERM (a cancelled Run) with
+// a grace period shorter than a request already sent: the request is not
+// abandoned (another process would send it again); it finishes, its
+// Result is published and the event acked, and Run returns then.
+func TestShutdownLetsRequestsOnTheWireFinish(t *testing.T) {
+	srv := jstest.Server(t)
+	nc, js := jstest.Connect(t, srv)
+	ft := fault.NewServer(t)
+	ft.On("/slow", fault.Hang(2500*time.Millisecond), fault.OK(`{"ok": true}`))
+	cfg := config.Default()
+	cfg.Worker.Concurrency = 4
+	cfg.Worker.ShutdownGrace = 500 * time.Millisecond
+	cfg.Worker.StreamRefresh = 200 * time.Millisecond
+	cfg.HTTP.Allow = loopback
+	_, stop := workertest.Run(t, nc, cfg, worker.Deps{})
+
+	ev := &trigger.Event{ID: "on-the-wire", BotID: "b", ConversationID: "c",
+		Webhook: &webhook.Definition{URL: ft.URL() + "/slow", Timeout: webhook.Duration(5 * time.Second)}}
+	sub := publishEvent(t, nc, ev)
+	waitFor(t, 5*time.Second, "request sent", func() bool { return ft.Count("/slow") == 1 })
+	start := time.Now()
+	stop()
+	took := time.Since(start)
+	if took < 2*time.Second {
+		t.Errorf("Run returned after %s, before the 2.5 s request could finish", took)
+	}
+	res := nextResult(t, sub, 2*time.Second)
+	if res.Status != trigger.StatusSucceeded || res.Attempts != 1 {
+		t.Fatalf("result %s after %d attempts (%+v), want succeeded after 1", res.Status, res.Attempts, res.Error)
+	}
+	if n := ft.Count("/slow"); n != 1 {
+		t.Errorf("the target saw %d requests, want 1", n)
+	}
+	assertDrained(t, js, "CONNECTIONS", "hookworker")
+}

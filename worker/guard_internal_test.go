@@ -1,0 +1,41 @@
+package worker
+
+import (
+	"testing"
+	"time"
+)
+
+// TestPausesHeld: the guard's judgement of whether a delivery is still
+// held, with ack_wait 30 s (held up to 22.5 s after the last sign of it)
+// and a 2.5 s heartbeat tick.
+func TestPausesHeld(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	for _, tt := range []struct {
+		name  string
+		ticks []float64 // ticks seen, in seconds after t0
+		since float64   // received or last heartbeat
+		now   float64
+		want  bool
+	}{
+		{"fresh", []float64{2.5, 5}, 4, 6, true},
+		{"within the margin", []float64{2.5, 5, 7.5, 10, 12.5, 15, 17.5, 20, 22.5}, 1, 22, true},
+		{"ack_wait all but passed", []float64{2.5, 5, 7.5, 10, 12.5, 15, 17.5, 20, 22.5}, 0, 23, false},
+		{"paused, the ticker not caught up", []float64{2.5}, 2, 40, false},
+		{"paused, the ticker caught up", []float64{2.5, 40}, 2, 40.1, false},
+		{"received in a buffer through a pause", []float64{2.5, 40}, 40.5, 41, false},
+		{"received after the pause window", []float64{2.5, 40, 42.5, 45}, 44, 45, true},
+		{"a short pause", []float64{2.5, 14}, 13, 14, true},
+		{"received after a pause, the ticker not caught up", []float64{2.5}, 30, 30.1, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPauses(30*time.Second, 2500*time.Millisecond, t0)
+			for _, s := range tt.ticks {
+				p.ticked(at(s))
+			}
+			if got := p.held(at(tt.since), at(tt.now)); got != tt.want {
+				t.Errorf("held(%v, %v) = %v, want %v (pause %v..%v)", tt.since, tt.now, got, tt.want, p.start, p.end)
+			}
+		})
+	}
+}
