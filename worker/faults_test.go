@@ -31,9 +31,12 @@ func (f *faultCounts) TopologyRecreated(kind, name string) {
 	f.recreated.Add(1)
 	f.Metrics.TopologyRecreated(kind, name)
 }
-func (f *faultCounts) WriteRetried(fault string) { f.writeRetries.Add(1); f.Metrics.WriteRetried(fault) }
-func (f *faultCounts) BackstopGaveUp()           { f.gaveUp.Add(1); f.Metrics.BackstopGaveUp() }
-func (f *faultCounts) PullStalled()              { f.pullStalls.Add(1); f.Metrics.PullStalled() }
+func (f *faultCounts) WriteRetried(fault string) {
+	f.writeRetries.Add(1)
+	f.Metrics.WriteRetried(fault)
+}
+func (f *faultCounts) BackstopGaveUp() { f.gaveUp.Add(1); f.Metrics.BackstopGaveUp() }
+func (f *faultCounts) PullStalled()    { f.pullStalls.Add(1); f.Metrics.PullStalled() }
 
 // waitFor polls cond every 10 ms for up to d.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
