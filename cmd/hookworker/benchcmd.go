@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hookworker/hookworker/internal/bench"
+	"github.com/hookworker/hookworker/internal/bench/baseline"
 )
 
 func (a *app) benchCmd() *cobra.Command {
@@ -95,7 +98,32 @@ Progress goes to standard error.`,
 	f.StringVar(&o.EventFile, "event", "", "fire this event instead of a preset: a JSON file {\"event\", \"response\", \"want\"} as internal/bench/presets/*.json")
 	f.IntVar(&o.ProfileSeconds, "profile-seconds", 0, "window of the profile phase, a burst during which the worker's CPU profile is attributed to an event's phases (default 3; -1: skip)")
 	f.StringVar(&o.ProfileOut, "worker-profile", "", "write the worker's CPU profile of the profile phase to this file (go tool pprof)")
+	f.BoolVar(&o.NoBaseline, "no-baseline", false, "skip the baseline worker's bursts")
 	f.BoolVar(&asJSON, "json", false, "print the figures as JSON")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write this process's CPU profile (server, target, publisher, checker) to the file")
+	cmd.AddCommand(baselineWorkerCmd())
+	return cmd
+}
+
+// baselineWorkerCmd is the bench's baseline worker (package baseline),
+// run by the bench in a process of its own; hidden.
+func baselineWorkerCmd() *cobra.Command {
+	var o baseline.Options
+	cmd := &cobra.Command{
+		Use:    "baseline-worker",
+		Short:  "The bench's baseline worker (run by hookworker bench)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return baseline.Run(ctx, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.URL, "nats-url", "", "NATS server")
+	f.StringVar(&o.Stream, "stream", "", "stream")
+	f.StringVar(&o.Consumer, "consumer", "", "durable consumer")
+	f.IntVar(&o.Concurrency, "concurrency", 64, "pool size and pull batch")
 	return cmd
 }

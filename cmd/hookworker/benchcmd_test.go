@@ -99,7 +99,12 @@ func TestBenchCommand(t *testing.T) {
 			t.Errorf("phase %s: %v µs/event", ph.Phase, ph.UsPerEvent)
 		}
 	}
-	if want := 300 + 200 + 400 + pf.BurstEvents; !rep.ResultsOK || rep.ResultsChecked != want {
+	if bl := rep.Baseline; bl == nil || !(bl.EPS > 0) || !(bl.CPUUsPerEvent > 0) || !(bl.Ratio > 0) ||
+		math.Abs(bl.WorkerCPUShare-rep.WorkerCPUUsPerEvent/bl.CPUUsPerEvent) > 0.01*bl.WorkerCPUShare ||
+		!(rep.CPU.Baseline.BaselineUsPerEvent > 0) {
+		t.Errorf("baseline %+v, cpu %+v", bl, rep.CPU.Baseline)
+	}
+	if want := 300 + 300 + 200 + 400 + pf.BurstEvents; !rep.ResultsOK || rep.ResultsChecked != want {
 		t.Errorf("results_ok %v, results_checked %d, want true and %d", rep.ResultsOK, rep.ResultsChecked, want)
 	}
 	if rep.Preset != "realistic" || rep.EventBytes < 900 {
@@ -125,7 +130,7 @@ func TestBenchCommand(t *testing.T) {
 	}
 	for _, s := range []string{"raw JetStream", "raw HTTP", "composite", "ratio c / composite",
 		"worker CPU per event", "worker peak RSS", "fired -> Result", "fired -> target", "every one succeeded",
-		"worker peak RSS while draining", "worker CPU profile", "decode", "GC", "heavy"} {
+		"worker peak RSS while draining", "worker CPU profile", "decode", "GC", "heavy", "baseline worker", "hookworker CPU / baseline CPU"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("table lacks %q:\n%s", s, out)
 		}

@@ -77,6 +77,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := h.startWorker(ctx); err != nil {
 		return nil, err
 	}
+	if !o.NoBaseline {
+		if err := h.startBaseline(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return h.measure(ctx)
 }
 
@@ -98,6 +103,7 @@ type harness struct {
 	res    *resultSink
 	http   *http.Client // the raw HTTP phase's
 	worker *workerProc
+	base   *workerProc // the baseline worker, when it runs
 	names  names
 	// opsAddr is the worker's ops listener (its profile).
 	opsAddr string
@@ -206,14 +212,19 @@ func (h *harness) workerEnv() []string {
 // waitReady waits until the worker's consumer exists and holds a pull
 // request, i.e. the worker is consuming.
 func (h *harness) waitReady(ctx context.Context) error {
+	return h.waitPulling(ctx, h.worker, h.names.stream, h.names.consumer)
+}
+
+// waitPulling waits until consumer holds a pull request of p.
+func (h *harness) waitPulling(ctx context.Context, p *workerProc, stream, consumer string) error {
 	deadline := time.Now().Add(30 * time.Second)
 	var last error
 	for time.Now().Before(deadline) {
-		if err := h.worker.exitErr(); err != nil {
+		if err := p.exitErr(); err != nil {
 			return err
 		}
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		cons, err := h.rawJS.Consumer(cctx, h.names.stream, h.names.consumer)
+		cons, err := h.rawJS.Consumer(cctx, stream, consumer)
 		if err == nil {
 			var info *jetstream.ConsumerInfo
 			if info, err = cons.Info(cctx); err == nil && info.NumWaiting > 0 {
@@ -229,12 +240,15 @@ func (h *harness) waitReady(ctx context.Context) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("bench: the worker is not consuming after 30s (last: %v)%s", last, h.worker.tail())
+	return fmt.Errorf("bench: %s is not consuming after 30s (last: %v)%s", consumer, last, p.tail())
 }
 
 func (h *harness) close() {
 	if h.worker != nil {
 		h.worker.stop()
+	}
+	if h.base != nil {
+		h.base.stop()
 	}
 	if h.http != nil {
 		h.http.CloseIdleConnections()
@@ -263,7 +277,7 @@ func (h *harness) measure(ctx context.Context) (*Report, error) {
 		GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), LoadAvgStart: loadAvg(),
 		Preset: h.preset.Name, EventBytes: len(h.event("b0", o.Events-1)),
 	}
-	var jsUse, httpUse, hwUse []cpuUse
+	var jsUse, httpUse, hwUse, baseUse []cpuUse
 	for k := range o.Bursts {
 		js, ju, err := h.rawJetStream(ctx, k)
 		if err != nil {
@@ -280,6 +294,19 @@ func (h *harness) measure(ctx context.Context) (*Report, error) {
 			return nil, err
 		}
 		settle()
+		if h.base != nil {
+			w, err := h.baselineBurst(ctx, k)
+			if err != nil {
+				return nil, err
+			}
+			settle()
+			baseUse = append(baseUse, w.use)
+			rep.Runs.BaselineEPS = append(rep.Runs.BaselineEPS, w.eps)
+			rep.Runs.BaselineCPUUsPerEvent = append(rep.Runs.BaselineCPUUsPerEvent, us(w.use.base)/float64(o.Events))
+			rep.ResultsChecked += w.checked
+			h.logf("burst %d/%d: baseline %.0f/s (%.2f of composite), %.1f µs CPU/event",
+				k+1, o.Bursts, w.eps, w.eps/composite(js, hs), us(w.use.base)/float64(o.Events))
+		}
 		jsUse, httpUse, hwUse = append(jsUse, ju), append(httpUse, hu), append(hwUse, b.use)
 		rep.Runs.JetStreamEPS = append(rep.Runs.JetStreamEPS, js)
 		rep.Runs.HTTPEPS = append(rep.Runs.HTTPEPS, hs)
@@ -302,6 +329,17 @@ func (h *harness) measure(ctx context.Context) (*Report, error) {
 	rep.CompositeEPS = composite(rep.JetStreamEPS, rep.HTTPEPS)
 	rep.Ratio = rep.HookworkerEPS / rep.CompositeEPS
 	rep.WorkerCPUUsPerEvent = median(rep.Runs.WorkerCPUUsPerEvent)
+	if h.base != nil {
+		rep.CPU.Baseline = phaseCPU(baseUse, o.Events)
+		rep.Baseline = &Baseline{
+			EPS: median(rep.Runs.BaselineEPS), CPUUsPerEvent: median(rep.Runs.BaselineCPUUsPerEvent),
+		}
+		rep.Baseline.Ratio = rep.Baseline.EPS / rep.CompositeEPS
+		if rep.Baseline.CPUUsPerEvent > 0 {
+			rep.Baseline.WorkerCPUShare = rep.WorkerCPUUsPerEvent / rep.Baseline.CPUUsPerEvent
+		}
+		h.base.stop() // idle from here on: its pulls would cost the others
+	}
 
 	if o.ProfileSeconds > 0 {
 		prof, err := h.profiled(ctx, o.ProfileSeconds, rep.HookworkerEPS)

@@ -52,6 +52,9 @@ type Options struct {
 	// ProfileOut, when set, is where the worker's profile is written
 	// (for go tool pprof).
 	ProfileOut string
+	// NoBaseline skips the baseline worker (package baseline), which
+	// otherwise runs a burst after each of hookworker's.
+	NoBaseline bool
 	// Log receives progress lines and the worker's log; nil discards them.
 	Log io.Writer
 }

@@ -258,13 +258,17 @@ type burstResult struct {
 // Results awaited and checked. Events/s is from the first publish to the
 // N-th distinct Result.
 func (h *harness) burst(ctx context.Context, k int) (burstResult, error) {
+	return h.burstOn(ctx, k, "b", trigger.FiredSubject(h.names.firedPrefix, h.preset.Bot()))
+}
+
+// burstOn is burst k of events with phase letter ph on subject.
+func (h *harness) burstOn(ctx context.Context, k int, ph, subject string) (burstResult, error) {
 	n := h.o.Events
-	phase := "b" + strconv.Itoa(k)
+	phase := ph + strconv.Itoa(k)
 	data := make([][]byte, n)
 	for i := range data {
 		data[i] = h.event(phase, i)
 	}
-	subject := trigger.FiredSubject(h.names.firedPrefix, h.preset.Bot())
 	tr := newTracker(h.run, phase, n)
 	h.cur.Store(tr)
 	c0 := h.sampleCPU()

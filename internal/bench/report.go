@@ -46,13 +46,22 @@ func (r *Report) WriteText(w io.Writer) error {
 	p("  %-38s %10.2f   goal >= %.2f: %s\n", "    ratio c / composite", r.Ratio, goalRatio, mark(r.Ratio >= goalRatio))
 	p("  %-38s %7.1f µs   %s; goal <= %d µs: %s\n", "worker CPU per event (bursts)", r.WorkerCPUUsPerEvent,
 		runs(r.Runs.WorkerCPUUsPerEvent, "%.1f"), goalCPUUs, mark(r.WorkerCPUUsPerEvent <= goalCPUUs))
+	if bl := r.Baseline; bl != nil {
+		p("  %-38s %10.0f   %s\n", "(w) baseline worker: fired to Result", bl.EPS, runs(r.Runs.BaselineEPS, "%.0f"))
+		p("  %-38s %10.2f\n", "    ratio w / composite", bl.Ratio)
+		p("  %-38s %7.1f µs   %s\n", "baseline CPU per event (bursts)", bl.CPUUsPerEvent, runs(r.Runs.BaselineCPUUsPerEvent, "%.1f"))
+		p("  %-38s %10.2f   goal <= 0.25: %s\n", "    hookworker CPU / baseline CPU", bl.WorkerCPUShare, mark(bl.WorkerCPUShare <= 0.25))
+	}
 	p("  %-38s %7.1f MB   goal < %d MB: %s\n\n", "worker peak RSS", r.WorkerPeakRSSMB, goalRSSMB, mark(r.WorkerPeakRSSMB < goalRSSMB))
-	p("  %-30s %14s %8s %10s %16s\n", "CPU per event (µs), busy CPUs", "bench process", "worker", "CPUs busy", "other processes")
+	p("  %-30s %14s %8s %9s %10s %16s\n", "CPU per event (µs), busy CPUs", "bench process", "worker", "baseline", "CPUs busy", "other processes")
 	for _, c := range []struct {
 		name string
 		c    PhaseCPU
-	}{{"(a) raw JetStream", r.CPU.JetStream}, {"(b) raw HTTP", r.CPU.HTTP}, {"(c) hookworker", r.CPU.Hookworker}} {
-		p("  %-30s %14.1f %8.1f %9.0f%% %15.0f%%\n", c.name, c.c.BenchUsPerEvent, c.c.WorkerUsPerEvent, 100*c.c.BusyShare, 100*c.c.OthersShare)
+	}{{"(a) raw JetStream", r.CPU.JetStream}, {"(b) raw HTTP", r.CPU.HTTP}, {"(c) hookworker", r.CPU.Hookworker}, {"(w) baseline", r.CPU.Baseline}} {
+		if c.name == "(w) baseline" && r.Baseline == nil {
+			continue
+		}
+		p("  %-30s %14.1f %8.1f %9.1f %9.0f%% %15.0f%%\n", c.name, c.c.BenchUsPerEvent, c.c.WorkerUsPerEvent, c.c.BaselineUsPerEvent, 100*c.c.BusyShare, 100*c.c.OthersShare)
 	}
 	p("  (bench process: JetStream server, HTTP target, publisher and checker; shares of %d CPUs x burst time)\n\n", r.CPUs)
 	if pf := r.Profile; pf != nil {

@@ -28,6 +28,9 @@ type Report struct {
 	// WorkerPeakRSSMB is the worker process's peak resident set (VmHWM).
 	WorkerPeakRSSMB float64 `json:"worker_peak_rss_mb"`
 
+	// Baseline is the baseline worker's figures, when it ran.
+	Baseline *Baseline `json:"baseline,omitempty"`
+
 	// CPU tells where the CPU time went in each kind of burst.
 	CPU   CPU   `json:"cpu"`
 	Runs  Runs  `json:"runs"`
@@ -53,14 +56,28 @@ type CPU struct {
 	JetStream  PhaseCPU `json:"jetstream"`
 	HTTP       PhaseCPU `json:"http"`
 	Hookworker PhaseCPU `json:"hookworker"`
+	Baseline   PhaseCPU `json:"baseline"`
+}
+
+// Baseline holds the baseline worker's bursts (medians): the plainest
+// worker doing the same job with the same engine (package baseline).
+type Baseline struct {
+	EPS float64 `json:"eps"`
+	// Ratio is EPS over the same run's composite limit.
+	Ratio         float64 `json:"ratio"`
+	CPUUsPerEvent float64 `json:"cpu_us_per_event"`
+	// WorkerCPUShare is hookworker's CPU per event over the baseline's.
+	WorkerCPUShare float64 `json:"worker_cpu_share"`
 }
 
 // Runs holds each burst's figures, in the order they ran.
 type Runs struct {
-	JetStreamEPS        []float64 `json:"jetstream_eps"`
-	HTTPEPS             []float64 `json:"http_eps"`
-	HookworkerEPS       []float64 `json:"hookworker_eps"`
-	WorkerCPUUsPerEvent []float64 `json:"worker_cpu_us_per_event"`
+	JetStreamEPS          []float64 `json:"jetstream_eps"`
+	HTTPEPS               []float64 `json:"http_eps"`
+	HookworkerEPS         []float64 `json:"hookworker_eps"`
+	WorkerCPUUsPerEvent   []float64 `json:"worker_cpu_us_per_event"`
+	BaselineEPS           []float64 `json:"baseline_eps,omitempty"`
+	BaselineCPUUsPerEvent []float64 `json:"baseline_cpu_us_per_event,omitempty"`
 }
 
 // Paced describes the latency phase.

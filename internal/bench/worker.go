@@ -21,10 +21,16 @@ type workerProc struct {
 }
 
 func startWorker(bin, url string, env []string, dir string, log io.Writer) (*workerProc, error) {
-	cmd := exec.Command(bin, "run", "--nats-url", url)
+	return startProc(bin, []string{"run", "--nats-url", url}, env, dir, log, "worker: ")
+}
+
+// startProc runs bin with args, its output kept (the last lines) and
+// copied to log behind prefix.
+func startProc(bin string, args, env []string, dir string, log io.Writer, prefix string) (*workerProc, error) {
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir // no configs/hookworker.yaml there: defaults and env
 	cmd.Env = env
-	tw := &tailWriter{out: log, prefix: "worker: ", quiet: quietLine}
+	tw := &tailWriter{out: log, prefix: prefix, quiet: quietLine}
 	cmd.Stdout, cmd.Stderr = tw, tw
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.WaitDelay = 5 * time.Second
@@ -72,7 +78,14 @@ func (p *workerProc) stop() {
 }
 
 // cpu is the CPU time the worker has used so far.
-func (p *workerProc) cpu() (time.Duration, bool) { return procCPU(p.cmd.Process.Pid) }
+func (p *workerProc) cpu() (time.Duration, bool) {
+	select {
+	case <-p.exited:
+		return 0, false
+	default:
+		return procCPU(p.cmd.Process.Pid)
+	}
+}
 
 // peakRSS is the worker's peak resident set so far, in bytes.
 func (p *workerProc) peakRSS() (int64, bool) { return procPeakRSS(p.cmd.Process.Pid) }
