@@ -90,6 +90,7 @@ Progress goes to standard error.`,
 	f.IntVar(&o.MaxAckPending, "max-ack-pending", 0, "MaxAckPending of the worker's and the raw consumer (default the worker's default, at least --concurrency)")
 	f.IntVar(&o.Bursts, "bursts", o.Bursts, "how many times each burst runs; the median is reported")
 	f.Float64Var(&o.Rate, "rate", o.Rate, "events/s of the paced latency phase (0: half the burst rate)")
+	f.BoolVar(&o.HalfRate, "half-rate", false, "add a second paced phase at half the burst rate")
 	f.DurationVar(&o.Duration, "duration", o.Duration, "length of the paced latency phase")
 	f.StringVar(&o.WorkerBin, "worker-bin", "", "hookworker binary to run as the worker (default this executable)")
 	f.StringArrayVar(&o.WorkerEnv, "worker-env", nil, "KEY=VALUE for the worker's environment, e.g. HOOKWORKER_PULL_EXPIRY=2s (repeatable)")

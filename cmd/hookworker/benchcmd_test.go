@@ -25,7 +25,7 @@ func TestBenchCommand(t *testing.T) {
 	start := time.Now()
 	code, out, errOut := runCLI(t, ctx, nil, "bench", "--json", "--worker-bin", bin,
 		"-n", "300", "--concurrency", "16", "--rate", "200", "--duration", "1s", "--bursts", "1", "--backlog", "400",
-		"--profile-seconds", "1")
+		"--profile-seconds", "1", "--half-rate")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
@@ -104,7 +104,11 @@ func TestBenchCommand(t *testing.T) {
 		!(rep.CPU.Baseline.BaselineUsPerEvent > 0) {
 		t.Errorf("baseline %+v, cpu %+v", bl, rep.CPU.Baseline)
 	}
-	if want := 300 + 300 + 200 + 400 + pf.BurstEvents; !rep.ResultsOK || rep.ResultsChecked != want {
+	hb := rep.HalfBurst
+	if hb == nil || math.Abs(hb.Paced.Rate-rep.HookworkerEPS/2) > 0.01*hb.Paced.Rate || !(hb.LatencyMS.FiredToResult.P99 > 0) || hb.Paced.Events < 1 {
+		t.Fatalf("half_burst %+v", hb)
+	}
+	if want := 300 + 300 + 200 + 400 + pf.BurstEvents + hb.Paced.Events; !rep.ResultsOK || rep.ResultsChecked != want {
 		t.Errorf("results_ok %v, results_checked %d, want true and %d", rep.ResultsOK, rep.ResultsChecked, want)
 	}
 	if rep.Preset != "realistic" || rep.EventBytes < 900 {

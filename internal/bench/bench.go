@@ -329,6 +329,11 @@ func (h *harness) measure(ctx context.Context) (*Report, error) {
 	rep.CompositeEPS = composite(rep.JetStreamEPS, rep.HTTPEPS)
 	rep.Ratio = rep.HookworkerEPS / rep.CompositeEPS
 	rep.WorkerCPUUsPerEvent = median(rep.Runs.WorkerCPUUsPerEvent)
+	for _, eps := range rep.Runs.HookworkerEPS {
+		if eps < rep.HookworkerEPS/stallFactor {
+			rep.SlowBursts++
+		}
+	}
 	if h.base != nil {
 		rep.CPU.Baseline = phaseCPU(baseUse, o.Events)
 		rep.Baseline = &Baseline{
@@ -355,7 +360,7 @@ func (h *harness) measure(ctx context.Context) (*Report, error) {
 	if rate == 0 {
 		rate = rep.HookworkerEPS / 2
 	}
-	p, err := h.paced(ctx, rate, o.Duration)
+	p, err := h.paced(ctx, "p", rate, o.Duration)
 	if err != nil {
 		return nil, err
 	}
@@ -363,6 +368,16 @@ func (h *harness) measure(ctx context.Context) (*Report, error) {
 	rep.LatencyMS = Latency{FiredToResult: p.toResult, FiredToTarget: p.toTarget}
 	rep.ResultsChecked += p.checked
 	rep.Duplicates += p.dups
+	if o.HalfRate && rate != rep.HookworkerEPS/2 {
+		settle()
+		p, err := h.paced(ctx, "h", rep.HookworkerEPS/2, o.Duration)
+		if err != nil {
+			return nil, err
+		}
+		rep.HalfBurst = &PacedRun{Paced: p.info, LatencyMS: Latency{FiredToResult: p.toResult, FiredToTarget: p.toTarget}}
+		rep.ResultsChecked += p.checked
+		rep.Duplicates += p.dups
+	}
 	rep.ResultsOK = true
 
 	if rss, ok := h.worker.peakRSS(); ok {
@@ -383,6 +398,10 @@ func (h *harness) measure(ctx context.Context) (*Report, error) {
 	rep.LoadAvgEnd = loadAvg()
 	return rep, nil
 }
+
+// stallFactor: a burst this many times slower than the median counts
+// as slow (a pull stall looks so).
+const stallFactor = 3
 
 // composite is the rate of a pipeline bound by both limits in series.
 func composite(a, b float64) float64 {

@@ -28,6 +28,9 @@ type Options struct {
 	// Rate is the paced phase's events/s; 0 means half the measured burst
 	// rate.
 	Rate float64
+	// HalfRate adds a second paced phase at half the burst rate (when
+	// Rate is not already that).
+	HalfRate bool
 	// Duration is the paced phase's length; default 5s.
 	Duration time.Duration
 	// WorkerBin is the hookworker binary to run as the worker (required).

@@ -302,7 +302,7 @@ type pacedResult struct {
 
 // paced is phase (d): events fired at rate for d, each with its fired
 // time, then fired->Result and fired->target percentiles.
-func (h *harness) paced(ctx context.Context, r float64, d time.Duration) (pacedResult, error) {
+func (h *harness) paced(ctx context.Context, phase string, r float64, d time.Duration) (pacedResult, error) {
 	count := max(1, int(math.Round(r*d.Seconds())))
 	if count > maxEvents {
 		return pacedResult{}, fmt.Errorf("bench: paced phase: %d events, over %d", count, maxEvents)
@@ -310,10 +310,10 @@ func (h *harness) paced(ctx context.Context, r float64, d time.Duration) (pacedR
 	h.logf("paced: %d events at %.0f/s", count, r)
 	data := make([][]byte, count)
 	for i := range data {
-		data[i] = h.event("p", i)
+		data[i] = h.event(phase, i)
 	}
 	subject := trigger.FiredSubject(h.names.firedPrefix, h.preset.Bot())
-	tr := newTracker(h.run, "p", count)
+	tr := newTracker(h.run, phase, count)
 	h.cur.Store(tr)
 	interval := time.Duration(float64(time.Second) / r)
 	timer := time.NewTimer(time.Hour)
@@ -331,7 +331,7 @@ func (h *harness) paced(ctx context.Context, r float64, d time.Duration) (pacedR
 			}
 		}
 		tr.fired[i].Store(tr.since(time.Now()))
-		if err := h.pub.publish(ctx, subject, h.eventID("p", i), ev); err != nil {
+		if err := h.pub.publish(ctx, subject, h.eventID(phase, i), ev); err != nil {
 			return pacedResult{}, err
 		}
 	}

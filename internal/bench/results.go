@@ -37,6 +37,12 @@ type Report struct {
 	Paced Paced `json:"paced"`
 	// LatencyMS holds the paced phase's latencies in milliseconds.
 	LatencyMS Latency `json:"latency_ms"`
+	// HalfBurst is the second paced phase, at half the burst rate, when
+	// it ran.
+	HalfBurst *PacedRun `json:"half_burst,omitempty"`
+	// SlowBursts counts hookworker bursts more than 3 times slower than
+	// their median: pull stalls.
+	SlowBursts int `json:"slow_bursts"`
 	// Profile is the worker's CPU time per event by phase, from its CPU
 	// profile during the profile phase (when it ran).
 	Profile *Profile `json:"profile,omitempty"`
@@ -90,6 +96,12 @@ type Paced struct {
 	// WorkerCPUUsPerEvent is the worker's CPU time per event at this
 	// rate, idle time included.
 	WorkerCPUUsPerEvent float64 `json:"worker_cpu_us_per_event"`
+}
+
+// PacedRun is a paced phase with its latencies (ms).
+type PacedRun struct {
+	Paced     Paced   `json:"paced"`
+	LatencyMS Latency `json:"latency_ms"`
 }
 
 // Backlog describes the backlog phase: Events stored while no worker ran,
