@@ -38,23 +38,53 @@ type maxDeliveriesAdvisory struct {
 }
 
 // runBackstop dead-letters events that ran out of deliveries without the
-// worker seeing it, until ctx is cancelled.
+// worker seeing it, until ctx is cancelled. When its consumer goes (the
+// advisory stream or the consumer deleted: nats.go's iterator then stops
+// for good) it reads again from the consumer as soon as the server has it
+// back (the topology watchdog recreates it).
 func (w *Worker) runBackstop(ctx context.Context, cons jetstream.Consumer) {
+	name := w.topo.Backstop().Durable
+	for {
+		if cons != nil {
+			w.backstopRead(ctx, cons)
+		}
+		if !sleep(ctx, w.clock, time.Second) {
+			return
+		}
+		var err error
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		cons, err = w.js.Consumer(cctx, w.cfg.Names.AdvisoryStream, name)
+		cancel()
+		if err != nil {
+			w.log.Debug("backstop consumer", zap.Error(err))
+		}
+	}
+}
+
+// backstopRead reads advisories from cons until ctx ends or its iterator
+// stops.
+func (w *Worker) backstopRead(ctx context.Context, cons jetstream.Consumer) {
 	it, err := cons.Messages(jetstream.PullMaxMessages(16))
 	if err != nil {
-		w.log.Warn("backstop not running", zap.Error(err))
+		w.log.Warn("backstop not reading; trying again", zap.Error(err))
 		return
 	}
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
+	defer it.Stop()
 	for {
 		m, err := it.Next()
 		if err != nil {
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) || errors.Is(err, jetstream.ErrConsumerDeleted) {
+				if ctx.Err() == nil {
+					w.log.Warn("backstop stopped reading (was its consumer deleted?); reading again as soon as the server has it", zap.Error(err))
+				}
 				return
 			}
 			w.log.Debug("backstop pull", zap.Error(err))
-			sleep(ctx, w.clock, time.Second)
+			if !sleep(ctx, w.clock, time.Second) {
+				return
+			}
 			continue
 		}
 		if err := w.backstop(ctx, m.Data()); err != nil {

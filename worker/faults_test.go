@@ -1,11 +1,20 @@
 package worker_test
 
 import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	"github.com/nats-io/nats.go"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/hookworker/hookworker/internal/config"
 	"github.com/hookworker/hookworker/internal/fault"
@@ -130,4 +139,125 @@ func TestShutdownLetsRequestsOnTheWireFinish(t *testing.T) {
 		t.Errorf("the target saw %d requests, want 1", n)
 	}
 	assertDrained(t, js, "CONNECTIONS", "hookworker")
+}
+
+// TestTopologyRecreated: the consumer, then the trigger stream (and with
+// it every consumer on it), then the attempt bucket and the advisory
+// stream are deleted under a running worker: each is recreated within
+// seconds, with the settings it last had (an operator's change to the
+// stream included), /readyz says what is missing meanwhile, and events run
+// again without a restart.
+func TestTopologyRecreated(t *testing.T) {
+	srv := jstest.Server(t)
+	nc, js := jstest.Connect(t, srv)
+	tg := newTarget(t, func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, `{"ok": true}`) })
+	m := newFaultCounts()
+	core, logs := observer.New(zapcore.WarnLevel)
+	w := startWorker(t, nc, func(c *config.Config) {
+		c.Worker.TopologyCheck = 300 * time.Millisecond
+		c.Ordering.Partitions = 2
+	}, worker.Deps{Metrics: m, Logger: zap.New(core)})
+	ctx := context.Background()
+	n := 0
+	fireOK := func(why string) {
+		t.Helper()
+		n++
+		ev := &trigger.Event{ID: fmt.Sprintf("topo-%d", n), BotID: "b", ConversationID: "c", Webhook: &webhook.Definition{URL: tg.URL}}
+		sub := publishEventWithin(t, nc, ev, 15*time.Second)
+		if res := nextResult(t, sub, 15*time.Second); res.Status != trigger.StatusSucceeded {
+			t.Fatalf("%s: result %s %+v", why, res.Status, res.Error)
+		}
+	}
+	notReady := func(want string) {
+		t.Helper()
+		var last error
+		waitFor(t, 3*time.Second, "readiness naming "+want, func() bool {
+			last = w.Ready(ctx)
+			return last != nil && strings.Contains(last.Error(), want)
+		})
+	}
+	fireOK("before any fault")
+
+	// An operator's change, which the recreated stream must keep.
+	s, err := js.Stream(ctx, "CONNECTIONS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := s.CachedInfo().Config
+	sc.MaxMsgs = 123_456
+	if _, err := js.UpdateStream(ctx, sc); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // seen by a check
+
+	for _, tt := range []struct {
+		name    string
+		del     func() error
+		missing string
+		kinds   []string // recreated, in the log
+	}{
+		{"consumer", func() error { return js.DeleteConsumer(ctx, "CONNECTIONS", "hookworker") }, "hookworker on CONNECTIONS", []string{"consumer"}},
+		{"trigger stream", func() error { return js.DeleteStream(ctx, "CONNECTIONS") }, "stream CONNECTIONS", []string{"stream", "consumer"}},
+		{"attempt bucket", func() error { return js.DeleteKeyValue(ctx, "hookworker-attempts") }, "bucket hookworker-attempts", []string{"bucket"}},
+		{"advisory stream", func() error { return js.DeleteStream(ctx, "CONNECTIONS_ADVISORIES") }, "CONNECTIONS_ADVISORIES", []string{"stream"}},
+	} {
+		before := m.recreated.Load()
+		logs.TakeAll()
+		if err := tt.del(); err != nil {
+			t.Fatalf("delete %s: %v", tt.name, err)
+		}
+		start := time.Now()
+		notReady(tt.missing)
+		waitFor(t, 10*time.Second, tt.name+" recreated", func() bool { return m.recreated.Load() > before && w.Ready(ctx) == nil })
+		t.Logf("%s deleted: recreated and ready again in %s (%d objects)", tt.name, time.Since(start).Round(time.Millisecond), m.recreated.Load()-before)
+		for _, k := range tt.kinds {
+			if logs.FilterMessage("missing from the server: recreated").FilterField(zap.String("kind", k)).Len() == 0 {
+				t.Errorf("%s: no warning that a %s was recreated", tt.name, k)
+			}
+		}
+		fireOK("after deleting the " + tt.name)
+	}
+	s, err = js.Stream(ctx, "CONNECTIONS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.CachedInfo().Config.MaxMsgs; got != 123_456 {
+		t.Errorf("recreated stream has max_msgs %d, want the operator's 123456", got)
+	}
+	for _, name := range []string{"hookworker", "hookworker-ordered-0", "hookworker-ordered-1"} {
+		if _, err := js.Consumer(ctx, "CONNECTIONS", name); err != nil {
+			t.Errorf("consumer %s after the stream was recreated: %v", name, err)
+		}
+	}
+	if _, err := js.Consumer(ctx, "CONNECTIONS_ADVISORIES", "hookworker-backstop"); err != nil {
+		t.Errorf("backstop consumer: %v", err)
+	}
+}
+
+// publishEventWithin is publishEvent, trying again for up to d while no
+// stream takes the event (the trigger stream not yet recreated).
+func publishEventWithin(t *testing.T, nc *nats.Conn, ev *trigger.Event, d time.Duration) *nats.Subscription {
+	t.Helper()
+	sub, err := nc.SubscribeSync(trigger.ResultSubject(ev, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	c, err := trigger.NewClient(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(d)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := c.Publish(ctx, ev)
+		cancel()
+		if err == nil {
+			return sub
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("publish %s: %v", ev.ID, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

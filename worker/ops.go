@@ -106,8 +106,9 @@ const (
 )
 
 // Ready reports whether the worker is taking events: nil when Run is
-// consuming, the NATS connection is up, the server knows the trigger
-// stream and consumer, and no shutdown has begun; else why not.
+// consuming, the NATS connection is up, nothing the topology watchdog
+// watches is missing, the server knows the trigger stream and consumer,
+// and no shutdown has begun; else why not.
 func (w *Worker) Ready(ctx context.Context) error {
 	switch w.state.Load() {
 	case stateNew:
@@ -119,6 +120,11 @@ func (w *Worker) Ready(ctx context.Context) error {
 	}
 	if st := w.nc.Status(); st != nats.CONNECTED {
 		return fmt.Errorf("NATS connection %s", strings.ToLower(st.String()))
+	}
+	if w.watch != nil {
+		if missing := w.watch.Missing(); len(missing) > 0 {
+			return fmt.Errorf("missing on the server: %s", strings.Join(missing, "; "))
+		}
 	}
 	if _, err := w.ConsumerInfo(ctx); err != nil {
 		return err

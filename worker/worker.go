@@ -23,6 +23,7 @@ import (
 	"github.com/hookworker/hookworker/internal/registry"
 	"github.com/hookworker/hookworker/internal/secret"
 	"github.com/hookworker/hookworker/internal/streams"
+	"github.com/hookworker/hookworker/internal/watchdog"
 	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/trigger"
 )
@@ -92,6 +93,8 @@ type Worker struct {
 	// histories is set by Setup.
 	histories *historyStore
 	inflight  *inflight
+	// watch recreates what goes missing of topo (nil: worker.topology_check is 0).
+	watch *watchdog.Watchdog
 
 	compiled *compiledCache
 	guard    *hostguard.Guard
@@ -167,6 +170,12 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 		HalfOpenProbes: iso.BreakerProbes,
 	}, w.clock)
 	w.decoder = trigger.NewDecoder(10_000)
+	if every := cfg.Worker.TopologyCheck; every > 0 {
+		w.watch = watchdog.New(js, w.topo.Objects(), watchdog.Options{
+			Every: every, Logger: w.log, Clock: w.clock,
+			Recreated: func(k streams.Kind, name string) { w.metrics.TopologyRecreated(string(k), name) },
+		})
+	}
 	return w, nil
 }
 
@@ -333,6 +342,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	var helpers sync.WaitGroup
 	defer func() { stopHelpers(); helpers.Wait() }()
 	helpers.Add(3)
+	if w.watch != nil {
+		helpers.Add(1)
+		go func() { defer helpers.Done(); w.watch.Run(helpersCtx) }()
+	}
 	go func() { defer helpers.Done(); w.results.run(helpersCtx, w.log) }()
 	go func() { defer helpers.Done(); w.inflight.run(helpersCtx) }()
 	go func() { defer helpers.Done(); w.runBackstop(ctx, backstop) }()
@@ -378,7 +391,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	pullErr := jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		w.log.Debug("pull", zap.Error(err))
 	})
-	var consuming []jetstream.ConsumeContext
+	var consuming []*consumeLoop
 	abort := func(err error) error {
 		for _, c := range consuming {
 			c.Stop()
@@ -397,7 +410,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	for range conc {
 		serve(msgs)
 	}
-	cc, err := cons.Consume(handOff(msgs),
+	cc, err := w.consume(cons, handOff(msgs),
 		jetstream.PullMaxMessages(conc),
 		jetstream.PullExpiry(w.cfg.Worker.PullExpiry),
 		pullErr,
@@ -414,7 +427,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	for p, lane := range lanes {
 		in := make(chan delivery)
 		serve(in)
-		lc, err := lane.Consume(handOff(in),
+		lc, err := w.consume(lane, handOff(in),
 			jetstream.PullMaxMessages(1),
 			jetstream.PullExpiry(w.cfg.Worker.PullExpiry),
 			pullErr,

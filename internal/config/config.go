@@ -227,6 +227,10 @@ type Worker struct {
 	// StreamRefresh is how often the worker re-reads which streams capture
 	// reply subjects (to choose JetStream or core publish for Results).
 	StreamRefresh time.Duration `yaml:"stream_refresh" env:"HOOKWORKER_STREAM_REFRESH"`
+	// TopologyCheck is how often the worker checks that the streams,
+	// consumers and buckets it created still exist, and recreates those
+	// that do not (with the settings they last had); 0: never.
+	TopologyCheck time.Duration `yaml:"topology_check" env:"HOOKWORKER_TOPOLOGY_CHECK"`
 	// GCPercent is the Go garbage collector's target (GOGC) for `run`: a
 	// higher value trades memory for CPU. The GOGC environment variable,
 	// when set, wins. -1 turns the collector off (do not).

@@ -46,6 +46,7 @@ func Default() Config {
 			PullExpiry:    5 * time.Second,
 			ShutdownGrace: 20 * time.Second,
 			StreamRefresh: 5 * time.Second,
+			TopologyCheck: 5 * time.Second,
 			GCPercent:     400,
 		},
 		Ordering: Ordering{Partitions: 8},

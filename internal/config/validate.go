@@ -103,6 +103,9 @@ func (c *Config) validateWorker(bad badFunc) {
 	if w.StreamRefresh < 100*time.Millisecond {
 		bad("worker.stream_refresh", "%s is below 100ms", w.StreamRefresh)
 	}
+	if w.TopologyCheck != 0 && (w.TopologyCheck < 100*time.Millisecond || w.TopologyCheck > 25*time.Second) {
+		bad("worker.topology_check", "%s: want 100ms to 25s (what is deleted is recreated within it and a few seconds), or 0 for never", w.TopologyCheck)
+	}
 }
 
 func (c *Config) validateRetry(bad badFunc) {
