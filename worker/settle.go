@@ -268,7 +268,11 @@ func (w *Worker) report(j *job, res *trigger.Result) {
 		sinceFired = now.Sub(j.meta.Timestamp)
 	}
 	w.metrics.Completed(webhook, string(res.Status), now.Sub(j.start), sinceFired)
-	ce := w.log.Check(zap.InfoLevel, "event done")
+	lg := w.log
+	if res.Status != trigger.StatusFailed {
+		lg = w.successLog
+	}
+	ce := lg.Check(zap.InfoLevel, "event done")
 	if ce == nil {
 		return
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/hookworker/hookworker/internal/config"
 	"github.com/hookworker/hookworker/internal/deadletter"
@@ -74,16 +75,19 @@ type Deps struct {
 
 // Worker consumes events and runs their webhooks.
 type Worker struct {
-	cfg      config.Config
-	nc       *nats.Conn
-	js       jetstream.JetStream
-	http     *http.Client
-	log      *zap.Logger
-	clock    clockwork.Clock
-	registry Registry
-	market   *marketplace.Marketplace
-	secrets  SecretScope
-	env      *render.Env
+	cfg  config.Config
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	http *http.Client
+	log  *zap.Logger
+	// successLog writes the outcome lines of succeeded and skipped
+	// events, sampled (log.success_sample).
+	successLog *zap.Logger
+	clock      clockwork.Clock
+	registry   Registry
+	market     *marketplace.Marketplace
+	secrets    SecretScope
+	env        *render.Env
 	// topo is every stream, consumer and bucket the worker creates.
 	topo streams.Topology
 	// tenancy confines each event to the bot of its subject.
@@ -143,6 +147,12 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 	}
 	if w.log == nil {
 		w.log = zap.NewNop()
+	}
+	w.successLog = w.log
+	if n := cfg.Log.SuccessSample; n > 0 {
+		w.successLog = w.log.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+			return zapcore.NewSamplerWithOptions(c, time.Second, n, n)
+		}))
 	}
 	if w.clock == nil {
 		w.clock = clockwork.NewRealClock()

@@ -356,6 +356,11 @@ type Log struct {
 	Level string `yaml:"level" env:"HOOKWORKER_LOG_LEVEL"`
 	// Format is json (production) or console (development).
 	Format string `yaml:"format" env:"HOOKWORKER_LOG_FORMAT"`
+	// SuccessSample samples the info lines of succeeded and skipped
+	// events ("event done"): each second the first SuccessSample are
+	// written, then one in SuccessSample. Failed events are always
+	// written. 0 writes every line.
+	SuccessSample int `yaml:"success_sample" env:"HOOKWORKER_LOG_SUCCESS_SAMPLE"`
 }
 
 // Ops is the operations listener of `hookworker run`: Prometheus metrics

@@ -65,7 +65,7 @@ func Default() Config {
 		Webhooks: Webhooks{Dir: "configs/webhooks", TemplatesDir: "configs/templates", Bucket: "hookworker-webhooks"},
 		Secrets:  Secrets{Shared: []string{}, Bucket: "hookworker-secrets"},
 		Results:  Results{ReplyAllow: []string{}},
-		Log:      Log{Level: "info", Format: "console"},
+		Log:      Log{Level: "info", Format: "console", SuccessSample: 100},
 		Ops:      Ops{Listen: "127.0.0.1:9464"},
 	}
 }

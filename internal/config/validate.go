@@ -249,6 +249,9 @@ func (c *Config) validateLog(bad badFunc) {
 	default:
 		bad("log.format", "%q is not json or console", c.Log.Format)
 	}
+	if c.Log.SuccessSample < 0 || c.Log.SuccessSample > 1_000_000 {
+		bad("log.success_sample", "%d is outside 0..1000000", c.Log.SuccessSample)
+	}
 }
 
 func (c *Config) validateOps(bad badFunc) {
