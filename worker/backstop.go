@@ -88,12 +88,45 @@ func (w *Worker) backstopRead(ctx context.Context, cons jetstream.Consumer) {
 			continue
 		}
 		if err := w.backstop(ctx, m.Data()); err != nil {
-			w.log.Warn("backstop could not dead-letter an event; will try again", zap.Error(err))
-			_ = m.NakWithDelay(10 * time.Second)
+			w.backstopFailed(m, err)
 			continue
 		}
 		_ = m.Ack()
 	}
+}
+
+// backstopDelays are the waits before the backstop tries an advisory
+// again; after the last, it gives up.
+var backstopDelays = []time.Duration{5 * time.Second, 15 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute}
+
+// backstopRetry is what becomes of an advisory whose tries failed, after
+// its delivery number n (1-based): the wait before the next, or give up
+// after len(delays)+1 tries.
+func backstopRetry(n uint64, delays []time.Duration) (time.Duration, bool) {
+	if n == 0 || n > uint64(len(delays)) {
+		return 0, true
+	}
+	return delays[n-1], false
+}
+
+// backstopFailed tries m again later, or gives up on it (logged at error,
+// counted, and terminated: the event stays in the trigger stream, for an
+// operator, see docs/operations.md).
+func (w *Worker) backstopFailed(m jetstream.Msg, err error) {
+	var n uint64
+	if meta, merr := m.Metadata(); merr == nil {
+		n = meta.NumDelivered
+	}
+	delay, giveUp := backstopRetry(n, w.backstopDelays)
+	if !giveUp {
+		w.log.Warn("backstop could not dead-letter an event; will try again", zap.Uint64("try", n), zap.Duration("next_try", delay), zap.Error(err))
+		_ = m.NakWithDelay(delay)
+		return
+	}
+	w.metrics.BackstopGaveUp()
+	w.log.Error("backstop gave up on an event that ran out of deliveries: it stays in the trigger stream without a Result or dead letter",
+		zap.String("stream", w.cfg.Names.Stream), zap.ByteString("advisory", m.Data()), zap.Uint64("tries", n), zap.Error(err))
+	_ = m.TermWithReason("backstop gave up")
 }
 
 // backstop handles one MAX_DELIVERIES advisory.
@@ -114,9 +147,15 @@ func (w *Worker) backstop(ctx context.Context, advisory []byte) error {
 		return err
 	}
 	j := w.newJob(raw.Data, raw.Header, raw.Subject, &jetstream.MsgMetadata{NumDelivered: adv.Deliveries, Timestamp: raw.Time})
-	res := resultOf(j, w.stalled(ctx, j), w.clock.Now())
-	if err := w.deadLetter(j, res); err != nil {
-		return err
+	o := w.stalled(ctx, j)
+	res := o.stored
+	if res == nil {
+		res = resultOf(j, o, w.clock.Now())
+	}
+	if res.Status == trigger.StatusFailed && !o.lettered {
+		if err := w.deadLetter(j, res); err != nil {
+			return err
+		}
 	}
 	if err := w.publishResult(j, res); err != nil {
 		return err
@@ -130,15 +169,20 @@ func (w *Worker) backstop(ctx context.Context, advisory []byte) error {
 }
 
 // stalled is the outcome of an event that ran out of deliveries without
-// one: a timeout, with the attempts its history holds (whatever its
-// delivery count: a shutdown hands back with a history on any delivery),
-// or invalid_event when it does not decode.
+// one: the outcome a delivery decided but could not write, when its
+// history holds one (a render failure stays render); else a timeout, with
+// the attempts its history holds (whatever its delivery count: a shutdown
+// hands back with a history on any delivery); invalid_event when it does
+// not decode.
 func (w *Worker) stalled(ctx context.Context, j *job) outcome {
 	if err := w.decode(j); err != nil {
 		return j.failed(err)
 	}
 	if err := w.readHistory(ctx, j); err != nil {
 		w.log.Debug("backstop: attempt history not read; the dead letter lists no attempts", zap.String("event_id", j.ev.ID), zap.Error(err))
+	}
+	if o := j.decided(); o != nil {
+		return *o
 	}
 	return j.failedAs(trigger.ClassTimeout, fmt.Sprintf("delivered %d times without an outcome: the worker crashed or stalled on it each time", j.delivery()))
 }

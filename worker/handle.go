@@ -121,6 +121,11 @@ func (w *Worker) process(ctx context.Context, j *job) outcome {
 		}
 	}
 	w.loadHistory(ctx, j)
+	if o := j.decided(); o != nil {
+		// An earlier delivery ran it; only its Result (or dead letter)
+		// was not written.
+		return *o
+	}
 	def, prog, err := w.definition(ctx, ev)
 	if err != nil {
 		return j.failed(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookworker/hookworker/internal/deadletter"
+	"github.com/hookworker/hookworker/trigger"
 )
 
 // history is what an event's earlier deliveries did: it travels in a KV
@@ -22,6 +23,12 @@ type history struct {
 	// Handbacks counts delayed retries so far: the next one waits
 	// Schedule[Handbacks].
 	Handbacks int `json:"handbacks"`
+	// Result is the event's Result when it was decided but could not be
+	// written (its dead letter or itself): the next delivery writes it
+	// without running the webhook again; Lettered says its dead letter is
+	// already stored.
+	Result   *trigger.Result `json:"result,omitempty"`
+	Lettered bool            `json:"lettered,omitempty"`
 	// stored is true when the history came from (or went to) the bucket.
 	stored bool
 }

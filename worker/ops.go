@@ -106,7 +106,8 @@ const (
 )
 
 // Ready reports whether the worker is taking events: nil when Run is
-// consuming, the NATS connection is up, nothing the topology watchdog
+// consuming, the NATS connection is up, JetStream stores what the worker
+// writes (see writeHealth), nothing the topology watchdog
 // watches is missing, the server knows the trigger stream and consumer,
 // and no shutdown has begun; else why not.
 func (w *Worker) Ready(ctx context.Context) error {
@@ -120,6 +121,9 @@ func (w *Worker) Ready(ctx context.Context) error {
 	}
 	if st := w.nc.Status(); st != nats.CONNECTED {
 		return fmt.Errorf("NATS connection %s", strings.ToLower(st.String()))
+	}
+	if err := w.health.check(); err != nil {
+		return err
 	}
 	if w.watch != nil {
 		if missing := w.watch.Missing(); len(missing) > 0 {

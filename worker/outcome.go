@@ -57,6 +57,12 @@ type outcome struct {
 	delay  time.Duration
 	retry  string
 	reason string
+
+	// stored is the Result an earlier delivery decided and could not
+	// write (history.Result): settle writes it as it is; lettered says
+	// its dead letter is stored already.
+	stored   *trigger.Result
+	lettered bool
 }
 
 // shutdownDelay is when an event handed back at shutdown comes back.
@@ -95,6 +101,24 @@ func (j *job) retryLater(delay time.Duration, retry, reason string) outcome {
 	o := j.outcome(verdictRetryLater)
 	o.delay, o.retry, o.reason = delay, retry, reason
 	return o
+}
+
+// decided is the outcome an earlier delivery decided (its stored Result),
+// nil when there is none.
+func (j *job) decided() *outcome {
+	if j.hist == nil || j.hist.Result == nil {
+		return nil
+	}
+	v := verdictSucceeded
+	switch j.hist.Result.Status {
+	case trigger.StatusFailed:
+		v = verdictFailed
+	case trigger.StatusSkipped:
+		v = verdictSkipped
+	}
+	o := j.outcome(v)
+	o.stored, o.lettered = j.hist.Result, j.hist.Lettered
+	return &o
 }
 
 // lost is the outcome of a delivery the worker may no longer hold.

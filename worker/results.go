@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/hookworker/hookworker/internal/streams"
 	"github.com/hookworker/hookworker/trigger"
 )
 
@@ -23,6 +24,10 @@ type resultRouter struct {
 	clock    clockwork.Clock
 	every    time.Duration
 	patterns atomic.Pointer[[]string]
+	// retried is told of each Result sent again (streams.PublishOptions);
+	// health of how each JetStream publish ended.
+	retried func(streams.Fault, error)
+	health  *writeHealth
 }
 
 func newResultRouter(js jetstream.JetStream, clock clockwork.Clock, every time.Duration) *resultRouter {
@@ -79,15 +84,18 @@ func (r *resultRouter) publish(ctx context.Context, nc *nats.Conn, msg *nats.Msg
 	if r.captured(msg.Subject) {
 		err := r.publishJS(ctx, msg)
 		if err == nil {
+			r.health.ok(writeResults)
 			return nil
 		}
 		if !errors.Is(err, jetstream.ErrNoStreamResponse) {
+			r.health.failed(writeResults, err)
 			return fmt.Errorf("publish result: %w", err)
 		}
 		// No stream answered: either the stream is gone, or JetStream is
 		// briefly unavailable (a restart, a leader election). Fall back to a
 		// core publish only when a fresh stream list confirms the first.
 		if rerr := r.refresh(ctx); rerr != nil || r.captured(msg.Subject) {
+			r.health.failed(writeResults, err)
 			return fmt.Errorf("publish result: %w", err)
 		}
 	}
@@ -97,19 +105,15 @@ func (r *resultRouter) publish(ctx context.Context, nc *nats.Conn, msg *nats.Msg
 	return nil
 }
 
-// publishJS publishes with the Result's dedup id, trying again with short
-// timeouts until ctx ends: after a reconnect, the next try usually goes
-// through at once, and a duplicate is absorbed by the stream.
+// publishJS publishes with the Result's dedup id (streams.Publish, as dead
+// letters are): a 409 "in process", a server that cannot store for the
+// moment, or no PubAck in time, and the same message is sent again until
+// it is stored or ctx ends; a duplicate is absorbed by the stream. "No
+// stream answered" is returned at once, for publish to look again.
 func (r *resultRouter) publishJS(ctx context.Context, msg *nats.Msg) error {
-	for {
-		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		_, err := r.js.PublishMsg(actx, msg)
-		cancel()
-		if err == nil || errors.Is(err, jetstream.ErrNoStreamResponse) || ctx.Err() != nil {
-			return err
-		}
-		if !sleep(ctx, r.clock, 100*time.Millisecond) {
-			return err
-		}
-	}
+	_, err := streams.Publish(ctx, r.js, msg, streams.PublishOptions{
+		Retried: r.retried,
+		Stop:    func(err error) bool { return errors.Is(err, jetstream.ErrNoStreamResponse) },
+	})
+	return err
 }

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookworker/hookworker/internal/deadletter"
+	"github.com/hookworker/hookworker/internal/streams"
 	"github.com/hookworker/hookworker/internal/tracectx"
 	"github.com/hookworker/hookworker/trigger"
 )
@@ -37,18 +38,23 @@ func (w *Worker) settle(msg jetstream.Msg, j *job, o outcome) {
 		w.handBack(msg, j, o)
 		return
 	}
-	res := resultOf(j, o, w.clock.Now())
-	if o.verdict == verdictFailed {
+	res := o.stored
+	if res == nil {
+		res = resultOf(j, o, w.clock.Now())
+	}
+	if o.verdict == verdictFailed && !o.lettered {
 		if err := w.deadLetter(j, res); err != nil {
-			w.log.Warn("dead letter not stored; the event goes back to JetStream", zap.String("event_id", res.EventID), zap.Error(err))
-			w.saveHistory(j)
+			w.log.Warn("dead letter not stored; the event goes back to JetStream, its outcome kept: it will not run again",
+				zap.String("event_id", res.EventID), zap.Error(err))
+			w.keepResult(j, res, false)
 			_ = msg.NakWithDelay(5 * time.Second)
 			return
 		}
 	}
 	if err := w.publishResult(j, res); err != nil {
-		w.log.Warn("result not published; the event goes back to JetStream",
+		w.log.Warn("result not published; the event goes back to JetStream, its outcome kept: it will not run again",
 			zap.String("event_id", res.EventID), zap.Error(err))
+		w.keepResult(j, res, o.verdict == verdictFailed)
 		_ = msg.NakWithDelay(2 * time.Second)
 		return
 	}
@@ -162,11 +168,29 @@ func letterOf(j *job, res *trigger.Result) *deadletter.Letter {
 func (w *Worker) deadLetter(j *job, res *trigger.Result) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := w.letters.Put(ctx, letterOf(j, res)); err != nil {
+	err := w.letters.PutWith(ctx, letterOf(j, res), streams.PublishOptions{Retried: w.writeRetried(writeLetters)})
+	if err != nil {
+		w.health.failed(writeLetters, err)
 		return err
 	}
+	w.health.ok(writeLetters)
 	w.metrics.DeadLetter(string(res.Error.Class))
 	return nil
+}
+
+// keepResult saves the job's history with the Result it could not write
+// (and whether its dead letter is stored), so that the next delivery
+// writes them without running the webhook again. An event that did not
+// decode has no history: it is only decoded again.
+func (w *Worker) keepResult(j *job, res *trigger.Result, lettered bool) {
+	if j.ev == nil {
+		return
+	}
+	if j.hist == nil {
+		j.hist = &history{FirstSeen: j.start.UTC()}
+	}
+	j.hist.Result, j.hist.Lettered = res, lettered
+	w.saveHistory(j)
 }
 
 // publishResult sends the Result to the event's reply subject. An event
@@ -231,8 +255,11 @@ func (w *Worker) saveHistory(j *job) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := w.histories.save(ctx, j.ev.ID, j.hist); err != nil {
+		w.health.failed(writeHistory, err)
 		w.log.Warn("attempt history not saved; the next delivery starts a new count", zap.String("event_id", j.ev.ID), zap.Error(err))
+		return
 	}
+	w.health.ok(writeHistory)
 }
 
 // forgetHistory deletes a stored history once the event is done; one not

@@ -69,30 +69,28 @@ func (s *Store) subject(l *Letter) string {
 
 // Put stores a letter and waits for the PubAck. A letter for the same
 // event and replay within the dedup window is stored once. A letter larger
-// than the stream and the server accept is trimmed (Encode). While the
-// server answers that an earlier copy is still being stored (409, in
-// process), the same message is sent again until it is stored or ctx
-// ends; other errors are returned (streams.WriteFault classifies them).
+// than the stream and the server accept is trimmed (Encode). It is written
+// with streams.Publish: while the server answers that an earlier copy is
+// still being stored (409, in process), or cannot store anything for the
+// moment, the same message is sent again until it is stored or ctx ends;
+// other errors are returned (streams.WriteFault classifies them).
 func (s *Store) Put(ctx context.Context, l *Letter) error {
+	return s.PutWith(ctx, l, streams.PublishOptions{})
+}
+
+// PutWith is Put with the given publish options (a Retried callback for
+// metrics, say).
+func (s *Store) PutWith(ctx context.Context, l *Letter, o streams.PublishOptions) error {
 	var err error
 	for refreshed := false; ; {
-		err = s.put(ctx, l)
+		err = s.put(ctx, l, o)
 		if errors.Is(err, jetstream.ErrStreamMessageExceedsMaximum) && !refreshed {
 			// The stream's limit was lowered since it was read.
 			refreshed = true
 			s.maxMsgSize.Store(0)
 			continue
 		}
-		if streams.WriteFault(err) != streams.FaultInProcess {
-			break
-		}
-		t := time.NewTimer(inProcessPause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("deadletter: publish: %w (then %w)", err, ctx.Err())
-		case <-t.C:
-		}
+		break
 	}
 	if err != nil {
 		return fmt.Errorf("deadletter: publish: %w", err)
@@ -100,11 +98,7 @@ func (s *Store) Put(ctx context.Context, l *Letter) error {
 	return nil
 }
 
-// inProcessPause is the wait before sending again a letter the server is
-// still storing.
-const inProcessPause = 200 * time.Millisecond
-
-func (s *Store) put(ctx context.Context, l *Letter) error {
+func (s *Store) put(ctx context.Context, l *Letter, o streams.PublishOptions) error {
 	data, err := Encode(l, s.limit(ctx))
 	if err != nil {
 		return err
@@ -112,7 +106,7 @@ func (s *Store) put(ctx context.Context, l *Letter) error {
 	msg := nats.NewMsg(s.subject(l))
 	msg.Data = data
 	msg.Header.Set(trigger.HeaderMsgID, MsgID(l.EventID, l.Replay))
-	_, err = s.js.PublishMsg(ctx, msg)
+	_, err = streams.Publish(ctx, s.js, msg, o)
 	return err
 }
 
