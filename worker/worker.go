@@ -324,16 +324,22 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 
 	// One Consume callback hands each message to a pool of conc
-	// goroutines; it blocks while they are all busy, so at most conc
-	// messages wait in the client's buffer (PullMaxMessages). A buffered
-	// message already counts against MaxAckPending and its AckWait is
-	// already running, so the buffer is kept near the pool's size.
+	// goroutines; it blocks while they are all busy, and the messages
+	// pulled meanwhile wait in the client's buffer (PullMaxMessages, the
+	// pull batch). A buffered message already counts against
+	// MaxAckPending and its AckWait is already running, so the batch is
+	// kept near the pool's size: twice it by default (fewer, larger pulls
+	// cost the server less), so that about one pool's worth waits.
 	msgs := make(chan delivery)
 	for range conc {
 		serve(msgs)
 	}
+	batch := w.cfg.Worker.PullBatch
+	if batch == 0 {
+		batch = min(2*conc, w.cfg.Worker.MaxAckPending)
+	}
 	cc, err := w.consume(cons, handOff(msgs),
-		jetstream.PullMaxMessages(conc),
+		jetstream.PullMaxMessages(batch),
 		jetstream.PullExpiry(w.cfg.Worker.PullExpiry),
 		pullErr,
 	)

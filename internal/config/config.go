@@ -221,6 +221,12 @@ type Worker struct {
 	// outstanding ends only when the client's heartbeat check expires it,
 	// seen with nats.go v1.55 and nats-server v2.15).
 	PullExpiry time.Duration `yaml:"pull_expiry" env:"HOOKWORKER_PULL_EXPIRY"`
+	// PullBatch is the most events one pull asks for (the client's
+	// buffer; it pulls again once half is used); 0: twice Concurrency,
+	// at most MaxAckPending. Larger
+	// pulls cost the server less per event, but buffered events already
+	// count against MaxAckPending and their AckWait is running.
+	PullBatch int `yaml:"pull_batch" env:"HOOKWORKER_PULL_BATCH"`
 	// ShutdownGrace is how long in-flight events may run after SIGTERM
 	// before they are handed back.
 	ShutdownGrace time.Duration `yaml:"shutdown_grace" env:"HOOKWORKER_SHUTDOWN_GRACE"`

@@ -91,6 +91,9 @@ func (c *Config) validateWorker(bad badFunc) {
 	if w.MaxDeliver < 1 && w.MaxDeliver != -1 {
 		bad("worker.max_deliver", "%d: want a positive number, or -1 for no limit", w.MaxDeliver)
 	}
+	if w.PullBatch < 0 || w.PullBatch > w.MaxAckPending {
+		bad("worker.pull_batch", "%d is outside 0..worker.max_ack_pending (%d)", w.PullBatch, w.MaxAckPending)
+	}
 	if w.PullExpiry < time.Second {
 		bad("worker.pull_expiry", "%s is below 1s", w.PullExpiry)
 	}
