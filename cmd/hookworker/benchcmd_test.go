@@ -196,6 +196,33 @@ func TestBenchCommandEventFile(t *testing.T) {
 	}
 }
 
+// Scale-out: two worker processes on one consumer against a 3-node
+// cluster (streams with 3 replicas); every Result checked.
+func TestBenchCommandScaleOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs worker processes and a cluster")
+	}
+	bin := buildBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	code, out, errOut := runCLI(t, ctx, nil, "bench", "--json", "--worker-bin", bin, "--workers", "2", "--cluster", "3",
+		"-n", "400", "--concurrency", "8", "--rate", "100", "--duration", "300ms", "--bursts", "1", "--no-baseline")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	var rep bench.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Workers != 2 || rep.ClusterNodes != 3 || !rep.ResultsOK || rep.ResultsChecked != 400+30 || !(rep.HookworkerEPS > 0) ||
+		!(rep.WorkerCPUUsPerEvent > 0) || rep.Profile != nil || rep.Baseline != nil {
+		t.Errorf("report %+v", rep)
+	}
+	if !strings.Contains(errOut, "worker 2: ") {
+		t.Errorf("no second worker's log:\n%s", errOut)
+	}
+}
+
 func TestBenchCommandRejectsBadFlags(t *testing.T) {
 	code, _, errOut := runCLI(t, context.Background(), nil, "bench", "--worker-bin", "/nonexistent", "--bursts", "0", "--concurrency", "-3")
 	if code == 0 || !strings.Contains(errOut, "concurrency") {

@@ -31,6 +31,7 @@ func (h *harness) startBaseline(ctx context.Context) error {
 		Subjects:   []string{"hookbench." + h.run + ".base.>"},
 		Retention:  jetstream.WorkQueuePolicy,
 		Storage:    jetstream.FileStorage,
+		Replicas:   h.replicas(),
 		Duplicates: 2 * time.Minute,
 	})
 	if err != nil {
@@ -51,7 +52,7 @@ func (h *harness) startBaseline(ctx context.Context) error {
 		h.workerEnv(), h.dir, h.o.Log, "baseline: "); err != nil {
 		return err
 	}
-	return h.waitPulling(ctx, h.base, h.baseStream(), "base")
+	return h.waitPulling(ctx, h.base, h.baseStream(), "base", 1)
 }
 
 // baselineBurst is burst k of the baseline worker.

@@ -103,8 +103,12 @@ type harness struct {
 	res    *resultSink
 	http   *http.Client // the raw HTTP phase's
 	worker *workerProc
-	base   *workerProc // the baseline worker, when it runs
-	names  names
+	more   []*workerProc // the other workers (Options.Workers)
+	// cluster holds the nodes when the run has a cluster (srv is the
+	// first); empty for one server.
+	cluster []*natsd.Server
+	base    *workerProc // the baseline worker, when it runs
+	names   names
 	// opsAddr is the worker's ops listener (its profile).
 	opsAddr string
 	// cur is the phase whose events the Result handler and the target
@@ -132,8 +136,12 @@ func (h *harness) start(ctx context.Context) error {
 	if h.dir, err = os.MkdirTemp("", "hookbench-"); err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
-	h.srv, err = natsd.Start(natsd.Options{Host: "127.0.0.1", Port: -1, StoreDir: filepath.Join(h.dir, "jetstream")})
-	if err != nil {
+	if h.o.Cluster > 1 {
+		if h.cluster, err = startCluster(h.dir, h.o.Cluster); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		h.srv = h.cluster[0]
+	} else if h.srv, err = natsd.Start(natsd.Options{Host: "127.0.0.1", Port: -1, StoreDir: filepath.Join(h.dir, "jetstream")}); err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
 	if h.target, err = startTarget(h.preset, &h.cur); err != nil {
@@ -173,13 +181,24 @@ func (h *harness) start(ctx context.Context) error {
 	return nil
 }
 
-// startWorker starts the worker process and waits until it consumes.
+// startWorker starts the worker processes (Workers of them, over the
+// cluster's nodes) and waits until they consume.
 func (h *harness) startWorker(ctx context.Context) error {
-	url := h.srv.ClientURL()
-	h.logf("server %s, target %s; starting the worker %s", url, h.target.url, h.o.WorkerBin)
-	var err error
-	if h.worker, err = startWorker(h.o.WorkerBin, url, h.workerEnv(), h.dir, h.o.Log); err != nil {
-		return err
+	h.logf("server %s (%d nodes), target %s; starting %d worker(s) %s", h.srv.ClientURL(), h.replicas(), h.target.url, h.o.Workers, h.o.WorkerBin)
+	for i := range h.o.Workers {
+		env := h.workerEnv()
+		if i > 0 {
+			env = append(env, "HOOKWORKER_OPS_LISTEN=127.0.0.1:0") // the first one's is profiled
+		}
+		p, err := startProc(h.o.WorkerBin, []string{"run", "--nats-url", h.nodeURL(i)}, env, h.dir, h.o.Log, "worker "+strconv.Itoa(i+1)+": ")
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			h.worker = p
+		} else {
+			h.more = append(h.more, p)
+		}
 	}
 	return h.waitReady(ctx)
 }
@@ -205,6 +224,7 @@ func (h *harness) workerEnv() []string {
 		"HOOKWORKER_SHUTDOWN_GRACE=5s",
 		"HOOKWORKER_OPS_LISTEN="+h.opsAddr,
 		"HOOKWORKER_OPS_PPROF=true",
+		"HOOKWORKER_NATS_REPLICAS="+strconv.Itoa(h.replicas()),
 	)
 	return append(env, h.o.WorkerEnv...)
 }
@@ -212,11 +232,12 @@ func (h *harness) workerEnv() []string {
 // waitReady waits until the worker's consumer exists and holds a pull
 // request, i.e. the worker is consuming.
 func (h *harness) waitReady(ctx context.Context) error {
-	return h.waitPulling(ctx, h.worker, h.names.stream, h.names.consumer)
+	return h.waitPulling(ctx, h.worker, h.names.stream, h.names.consumer, len(h.workers()))
 }
 
-// waitPulling waits until consumer holds a pull request of p.
-func (h *harness) waitPulling(ctx context.Context, p *workerProc, stream, consumer string) error {
+// waitPulling waits until consumer holds pull requests of n processes
+// (p the first of them).
+func (h *harness) waitPulling(ctx context.Context, p *workerProc, stream, consumer string, n int) error {
 	deadline := time.Now().Add(30 * time.Second)
 	var last error
 	for time.Now().Before(deadline) {
@@ -227,7 +248,7 @@ func (h *harness) waitPulling(ctx context.Context, p *workerProc, stream, consum
 		cons, err := h.rawJS.Consumer(cctx, stream, consumer)
 		if err == nil {
 			var info *jetstream.ConsumerInfo
-			if info, err = cons.Info(cctx); err == nil && info.NumWaiting > 0 {
+			if info, err = cons.Info(cctx); err == nil && info.NumWaiting >= n {
 				cancel()
 				return nil
 			}
@@ -244,9 +265,7 @@ func (h *harness) waitPulling(ctx context.Context, p *workerProc, stream, consum
 }
 
 func (h *harness) close() {
-	if h.worker != nil {
-		h.worker.stop()
-	}
+	h.stopWorkers()
 	if h.base != nil {
 		h.base.stop()
 	}
@@ -261,7 +280,11 @@ func (h *harness) close() {
 			nc.Close()
 		}
 	}
-	if h.srv != nil {
+	if len(h.cluster) > 0 {
+		for _, s := range h.cluster {
+			s.Shutdown()
+		}
+	} else if h.srv != nil {
 		h.srv.Shutdown()
 	}
 	if h.dir != "" {
@@ -275,6 +298,7 @@ func (h *harness) measure(ctx context.Context) (*Report, error) {
 	rep := &Report{
 		N: o.Events, Concurrency: o.Concurrency, MaxAckPending: o.MaxAckPending, Bursts: o.Bursts,
 		GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), LoadAvgStart: loadAvg(),
+		Workers: o.Workers, ClusterNodes: h.replicas(),
 		Preset: h.preset.Name, EventBytes: len(h.event("b0", o.Events-1)),
 	}
 	var jsUse, httpUse, hwUse, baseUse []cpuUse
@@ -346,7 +370,9 @@ func (h *harness) measure(ctx context.Context) (*Report, error) {
 		h.base.stop() // idle from here on: its pulls would cost the others
 	}
 
-	if o.ProfileSeconds > 0 {
+	if o.ProfileSeconds > 0 && o.Workers > 1 {
+		h.logf("profile: skipped with %d workers (it reads one worker's profile)", o.Workers)
+	} else if o.ProfileSeconds > 0 {
 		prof, err := h.profiled(ctx, o.ProfileSeconds, rep.HookworkerEPS)
 		if err != nil {
 			return nil, err
@@ -380,15 +406,16 @@ func (h *harness) measure(ctx context.Context) (*Report, error) {
 	}
 	rep.ResultsOK = true
 
-	if rss, ok := h.worker.peakRSS(); ok {
+	if rss, ok := h.workersPeakRSS(); ok {
 		rep.WorkerPeakRSSMB = float64(rss) / (1 << 20)
 	}
-	h.worker.stop()
+	h.stopWorkers()
 	if rep.WorkerPeakRSSMB == 0 {
-		if rss, ok := h.worker.maxRSSAfterExit(); ok {
+		if rss, ok := h.workersPeakRSS(); ok {
 			rep.WorkerPeakRSSMB = float64(rss) / (1 << 20)
 		}
 	}
+	h.more = nil // the backlog phase runs one fresh worker
 	if o.Backlog > 0 {
 		if rep.Backlog, err = h.backlog(ctx, o.Backlog); err != nil {
 			return nil, err

@@ -227,6 +227,10 @@ func TestBenchOptions(t *testing.T) {
 		{Concurrency: 64, MaxAckPending: 10, WorkerBin: "x"},
 		{Rate: 1e6, Duration: time.Minute, WorkerBin: "x"},
 		{WorkerBin: "x", WorkerEnv: []string{"NOEQUALS"}},
+		{WorkerBin: "x", Workers: 17},
+		{WorkerBin: "x", Cluster: 6},
+		{WorkerBin: "x", ProfileSeconds: 61},
+		{WorkerBin: "x", Preset: "heavy", EventFile: "f.json"},
 		{},
 	} {
 		if _, err := o.normalize(); err == nil {

@@ -16,9 +16,7 @@ type cpuSample struct {
 
 func (h *harness) sampleCPU() cpuSample {
 	s := cpuSample{at: time.Now(), self: selfCPU()}
-	if h.worker != nil {
-		s.worker, s.workerOK = h.worker.cpu()
-	}
+	s.worker, s.workerOK = h.workersCPU()
 	if h.base != nil {
 		s.base, _ = h.base.cpu()
 	}

@@ -55,6 +55,11 @@ type Options struct {
 	// ProfileOut, when set, is where the worker's profile is written
 	// (for go tool pprof).
 	ProfileOut string
+	// Workers is how many worker processes share the consumer; default
+	// 1. Cluster, when above 1, runs a cluster of that many JetStream
+	// servers (streams with as many replicas), the workers connected to
+	// its nodes in turn.
+	Workers, Cluster int
 	// NoBaseline skips the baseline worker (package baseline), which
 	// otherwise runs a burst after each of hookworker's.
 	NoBaseline bool
@@ -96,6 +101,9 @@ func (o Options) normalize() (Options, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
+	if o.Workers == 0 {
+		o.Workers = 1
+	}
 	if o.ProfileSeconds == 0 {
 		o.ProfileSeconds = 3
 	}
@@ -118,6 +126,12 @@ func (o Options) normalize() (Options, error) {
 		return o, fmt.Errorf("rate x duration: over %d events", maxEvents)
 	case o.ProfileSeconds < -1 || o.ProfileSeconds > 60:
 		return o, fmt.Errorf("profile seconds: %d is outside 1..60 (-1: no profile)", o.ProfileSeconds)
+	case o.Preset != "" && o.EventFile != "":
+		return o, errors.New("event: give a preset or an event file, not both")
+	case o.Workers < 1 || o.Workers > maxWorkers:
+		return o, fmt.Errorf("workers: %d is outside 1..%d", o.Workers, maxWorkers)
+	case o.Cluster < 0 || o.Cluster > maxCluster:
+		return o, fmt.Errorf("cluster: %d is outside 0..%d nodes", o.Cluster, maxCluster)
 	case o.WorkerBin == "":
 		return o, errors.New("worker binary: required")
 	}

@@ -59,6 +59,7 @@ func (h *harness) setupRaw(ctx context.Context) error {
 		Subjects:   []string{"hookbench." + h.run + ".raw.>"},
 		Retention:  jetstream.WorkQueuePolicy,
 		Storage:    jetstream.FileStorage,
+		Replicas:   h.replicas(),
 		Duplicates: 2 * time.Minute,
 	})
 	if err != nil {

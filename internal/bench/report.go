@@ -36,8 +36,8 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		return strings.Join(s, " ")
 	}
-	p("hookworker bench: %d events x %d bursts (median), concurrency %d, max ack pending %d\n",
-		r.N, r.Bursts, r.Concurrency, r.MaxAckPending)
+	p("hookworker bench: %d events x %d bursts (median), %d worker(s) of concurrency %d, max ack pending %d, %d JetStream server(s)\n",
+		r.N, r.Bursts, r.Workers, r.Concurrency, r.MaxAckPending, r.ClusterNodes)
 	p("  event %s, %d B, %s, %d CPUs, load average %.2f at start, %.2f at end\n\n",
 		r.Preset, r.EventBytes, r.GoVersion, r.CPUs, r.LoadAvgStart, r.LoadAvgEnd)
 	p("  %-38s %10s   %s\n", "burst", "events/s", "each burst")

@@ -4,8 +4,12 @@ package bench
 // Runs has each burst's figure.
 type Report struct {
 	// Preset is the event fired: a preset's name or the event file's.
-	Preset        string  `json:"preset"`
-	N             int     `json:"n"`
+	Preset string `json:"preset"`
+	N      int    `json:"n"`
+	// Workers is the worker processes; ClusterNodes the JetStream
+	// servers (and the streams' replicas).
+	Workers       int     `json:"workers"`
+	ClusterNodes  int     `json:"cluster_nodes"`
 	Concurrency   int     `json:"concurrency"`
 	MaxAckPending int     `json:"max_ack_pending"`
 	Bursts        int     `json:"bursts"`
