@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"unsafe"
+	"strings"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
@@ -40,10 +40,11 @@ func NewDecoder(max int) *Decoder {
 }
 
 // wireEvent is an Event whose inline webhook is kept as text until it is
-// looked up.
+// looked up: webhook is the object's text (a substring of the one copy of
+// the event the fast path reads), "" when the event has none.
 type wireEvent struct {
 	Event
-	Webhook json.RawMessage `json:"webhook,omitempty"`
+	webhook string
 }
 
 // Decode parses and validates one event. Errors are *FieldError.
@@ -69,11 +70,11 @@ func (d *Decoder) Decode(data []byte) (*Event, error) {
 	}
 	ev := &w.Event
 	known := false
-	if raw := trimSpace(w.Webhook); len(raw) > 0 && string(raw) != "null" {
-		if def := d.lookup(raw); def != nil {
+	if w.webhook != "" {
+		if def := d.lookup(w.webhook); def != nil {
 			ev.Webhook, known = def, true
 		} else {
-			def, err := webhook.DecodeRaw(raw)
+			def, err := webhook.DecodeRaw([]byte(w.webhook))
 			if err != nil {
 				return nil, webhookError(err)
 			}
@@ -84,7 +85,7 @@ func (d *Decoder) Decode(data []byte) (*Event, error) {
 		return nil, err
 	}
 	if ev.Webhook != nil && !known {
-		d.remember(trimSpace(w.Webhook), ev.Webhook)
+		d.remember(w.webhook, ev.Webhook)
 	}
 	return ev, nil
 }
@@ -137,7 +138,7 @@ func decodeSlow(data []byte) (wireEvent, error) {
 			if val[0] != '{' {
 				return w, &FieldError{Field: "webhook", Msg: "want an object, got JSON " + kindOf(val)}
 			}
-			w.Webhook = val
+			w.webhook = string(val)
 			continue
 		}
 		if fe := webhook.CheckJSON(val, f.Type, m.key); fe != nil {
@@ -186,23 +187,18 @@ func webhookError(err error) error {
 	return &FieldError{Field: "webhook", Msg: err.Error()}
 }
 
-func (d *Decoder) lookup(raw []byte) *webhook.Definition {
+func (d *Decoder) lookup(text string) *webhook.Definition {
 	if d == nil {
 		return nil
 	}
-	if len(raw) == 0 {
-		return nil
-	}
-	// The key aliases raw, which nobody changes during the call: Get
-	// keeps no key (a copy, string(raw), cost an allocation of the
-	// webhook's size per event).
-	def, _ := d.defs.Get(unsafe.String(&raw[0], len(raw)))
+	def, _ := d.defs.Get(text)
 	return def
 }
 
-func (d *Decoder) remember(raw []byte, def *webhook.Definition) {
+func (d *Decoder) remember(text string, def *webhook.Definition) {
 	if d != nil {
-		d.defs.Add(string(raw), def)
+		// A copy: text is a substring of the whole event's.
+		d.defs.Add(strings.Clone(text), def)
 	}
 }
 

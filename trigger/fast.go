@@ -66,7 +66,7 @@ func decodeFast(data []byte) (w wireEvent, ok bool) {
 			w.Connection, good = connectionValue(v)
 			return keyConnection, good
 		case "webhook":
-			w.Webhook = json.RawMessage(v.Raw)
+			w.webhook = v.Raw // a substring: no copy
 			return keyWebhook, v.IsObject()
 		case "webhook_ref":
 			if v.Type != gjson.String && !v.IsObject() {
