@@ -37,6 +37,9 @@ type job struct {
 	// on the replay subjects.
 	bot    string
 	replay int
+	// retried: the message is a due retry from the retry stream, subject
+	// the one its event was first stored under.
+	retried bool
 
 	ev   *trigger.Event
 	hist *history
@@ -64,6 +67,9 @@ func (j *job) stale() bool { return j.held != nil && !j.held() }
 // or of the stored copy of an event that the backstop dead-letters.
 func (w *Worker) newJob(data []byte, hdr nats.Header, subject string, meta *jetstream.MsgMetadata) *job {
 	j := &job{data: data, hdr: hdr, subject: subject, meta: meta, start: w.clock.Now()}
+	if _, orig, ok := w.topo.RetryOrigin(subject); ok {
+		j.subject, j.retried = orig, true
+	}
 	j.trace, j.tracestate = traceOf(hdr)
 	j.bot, j.replay = w.tenancy.SubjectBot(subject), w.replayOf(subject, hdr)
 	return j
@@ -125,6 +131,12 @@ func (w *Worker) process(ctx context.Context, j *job) outcome {
 		// An earlier delivery ran it; only its Result (or dead letter)
 		// was not written.
 		return *o
+	}
+	if j.alreadyMoved() {
+		return j.movedBefore()
+	}
+	if j.retried {
+		w.dropOrigin(ctx, j)
 	}
 	def, prog, err := w.definition(ctx, ev)
 	if err != nil {
@@ -188,7 +200,7 @@ func (w *Worker) checkOrderedSubject(subject string, ev *trigger.Event) error {
 // delivery, or one whose history cannot be read, starts a new one, first
 // seen when the event was stored.
 func (w *Worker) loadHistory(ctx context.Context, j *job) {
-	if j.delivery() > 1 {
+	if j.delivery() > 1 || j.retried {
 		if err := w.readHistory(ctx, j); err != nil {
 			w.log.Warn("attempt history not read; counting from here", zap.String("event_id", j.ev.ID), zap.Error(err))
 		}

@@ -29,6 +29,10 @@ type history struct {
 	// already stored.
 	Result   *trigger.Result `json:"result,omitempty"`
 	Lettered bool            `json:"lettered,omitempty"`
+	// Moves counts the moves to the retry stream (retrystream.go) and
+	// Moved is the last one.
+	Moves int    `json:"moves,omitempty"`
+	Moved *moved `json:"moved,omitempty"`
 	// stored is true when the history came from (or went to) the bucket.
 	stored bool
 }

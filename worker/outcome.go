@@ -63,6 +63,9 @@ type outcome struct {
 	// its dead letter is stored already.
 	stored   *trigger.Result
 	lettered bool
+	// again: the move to the retry stream the history holds is stored
+	// again, unchanged (a delivery whose ack was lost after its move).
+	again bool
 }
 
 // shutdownDelay is when an event handed back at shutdown comes back.
@@ -123,6 +126,14 @@ func (j *job) decided() *outcome {
 
 // lost is the outcome of a delivery the worker may no longer hold.
 func (j *job) lost() outcome { return j.outcome(verdictLost) }
+
+// movedBefore is the outcome of a delivery of a message already moved to
+// the retry stream: that move, confirmed again.
+func (j *job) movedBefore() outcome {
+	o := j.retryLater(time.Second, RetryDelayed, "") // the delay of a plain hand-back, should the move fail
+	o.again = true
+	return o
+}
 
 // failure is an error with its class; anything else counts as network.
 type failure struct {

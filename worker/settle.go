@@ -72,9 +72,25 @@ func (w *Worker) settle(msg jetstream.Msg, j *job, o outcome) {
 // handBack returns the message to JetStream, to come back after o.delay,
 // with the event's history saved so that any process continues its count.
 func (w *Worker) handBack(msg jetstream.Msg, j *job, o outcome) {
+	if w.movable(j, o) {
+		err := w.moveToRetry(msg, j, o)
+		if err == nil {
+			w.countHandBack(j, o)
+			return
+		}
+		w.log.Warn("retry not moved to the retry stream; handed back instead", zap.String("event_id", j.ev.ID), zap.Error(err))
+	}
 	w.saveHistory(j)
 	if err := msg.NakWithDelay(o.delay); err != nil {
 		w.log.Warn("hand back failed; JetStream redelivers after AckWait", zap.Error(err))
+	}
+	w.countHandBack(j, o)
+}
+
+// countHandBack counts and logs a hand-back.
+func (w *Worker) countHandBack(j *job, o outcome) {
+	if o.again {
+		return
 	}
 	switch o.retry {
 	case RetryIsolation:

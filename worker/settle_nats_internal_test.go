@@ -186,12 +186,27 @@ func TestSettle(t *testing.T) {
 		if err != nil || h == nil || len(h.Attempts) != 1 || h.Handbacks != 1 || !h.FirstSeen.Equal(f.job.hist.FirstSeen) {
 			t.Fatalf("saved history %+v, %v", h, err)
 		}
-		again := f.next(t, 5*time.Second)
+		if h.Moved == nil || h.Moves != 1 || h.Moved.Stream != "CONNECTIONS" {
+			t.Errorf("saved move %+v", h.Moved)
+		}
+		// Acknowledged, it waits in the retry stream, and comes back from
+		// the retry consumer when due.
+		if n := f.streamMsgs(t); n != 0 {
+			t.Errorf("%d messages left in the trigger stream, want the event moved", n)
+		}
+		batch, err := f.w.retryCons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var again jetstream.Msg
+		for m := range batch.Messages() {
+			again = m
+		}
 		if again == nil {
 			t.Fatal("the event did not come back")
 		}
-		if meta, _ := again.Metadata(); meta.NumDelivered != 2 {
-			t.Errorf("delivery %d, want 2", meta.NumDelivered)
+		if _, subj, ok := f.w.topo.RetryOrigin(again.Subject()); !ok || subj != "connections.fired.b1" || string(again.Data()) != string(f.msg.Data()) {
+			t.Errorf("due %s %s, want the event of connections.fired.b1", again.Subject(), again.Data())
 		}
 		if ls := f.letters(t); len(ls) != 0 {
 			t.Errorf("dead letters %+v", ls)

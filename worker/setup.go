@@ -33,6 +33,9 @@ func (w *Worker) setup(ctx context.Context) (cons jetstream.Consumer, lanes []je
 	if cons, lanes, err = w.setupTrigger(ctx); err != nil {
 		return nil, nil, nil, err
 	}
+	if w.retryCons, err = w.setupRetry(ctx); err != nil {
+		return nil, nil, nil, err
+	}
 	if backstop, err = w.setupBackstop(ctx); err != nil {
 		return nil, nil, nil, err
 	}
@@ -78,9 +81,11 @@ func (w *Worker) setupTrigger(ctx context.Context) (jetstream.Consumer, []jetstr
 	}
 	// An existing stream is used as its operator configured it (replicas,
 	// limits); only a missing subject and the lanes' transform are set.
-	if _, err := streams.Ensure(ctx, w.js, w.topo.Trigger()); err != nil {
+	ts, err := streams.Ensure(ctx, w.js, w.topo.Trigger())
+	if err != nil {
 		return nil, nil, fmt.Errorf("worker: %w", err)
 	}
+	w.triggerStream = ts
 	// Another worker may have set a different lane count at the same
 	// moment: the stream's is the one that holds.
 	if err := w.checkLanes(ctx); err != nil {

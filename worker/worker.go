@@ -94,10 +94,14 @@ type Worker struct {
 	tenancy trigger.Tenancy
 	results *resultRouter
 	letters *deadletter.Store
-	// histories is set by Setup.
-	histories *historyStore
-	inflight  *inflight
-	health    *writeHealth
+	// histories, triggerStream, retryStream and retryCons are set by
+	// Setup.
+	histories     *historyStore
+	triggerStream jetstream.Stream
+	retryStream   jetstream.Stream
+	retryCons     jetstream.Consumer
+	inflight      *inflight
+	health        *writeHealth
 	// backstopDelays pace the backstop's tries (backstopDelays).
 	backstopDelays []time.Duration
 	// watch recreates what goes missing of topo (nil: worker.topology_check is 0).
@@ -347,6 +351,16 @@ func (w *Worker) Run(ctx context.Context) error {
 		return abort(fmt.Errorf("worker: consume: %w", err))
 	}
 	consuming = append(consuming, cc)
+	// Due retries join the same pool.
+	rc, err := w.consume(w.retryCons, handOff(msgs),
+		jetstream.PullMaxMessages(conc),
+		jetstream.PullExpiry(w.cfg.Worker.PullExpiry),
+		pullErr,
+	)
+	if err != nil {
+		return abort(fmt.Errorf("worker: consume retries: %w", err))
+	}
+	consuming = append(consuming, rc)
 	// Each ordered lane has one event in flight at most, and a goroutine
 	// of its own that runs it as soon as it arrives. Were it to wait for a
 	// pool slot, it would wait without heartbeats: past AckWait another

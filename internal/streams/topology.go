@@ -251,7 +251,8 @@ func (o Object) String() string {
 // streams first and each consumer after its stream, so that creating them
 // in order succeeds: the trigger stream, the dead letters, the advisories,
 // the shared consumer, the ordered lanes' consumers, the backstop, the
-// attempt-history bucket and, when one is configured, the webhook bucket.
+// retry stream and its consumer, the attempt-history bucket and, when one
+// is configured, the webhook bucket.
 func (t Topology) Objects() []Object {
 	stream := func(c jetstream.StreamConfig) Object {
 		return Object{Kind: KindStream, Name: c.Name, Stream: &c}
@@ -271,7 +272,8 @@ func (t Topology) Objects() []Object {
 	for p := range t.partitions {
 		out = append(out, consumer(t.names.Stream, t.Lane(p)))
 	}
-	out = append(out, consumer(t.names.AdvisoryStream, t.Backstop()), bucket(t.Attempts()))
+	out = append(out, consumer(t.names.AdvisoryStream, t.Backstop()),
+		stream(t.Retry()), consumer(t.names.RetryStream, t.RetryConsumer()), bucket(t.Attempts()))
 	if t.webhooks != "" {
 		out = append(out, bucket(t.Webhooks()))
 	}

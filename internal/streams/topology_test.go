@@ -105,7 +105,8 @@ func TestObjects(t *testing.T) {
 	}
 	want := []string{"stream CONNECTIONS", "stream CONNECTIONS_DLQ", "stream CONNECTIONS_ADVISORIES",
 		"consumer hookworker on CONNECTIONS", "consumer hookworker-ordered-0 on CONNECTIONS", "consumer hookworker-ordered-1 on CONNECTIONS",
-		"consumer hookworker-backstop on CONNECTIONS_ADVISORIES", "bucket hookworker-attempts", "bucket hookworker-webhooks"}
+		"consumer hookworker-backstop on CONNECTIONS_ADVISORIES", "stream CONNECTIONS_RETRY", "consumer hookworker-retry on CONNECTIONS_RETRY",
+		"bucket hookworker-attempts", "bucket hookworker-webhooks"}
 	if strings.Join(names, "; ") != strings.Join(want, "; ") {
 		t.Errorf("objects:\n%s\nwant\n%s", strings.Join(names, "\n"), strings.Join(want, "\n"))
 	}
