@@ -97,11 +97,6 @@ func TestExpiryStopsRetries(t *testing.T) {
 	startWorker(t, nc, func(c *config.Config) {
 		c.Retry.QuickAttempts = 0
 		c.Retry.Schedule = []time.Duration{2 * time.Second}
-		// The topology watchdog runs on the worker's clock: on one that
-		// stands still it could never confirm what it finds missing (the
-		// webhook bucket, which nothing here creates) and Ready would
-		// depend on whether the worker ran before its first check.
-		c.Worker.TopologyCheck = 0
 	}, worker.Deps{Clock: clk})
 	exp := clk.Now().Add(1500 * time.Millisecond)
 	res := fire(t, nc, &trigger.Event{ID: "exp", BotID: "b", ConversationID: "c", ExpiresAt: &exp, Webhook: &webhook.Definition{URL: ft.URL() + "/down"}})

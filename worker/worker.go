@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -191,12 +192,24 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 	}, w.clock)
 	w.decoder = trigger.NewDecoder(10_000)
 	if every := cfg.Worker.TopologyCheck; every > 0 {
-		w.watch = watchdog.New(js, w.topo.Objects(), watchdog.Options{
+		w.watch = watchdog.New(js, w.watched(), watchdog.Options{
 			Every: every, Logger: w.log, Clock: w.clock,
 			Recreated: func(k streams.Kind, name string) { w.metrics.TopologyRecreated(string(k), name) },
 		})
 	}
 	return w, nil
+}
+
+// watched is what the topology watchdog keeps: the topology, without the
+// webhook bucket when the worker has no registry to read it.
+func (w *Worker) watched() []streams.Object {
+	objs := w.topo.Objects()
+	if w.registry != nil {
+		return objs
+	}
+	return slices.DeleteFunc(objs, func(o streams.Object) bool {
+		return o.Kind == streams.KindBucket && o.Name == w.cfg.Webhooks.Bucket
+	})
 }
 
 // tenancyOf is the contract's confinement with cfg's names.
