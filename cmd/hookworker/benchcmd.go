@@ -102,6 +102,7 @@ Progress goes to standard error.`,
 	f.IntVar(&o.Workers, "workers", 1, "worker processes sharing the consumer (scale-out)")
 	f.IntVar(&o.Cluster, "cluster", 0, "run a cluster of this many JetStream servers on loopback (streams replicated as many times), the workers connected to its nodes in turn (0: one server)")
 	f.BoolVar(&o.NoBaseline, "no-baseline", false, "skip the baseline worker's bursts")
+	f.StringVar(&o.BaselineProfileOut, "baseline-profile", "", "write the baseline worker's CPU profile (the whole run) to this file")
 	f.BoolVar(&asJSON, "json", false, "print the figures as JSON")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write this process's CPU profile (server, target, publisher, checker) to the file")
 	cmd.AddCommand(baselineWorkerCmd())
@@ -112,6 +113,7 @@ Progress goes to standard error.`,
 // run by the bench in a process of its own; hidden.
 func baselineWorkerCmd() *cobra.Command {
 	var o baseline.Options
+	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:    "baseline-worker",
 		Short:  "The bench's baseline worker (run by hookworker bench)",
@@ -120,6 +122,17 @@ func baselineWorkerCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return fmt.Errorf("cpu profile: %w", err)
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return fmt.Errorf("cpu profile: %w", err)
+				}
+				defer pprof.StopCPUProfile()
+			}
 			return baseline.Run(ctx, o)
 		},
 	}
@@ -128,5 +141,6 @@ func baselineWorkerCmd() *cobra.Command {
 	f.StringVar(&o.Stream, "stream", "", "stream")
 	f.StringVar(&o.Consumer, "consumer", "", "durable consumer")
 	f.IntVar(&o.Concurrency, "concurrency", 64, "pool size and pull batch")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write the baseline's CPU profile to this file")
 	return cmd
 }

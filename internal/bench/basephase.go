@@ -48,7 +48,11 @@ func (h *harness) startBaseline(ctx context.Context) error {
 		return fmt.Errorf("bench: baseline consumer: %w", err)
 	}
 	h.logf("starting the baseline worker")
-	if h.base, err = startProc(h.o.WorkerBin, BaselineArgs(h.srv.ClientURL(), h.baseStream(), "base", h.o.Concurrency),
+	args := BaselineArgs(h.srv.ClientURL(), h.baseStream(), "base", h.o.Concurrency)
+	if h.o.BaselineProfileOut != "" {
+		args = append(args, "--cpuprofile", h.o.BaselineProfileOut)
+	}
+	if h.base, err = startProc(h.o.WorkerBin, args,
 		h.workerEnv(), h.dir, h.o.Log, "baseline: "); err != nil {
 		return err
 	}

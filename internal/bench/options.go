@@ -63,6 +63,9 @@ type Options struct {
 	// NoBaseline skips the baseline worker (package baseline), which
 	// otherwise runs a burst after each of hookworker's.
 	NoBaseline bool
+	// BaselineProfileOut, when set, is where the baseline worker writes
+	// its CPU profile over the whole run.
+	BaselineProfileOut string
 	// Log receives progress lines and the worker's log; nil discards them.
 	Log io.Writer
 }
