@@ -44,7 +44,7 @@ func TestBenchCommand(t *testing.T) {
 	}
 	for _, k := range []string{"jetstream_eps", "http_eps", "composite_eps", "hookworker_eps", "ratio",
 		"worker_cpu_us_per_event", "worker_peak_rss_mb", "latency_ms", "n", "concurrency", "go_version", "cpus",
-		"results_checked", "results_ok", "paced", "runs", "cpu"} {
+		"results_checked", "results_ok", "paced", "runs", "cpu", "pull_stalls", "slow_bursts", "workers", "cluster_nodes", "preset"} {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("JSON has no %q", k)
 		}

@@ -353,6 +353,9 @@ func (h *harness) measure(ctx context.Context) (*Report, error) {
 	rep.CompositeEPS = composite(rep.JetStreamEPS, rep.HTTPEPS)
 	rep.Ratio = rep.HookworkerEPS / rep.CompositeEPS
 	rep.WorkerCPUUsPerEvent = median(rep.Runs.WorkerCPUUsPerEvent)
+	if v, ok := h.workerCounter(ctx, "hookworker_pull_stalls_total"); ok {
+		rep.PullStalls = int(v)
+	}
 	for _, eps := range rep.Runs.HookworkerEPS {
 		if eps < rep.HookworkerEPS/stallFactor {
 			rep.SlowBursts++

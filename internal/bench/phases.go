@@ -449,6 +449,9 @@ func (h *harness) backlog(ctx context.Context, n int) (*Backlog, error) {
 	if rss, ok := h.worker.peakRSS(); ok {
 		b.WorkerPeakRSSMB = float64(rss) / (1 << 20)
 	}
+	if v, ok := h.workerCounter(ctx, "hookworker_pull_stalls_total"); ok {
+		b.PullStalls = int(v)
+	}
 	h.worker.stop()
 	if b.WorkerPeakRSSMB == 0 {
 		if rss, ok := h.worker.maxRSSAfterExit(); ok {

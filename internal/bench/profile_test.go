@@ -102,3 +102,18 @@ func TestBenchAttribute(t *testing.T) {
 		t.Errorf("no events: %+v", z)
 	}
 }
+
+func TestBenchCounterValue(t *testing.T) {
+	text := "# HELP hookworker_pull_stalls_total x\n# TYPE hookworker_pull_stalls_total counter\n" +
+		"hookworker_pull_stalls_total{consumer=\"a\"} 2\nhookworker_pull_stalls_total{consumer=\"b\"} 1\n" +
+		"hookworker_pull_stalls_total_other 9\nhookworker_x 5\n"
+	if v, ok := counterValue(text, "hookworker_pull_stalls_total"); !ok || v != 3 {
+		t.Errorf("counterValue = %v, %v; want 3", v, ok)
+	}
+	if v, ok := counterValue("hookworker_x 5\n", "hookworker_x"); !ok || v != 5 {
+		t.Errorf("unlabelled: %v, %v", v, ok)
+	}
+	if _, ok := counterValue(text, "hookworker_missing"); ok {
+		t.Error("a missing counter was found")
+	}
+}

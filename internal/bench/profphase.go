@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hookworker/hookworker/trigger"
@@ -129,4 +130,44 @@ func (h *harness) fetchProfile(ctx context.Context, seconds int) ([]byte, error)
 		return nil, fmt.Errorf("%s: over %d bytes", url, maxProfile)
 	}
 	return data, nil
+}
+
+// workerCounter is the value of a counter (summed over its labels) on the
+// first worker's /metrics; ok false when it cannot be read.
+func (h *harness) workerCounter(ctx context.Context, name string) (float64, bool) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+h.opsAddr+"/metrics", nil)
+	if err != nil {
+		return 0, false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return 0, false
+	}
+	return counterValue(string(data), name)
+}
+
+// counterValue sums the samples of a metric in Prometheus' text format.
+func counterValue(text, name string) (float64, bool) {
+	sum, found := 0.0, false
+	for line := range strings.Lines(text) {
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || (rest != "" && rest[0] != ' ' && rest[0] != '{') {
+			continue
+		}
+		f := strings.Fields(strings.TrimSpace(rest[strings.LastIndexByte(rest, '}')+1:]))
+		if len(f) == 0 {
+			continue
+		}
+		if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+			sum, found = sum+v, true
+		}
+	}
+	return sum, found
 }

@@ -54,7 +54,8 @@ func (r *Report) WriteText(w io.Writer) error {
 		p("  %-38s %7.1f µs   %s\n", "baseline CPU per event (bursts)", bl.CPUUsPerEvent, runs(r.Runs.BaselineCPUUsPerEvent, "%.1f"))
 		p("  %-38s %10.2f   goal <= 0.25: %s\n", "    hookworker CPU / baseline CPU", bl.WorkerCPUShare, mark(bl.WorkerCPUShare <= 0.25))
 	}
-	p("  %-38s %10d   of %d bursts (under 1/%d of the median)\n", "slow bursts (pull stalls)", r.SlowBursts, r.Bursts, stallFactor)
+	p("  %-38s %10d   of %d bursts (under 1/%d of the median); pull stalls the worker restarted: %d\n",
+		"slow bursts", r.SlowBursts, r.Bursts, stallFactor, r.PullStalls)
 	p("  %-38s %7.1f MB   goal < %d MB: %s\n\n", "worker peak RSS", r.WorkerPeakRSSMB, goalRSSMB, mark(r.WorkerPeakRSSMB < goalRSSMB))
 	p("  %-30s %14s %8s %9s %10s %16s\n", "CPU per event (µs), busy CPUs", "bench process", "worker", "baseline", "CPUs busy", "other processes")
 	for _, c := range []struct {
@@ -101,7 +102,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	if bl := r.Backlog; bl != nil {
 		p("backlog: %d events (%.0f MB in the stream) stored in %.1fs with no worker, then drained by a fresh worker in %.1fs (%.0f events/s, %.1f µs CPU/event)\n",
 			bl.Events, bl.ServerStoredMB, bl.PublishS, bl.DrainS, bl.DrainEPS, bl.WorkerCPUUsPerEvent)
-		p("  %-38s %7.1f MB   goal < %d MB: %s\n\n", "worker peak RSS while draining", bl.WorkerPeakRSSMB, goalRSSMB, mark(bl.WorkerPeakRSSMB < goalRSSMB))
+		p("  %-38s %7.1f MB   goal < %d MB: %s; pull stalls the worker restarted: %d\n\n", "worker peak RSS while draining",
+			bl.WorkerPeakRSSMB, goalRSSMB, mark(bl.WorkerPeakRSSMB < goalRSSMB), bl.PullStalls)
 	}
 	if r.ResultsOK {
 		p("results: %d checked, every one succeeded with the expected CVars; %d duplicates\n", r.ResultsChecked, r.Duplicates)

@@ -47,6 +47,9 @@ type Report struct {
 	// SlowBursts counts hookworker bursts more than 3 times slower than
 	// their median: pull stalls.
 	SlowBursts int `json:"slow_bursts"`
+	// PullStalls is the first worker's hookworker_pull_stalls_total after
+	// the bursts: pulls its watchdog restarted.
+	PullStalls int `json:"pull_stalls"`
 	// Profile is the worker's CPU time per event by phase, from its CPU
 	// profile during the profile phase (when it ran).
 	Profile *Profile `json:"profile,omitempty"`
@@ -121,6 +124,8 @@ type Backlog struct {
 	// while it drained the backlog.
 	WorkerPeakRSSMB     float64 `json:"worker_peak_rss_mb"`
 	WorkerCPUUsPerEvent float64 `json:"worker_cpu_us_per_event"`
+	// PullStalls is the worker's hookworker_pull_stalls_total at the end.
+	PullStalls int `json:"pull_stalls"`
 	// ServerStoredMB is the trigger stream's size with the whole backlog
 	// stored.
 	ServerStoredMB float64 `json:"server_stored_mb"`
