@@ -80,15 +80,25 @@ func TestBaselineRunsAnEvent(t *testing.T) {
 	if res.EventID != "e-1" || res.Status != "succeeded" || res.CVars["st"] != "open" || res.CVars["id"] != float64(7) || gotKey != "e-1" {
 		t.Errorf("Result %s, Idempotency-Key %q", m.Data, gotKey)
 	}
-	stop()
-	if err := <-done; err != nil && !strings.Contains(err.Error(), "closed") {
-		t.Errorf("Run: %v", err)
-	}
+	// The ack follows the Result (fire and forget): wait for the work
+	// queue to drop the event before stopping the worker.
 	info, err := js.Stream(ctx, "S")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := info.Info(ctx); st.State.Msgs != 0 {
-		t.Errorf("%d messages left: the event was not acked", st.State.Msgs)
+	left := uint64(1)
+	for deadline := time.Now().Add(5 * time.Second); left != 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		st, err := info.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		left = st.State.Msgs
+	}
+	if left != 0 {
+		t.Errorf("%d messages left after 5s: the event was not acked", left)
+	}
+	stop()
+	if err := <-done; err != nil && !strings.Contains(err.Error(), "closed") {
+		t.Errorf("Run: %v", err)
 	}
 }
