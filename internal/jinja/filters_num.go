@@ -94,6 +94,9 @@ func filterRound(r *Renderer, v Value, a []Value) (Value, error) {
 	if method.kind != KindString || method.s != "common" && method.s != "ceil" && method.s != "floor" {
 		return Value{}, newError(FilterArgError, "method must be common, ceil or floor")
 	}
+	if v.kind == KindUndefined && method.s != "common" {
+		return Value{}, undefinedError(v) // value * 10**precision
+	}
 	if !v.isNumber() {
 		return Value{}, typeErrorf("type %s doesn't define __round__ method", v.TypeName())
 	}

@@ -221,6 +221,17 @@ func filterIndent(r *Renderer, v Value, a []Value) (Value, error) {
 	case KindString:
 	case KindUndefined:
 		return Value{}, undefinedError(v)
+	case KindList:
+		// s += "\n" extends a list (by one item, "\n"); then
+		// s.splitlines() fails.
+		l := v.r.(*List)
+		if err := r.alloc(valueSize); err != nil {
+			return Value{}, err
+		}
+		l.Items = append(l.Items, String("\n"))
+		return Value{}, newError(AttributeError, "'list' object has no attribute 'splitlines'")
+	case KindTuple:
+		return Value{}, typeErrorf("can only concatenate tuple (not \"str\") to tuple")
 	default:
 		return Value{}, typeErrorf("unsupported operand type(s) for +=: '%s' and 'str'", v.TypeName())
 	}
@@ -274,12 +285,6 @@ func filterIndent(r *Renderer, v Value, a []Value) (Value, error) {
 }
 
 func filterTruncate(r *Renderer, v Value, a []Value) (Value, error) {
-	if v.kind != KindString {
-		if v.kind == KindUndefined {
-			return String(""), nil
-		}
-		return Value{}, typeErrorf("object of type '%s' has no len()", v.TypeName())
-	}
 	length, err := intArg("truncate", "length", a[0])
 	if err != nil {
 		return Value{}, err
@@ -300,6 +305,24 @@ func filterTruncate(r *Renderer, v Value, a []Value) (Value, error) {
 	}
 	if leeway < 0 {
 		return Value{}, newError(PyAssertionError, "expected leeway >= 0, got %d", leeway)
+	}
+	if v.kind != KindString {
+		// Jinja2 returns s itself when len(s) fits, whatever s is (an
+		// Undefined stays undefined, a short list stays a list).
+		if !hasLen(v) {
+			return Value{}, typeErrorf("object of type '%s' has no len()", v.TypeName())
+		}
+		n, err := r.length(v)
+		if err != nil {
+			return Value{}, err
+		}
+		if n <= length+leeway {
+			return v, nil
+		}
+		if a[1].Truth() {
+			return Value{}, typeErrorf("can only concatenate %s (not \"str\") to %s", v.TypeName(), v.TypeName())
+		}
+		return Value{}, newError(AttributeError, "'%s' object has no attribute 'rsplit'", v.TypeName())
 	}
 	runes := []rune(v.s)
 	if int64(len(runes)) <= length+leeway {
@@ -329,6 +352,8 @@ func filterFilesize(r *Renderer, v Value, a []Value) (Value, error) {
 			return Value{}, valueErrorf("could not convert string to float: %s", pyQuote(v.s))
 		}
 		bytes = f
+	case v.kind == KindUndefined:
+		return Value{}, undefinedError(v)
 	default:
 		return Value{}, typeErrorf("float() argument must be a string or a real number, not '%s'", v.TypeName())
 	}

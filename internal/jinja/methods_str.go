@@ -91,7 +91,7 @@ func rangeSig(name, first string) *signature {
 func init() {
 	strMap("upper", pyUpper)
 	strMap("lower", pyLower)
-	strMap("casefold", func(s string) string { return pyLower(strings.ReplaceAll(s, "ß", "ss")) })
+	strMap("casefold", pyCasefold)
 	strMap("capitalize", pyCapitalize)
 	strMap("title", pyTitle)
 	strMap("swapcase", pySwapcase)

@@ -2,6 +2,7 @@ package jinja
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -48,10 +49,20 @@ func runeAt(s string, i int) string {
 	return ""
 }
 
+// A cases.Caser keeps state between calls and may not be shared by
+// goroutines: renders run in parallel, so each call takes one from a pool.
 var (
-	upperCaser = cases.Upper(language.Und)
-	lowerCaser = cases.Lower(language.Und)
+	upperCasers = sync.Pool{New: func() any { return cases.Upper(language.Und) }}
+	lowerCasers = sync.Pool{New: func() any { return cases.Lower(language.Und) }}
+	foldCasers  = sync.Pool{New: func() any { return cases.Fold() }}
 )
+
+func withCaser(p *sync.Pool, s string) string {
+	c := p.Get().(cases.Caser)
+	out := c.String(s)
+	p.Put(c)
+	return out
+}
 
 // pyUpper and pyLower are Python's str.upper and str.lower: full Unicode
 // case mapping (ß -> SS, final sigma).
@@ -59,19 +70,33 @@ func pyUpper(s string) string {
 	if isASCII(s) {
 		return strings.ToUpper(s)
 	}
-	return upperCaser.String(s)
+	return withCaser(&upperCasers, s)
 }
 
 func pyLower(s string) string {
 	if isASCII(s) {
 		return strings.ToLower(s)
 	}
-	return lowerCaser.String(s)
+	return withCaser(&lowerCasers, s)
 }
+
+// pyCasefold is Python's str.casefold: full Unicode case folding
+// (ß -> ss, ﬁ -> fi).
+func pyCasefold(s string) string {
+	if isASCII(s) {
+		return strings.ToLower(s)
+	}
+	return withCaser(&foldCasers, s)
+}
+
+// pyIsUpper and pyIsLower are Python's Uppercase and Lowercase
+// properties (Lu or Ll plus Other_Uppercase / Other_Lowercase).
+func pyIsUpper(c rune) bool { return unicode.IsUpper(c) || unicode.Is(unicode.Other_Uppercase, c) }
+func pyIsLower(c rune) bool { return unicode.IsLower(c) || unicode.Is(unicode.Other_Lowercase, c) }
 
 // isCased reports whether c has case (Python's cased characters).
 func isCased(c rune) bool {
-	return unicode.IsUpper(c) || unicode.IsLower(c) || unicode.IsTitle(c)
+	return pyIsUpper(c) || pyIsLower(c) || unicode.IsTitle(c)
 }
 
 // pyTitle is Python's str.title: a cased character after an uncased one
@@ -85,7 +110,7 @@ func pyTitle(s string) string {
 		} else {
 			b.WriteString(titleRune(c))
 		}
-		prevCased = isCased(c) || (prevCased && unicode.Is(unicode.Mn, c))
+		prevCased = isCased(c)
 	}
 	return b.String()
 }

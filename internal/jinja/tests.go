@@ -76,12 +76,16 @@ func cmpTest(op string) func(r *Renderer, v, other Value) (bool, error) {
 func strCase(s string, upper bool) bool {
 	cased := false
 	for _, c := range s {
-		if unicode.IsUpper(c) || unicode.IsTitle(c) {
+		// Python: a title-case character makes both false.
+		switch {
+		case unicode.IsTitle(c):
+			return false
+		case pyIsUpper(c):
 			if !upper {
 				return false
 			}
 			cased = true
-		} else if unicode.IsLower(c) {
+		case pyIsLower(c):
 			if upper {
 				return false
 			}

@@ -22,6 +22,7 @@ CATEGORIES = [
     "statements",
     "mapper",
     "realistic",
+    "found",
 ]
 
 
