@@ -87,7 +87,9 @@ func (l *consumeLoop) run(cc jetstream.ConsumeContext) {
 				l.w.metrics.PullStalled()
 				l.w.log.Warn("pull stalled: no message while events wait and no pull request is waiting; pulling again",
 					zap.String("stream", l.stream), zap.String("consumer", l.name), zap.Duration("after", stallAfter))
-				cc.Stop()
+				// Drain, not Stop: a message that did arrive meanwhile
+				// (this was no stall after all) still goes to the pool.
+				cc.Drain()
 				<-closed
 				if cc = l.restart("pull stalled"); cc == nil {
 					return

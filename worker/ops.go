@@ -125,8 +125,8 @@ func (w *Worker) Ready(ctx context.Context) error {
 	if err := w.health.check(); err != nil {
 		return err
 	}
-	if w.watch != nil {
-		if missing := w.watch.Missing(); len(missing) > 0 {
+	if wd := w.watch.Load(); wd != nil {
+		if missing := wd.Missing(); len(missing) > 0 {
 			return fmt.Errorf("missing on the server: %s", strings.Join(missing, "; "))
 		}
 	}

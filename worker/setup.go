@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookworker/hookworker/internal/streams"
+	"github.com/hookworker/hookworker/internal/watchdog"
 )
 
 // Setup creates or updates what the worker uses: the trigger stream and
@@ -107,4 +108,28 @@ func (w *Worker) setupTrigger(ctx context.Context) (jetstream.Consumer, []jetstr
 		}
 	}
 	return cons, lanes, nil
+}
+
+// watchdog is the topology watchdog of what the worker and its process
+// created: what it keeps (watched) that exists once setup is done (the
+// webhook bucket only where `run` made it); nil when
+// worker.topology_check is 0.
+func (w *Worker) watchdog(ctx context.Context) *watchdog.Watchdog {
+	every := w.cfg.Worker.TopologyCheck
+	if every <= 0 {
+		return nil
+	}
+	var objs []streams.Object
+	for _, obj := range w.watched() {
+		if obj.Kind == streams.KindBucket && obj.Name == w.cfg.Webhooks.Bucket {
+			if _, err := w.js.KeyValue(ctx, obj.Name); errors.Is(err, jetstream.ErrBucketNotFound) {
+				continue // not this process's to create
+			}
+		}
+		objs = append(objs, obj)
+	}
+	return watchdog.New(w.js, objs, watchdog.Options{
+		Every: every, Logger: w.log, Clock: w.clock,
+		Recreated: func(k streams.Kind, name string) { w.metrics.TopologyRecreated(string(k), name) },
+	})
 }

@@ -105,8 +105,9 @@ type Worker struct {
 	health        *writeHealth
 	// backstopDelays pace the backstop's tries (backstopDelays).
 	backstopDelays []time.Duration
-	// watch recreates what goes missing of topo (nil: worker.topology_check is 0).
-	watch *watchdog.Watchdog
+	// watch recreates what goes missing of topo; set by Run (nil before,
+	// and when worker.topology_check is 0).
+	watch atomic.Pointer[watchdog.Watchdog]
 
 	compiled *compiledCache
 	guard    *hostguard.Guard
@@ -191,12 +192,6 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 		HalfOpenProbes: iso.BreakerProbes,
 	}, w.clock)
 	w.decoder = trigger.NewDecoder(10_000)
-	if every := cfg.Worker.TopologyCheck; every > 0 {
-		w.watch = watchdog.New(js, w.watched(), watchdog.Options{
-			Every: every, Logger: w.log, Clock: w.clock,
-			Recreated: func(k streams.Kind, name string) { w.metrics.TopologyRecreated(string(k), name) },
-		})
-	}
 	return w, nil
 }
 
@@ -281,9 +276,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	var helpers sync.WaitGroup
 	defer func() { stopHelpers(); helpers.Wait() }()
 	helpers.Add(3)
-	if w.watch != nil {
+	if wd := w.watchdog(ctx); wd != nil {
+		w.watch.Store(wd)
 		helpers.Add(1)
-		go func() { defer helpers.Done(); w.watch.Run(helpersCtx) }()
+		go func() { defer helpers.Done(); wd.Run(helpersCtx) }()
 	}
 	go func() { defer helpers.Done(); w.results.run(helpersCtx, w.log) }()
 	go func() { defer helpers.Done(); w.inflight.run(helpersCtx) }()

@@ -42,8 +42,13 @@ and TLS or, where those are empty, with the embedded ones.
 
 With ops.listen set (default 127.0.0.1:9464), an HTTP listener serves
 Prometheus metrics on /metrics, liveness on /healthz and readiness on
-/readyz (connected to NATS, trigger stream and consumer present, not
-shutting down). A port already taken is logged and run goes on without it.`,
+/readyz (connected to NATS, JetStream storing what the worker writes,
+nothing it created missing, trigger stream and consumer present, not
+shutting down). A port already taken is logged and run goes on without it.
+
+While NATS cannot be reached at start, run waits and tries again. Streams,
+consumers and buckets it created that disappear are recreated as they
+were (worker.topology_check); see docs/operations.md, "Self-healing".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runWorker(cmd.Context()) },
 	}
