@@ -54,6 +54,9 @@ type Engine interface {
 type Mapper struct {
 	env     *jinja.Env
 	entries []entry
+	// names are the names the mappers read: the context builds only
+	// those (a body's other top-level keys are checked, not decoded).
+	names map[string]bool
 }
 
 type entry struct {
@@ -82,6 +85,12 @@ func Compile(env Engine, mappings []webhook.Mapping, _ Options) (*Mapper, error)
 			return nil, &Error{CVar: mp.Name, Err: err}
 		}
 		m.entries = append(m.entries, entry{name: mp.Name, tpl: tpl})
+	}
+	m.names = map[string]bool{}
+	for _, e := range m.entries {
+		for _, n := range e.tpl.Names() {
+			m.names[n] = true
+		}
 	}
 	return m, nil
 }
@@ -145,7 +154,11 @@ func apply(r *jinja.Renderer, t *jinja.Template) (any, bool, error) {
 func (m *Mapper) context(r *jinja.Renderer, ctx *jinja.Dict, resp *Response, cvars, conversation map[string]any) error {
 	body := jinja.None
 	if len(resp.Body) > 0 {
-		v, err := r.DecodeJSON(string(resp.Body), MaxBodyDepth)
+		var keep func(string) bool
+		if !m.names["response"] {
+			keep = func(k string) bool { return m.names[k] }
+		}
+		v, err := r.DecodeJSONKeys(string(resp.Body), MaxBodyDepth, keep)
 		var je *jinja.JSONError
 		switch {
 		case errors.As(err, &je) && je.Depth:
@@ -161,13 +174,18 @@ func (m *Mapper) context(r *jinja.Renderer, ctx *jinja.Dict, resp *Response, cva
 			ctx.SetStr(k.Str(), d.Values()[i])
 		}
 	}
-	response := jinja.NewDict(4)
-	response.SetStr("status_code", jinja.Int(int64(resp.StatusCode)))
-	response.SetStr("headers", jinja.DictValue(lowerHeaders(resp.Header)))
-	response.SetStr("body", body)
-	response.SetStr("text", jinja.String(string(resp.Body)))
-	ctx.SetStr("response", jinja.DictValue(response))
+	if m.names["response"] {
+		response := jinja.NewDict(4)
+		response.SetStr("status_code", jinja.Int(int64(resp.StatusCode)))
+		response.SetStr("headers", jinja.DictValue(lowerHeaders(resp.Header)))
+		response.SetStr("body", body)
+		response.SetStr("text", jinja.String(string(resp.Body)))
+		ctx.SetStr("response", jinja.DictValue(response))
+	}
 	for name, x := range map[string]map[string]any{"cvars": cvars, "conversation": conversation} {
+		if !m.names[name] {
+			continue // not read by any mapper
+		}
 		if x == nil {
 			x = map[string]any{}
 		}

@@ -49,11 +49,91 @@ func (r *Renderer) DecodeJSON(data string, maxDepth int) (Value, error) {
 	return v, nil
 }
 
+// DecodeJSONKeys is DecodeJSON for a reader that looks only at some
+// top-level keys: when data is an object, the values of the keys keep
+// refuses are checked (the document must still be JSON, within the depth
+// bound) but not built, and are absent from the result.
+func (r *Renderer) DecodeJSONKeys(data string, maxDepth int, keep func(key string) bool) (Value, error) {
+	if maxDepth <= 0 {
+		maxDepth = DefaultMaxJSONDepth
+	}
+	d := &jsonDecoder{s: data, max: maxDepth, r: r, keep: keep}
+	d.space()
+	v, err := d.value(0)
+	if err != nil {
+		return Value{}, err
+	}
+	d.space()
+	if d.i != len(d.s) {
+		return Value{}, d.fail("extra data")
+	}
+	return v, nil
+}
+
 type jsonDecoder struct {
-	s   string
-	i   int
-	max int
-	r   *Renderer // charged for what is built, when not nil
+	s    string
+	i    int
+	max  int
+	r    *Renderer         // charged for what is built, when not nil
+	keep func(string) bool // the top-level keys built, when not nil
+}
+
+// skip checks one value as value does, building no list or dict.
+func (d *jsonDecoder) skip(depth int) error {
+	if d.i >= len(d.s) {
+		return d.fail("unexpected end")
+	}
+	c := d.s[d.i]
+	if c != '{' && c != '[' {
+		_, err := d.value(depth)
+		return err
+	}
+	if depth >= d.max {
+		return &JSONError{Msg: "JSON nested more than " + strconv.Itoa(d.max) + " levels deep", Depth: true}
+	}
+	closer := byte(']')
+	if c == '{' {
+		closer = '}'
+	}
+	d.i++
+	d.space()
+	if d.i < len(d.s) && d.s[d.i] == closer {
+		d.i++
+		return nil
+	}
+	for {
+		d.space()
+		if c == '{' {
+			if d.i >= len(d.s) || d.s[d.i] != '"' {
+				return d.fail("expecting property name")
+			}
+			if _, err := d.str(); err != nil {
+				return err
+			}
+			d.space()
+			if d.i >= len(d.s) || d.s[d.i] != ':' {
+				return d.fail("expecting ':'")
+			}
+			d.i++
+			d.space()
+		}
+		if err := d.skip(depth + 1); err != nil {
+			return err
+		}
+		d.space()
+		if d.i >= len(d.s) {
+			return d.fail("unexpected end")
+		}
+		switch d.s[d.i] {
+		case ',':
+			d.i++
+		case closer:
+			d.i++
+			return nil
+		default:
+			return d.fail("expecting ',' or '" + string(closer) + "'")
+		}
+	}
 }
 
 func (d *jsonDecoder) fail(msg string) error {
@@ -130,11 +210,17 @@ func (d *jsonDecoder) object(depth int) (Value, error) {
 		}
 		d.i++
 		d.space()
-		v, err := d.value(depth)
-		if err != nil {
-			return Value{}, err
+		if depth == 1 && d.keep != nil && !d.keep(k) {
+			if err := d.skip(depth); err != nil {
+				return Value{}, err
+			}
+		} else {
+			v, err := d.value(depth)
+			if err != nil {
+				return Value{}, err
+			}
+			dict.SetStr(k, v)
 		}
-		dict.SetStr(k, v)
 		d.space()
 		if d.i >= len(d.s) {
 			return Value{}, d.fail("unexpected end")
