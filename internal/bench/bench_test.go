@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -258,3 +259,53 @@ func TestBenchTailWriter(t *testing.T) {
 		t.Errorf("output starts %q", out.String()[:30])
 	}
 }
+
+// A Result as the worker (AppendJSON) or the baseline (encoding/json)
+// writes it passes the quick check; any difference sends it to the full
+// check.
+func TestBenchQuickCheck(t *testing.T) {
+	for _, name := range Presets {
+		p, err := LoadPreset(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cvars := map[string]any{}
+		for k, v := range p.want {
+			if n, ok := v.(json.Number); ok {
+				i, _ := n.Int64()
+				v = i // the mapper's integers
+			}
+			cvars[k] = v
+		}
+		good := func() trigger.Result {
+			return trigger.Result{EventID: "r-b0-1", BotID: "b", Status: trigger.StatusSucceeded, CVars: maps.Clone(cvars),
+				Unmapped: []string{}, HTTPStatus: p.status, Attempts: 1, CompletedAt: time.Now()}
+		}
+		res := good()
+		data, err := res.AppendJSON(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id, ok := p.quickCheck(data); !ok || id != "r-b0-1" {
+			t.Errorf("%s: the worker's Result %s: %q %v", name, data, id, ok)
+		}
+		if data, _ = json.Marshal(good()); !quickOK(p, data) {
+			t.Errorf("%s: encoding/json's Result %s failed the quick check", name, data)
+		}
+		for what, change := range map[string]func(*trigger.Result){
+			"failed":     func(r *trigger.Result) { r.Status = trigger.StatusFailed },
+			"status":     func(r *trigger.Result) { r.HTTPStatus = 599 },
+			"extra cvar": func(r *trigger.Result) { r.CVars["x"] = "y" },
+			"escaped id": func(r *trigger.Result) { r.EventID = "r-b0-\t1" },
+		} {
+			r := good()
+			change(&r)
+			data, _ := r.AppendJSON(nil)
+			if quickOK(p, data) {
+				t.Errorf("%s: %s passed the quick check: %s", name, what, data)
+			}
+		}
+	}
+}
+
+func quickOK(p *Preset, data []byte) bool { _, ok := p.quickCheck(data); return ok }

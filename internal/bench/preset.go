@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/trigger"
 )
@@ -40,6 +42,9 @@ type Preset struct {
 	header          http.Header
 	body            []byte
 	want            map[string]any // nil: any CVars
+	// wantCVars is want as the worker writes it (keys sorted, compact):
+	// a Result's cvars of these bytes need no decoding.
+	wantCVars string
 }
 
 // presetFile is the file format of the presets and of --event.
@@ -108,6 +113,9 @@ func ParsePreset(name string, data []byte) (*Preset, error) {
 		p.header.Set("Content-Type", "application/json")
 	}
 	p.header.Set("Content-Length", strconv.Itoa(len(p.body)))
+	if p.want != nil {
+		p.wantCVars = string(mustJSON(p.want)) // map keys sorted
+	}
 	// The template: placeholders for id, reply_to and the webhook URL's
 	// origin, split once so that making an event is three appends.
 	var wh map[string]json.RawMessage
@@ -204,4 +212,20 @@ func (p *Preset) checkCVars(cvars map[string]any) string {
 		return ""
 	}
 	return fmt.Sprintf("cvars %v, want %v", cvars, p.want)
+}
+
+// quickCheck is the event id of a Result that is exactly what the preset
+// must give (succeeded, the target's status, the wanted CVars written as
+// the worker writes them), read without decoding the Result; ok false
+// for anything else, which the caller decodes and checks in full.
+func (p *Preset) quickCheck(data []byte) (id string, ok bool) {
+	if p.want == nil {
+		return "", false
+	}
+	f := gjson.GetManyBytes(data, "event_id", "status", "http_status", "cvars")
+	if f[0].Type != gjson.String || f[1].Str != string(trigger.StatusSucceeded) || f[2].Int() != int64(p.status) ||
+		f[3].Raw != p.wantCVars || strings.Contains(f[0].Raw, `\`) {
+		return "", false
+	}
+	return f[0].Str, true
 }
