@@ -261,3 +261,57 @@ func publishEventWithin(t *testing.T, nc *nats.Conn, ev *trigger.Event, d time.D
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestPullWatchdogEndsAStall: the server holds no pull request of the
+// worker while events wait (here the consumer refuses the worker's pulls
+// for a while: max_request_batch below the pull batch, so each pull is
+// answered with an error and nats.go waits for its heartbeat check, which
+// with pull_expiry 60s is a minute away). The pull watchdog sees it within
+// seconds, pulls again, and once the server takes pulls again the events
+// run, well before pull_expiry.
+func TestPullWatchdogEndsAStall(t *testing.T) {
+	srv := jstest.Server(t)
+	nc, js := jstest.Connect(t, srv)
+	tg := newTarget(t, func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, `{"ok": true}`) })
+	m := newFaultCounts()
+	core, logs := observer.New(zapcore.WarnLevel)
+	startWorker(t, nc, func(c *config.Config) {
+		c.Worker.PullExpiry = time.Minute
+		c.Ordering.Partitions = 0
+	}, worker.Deps{Metrics: m, Logger: zap.New(core)})
+	ctx := context.Background()
+	setBatch := func(n int) {
+		t.Helper()
+		c, err := js.Consumer(ctx, "CONNECTIONS", "hookworker")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cc := c.CachedInfo().Config
+		cc.MaxRequestBatch = n
+		if _, err := js.UpdateConsumer(ctx, "CONNECTIONS", cc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setBatch(1) // the worker pulls 16 at a time (twice its concurrency)
+	// The pull outstanding from before takes the first 16; the pulls
+	// after it are refused.
+	var subs []*nats.Subscription
+	for i := range 20 {
+		subs = append(subs, publishEvent(t, nc, &trigger.Event{ID: fmt.Sprintf("stall-%d", i), BotID: "b", ConversationID: "c", Webhook: &webhook.Definition{URL: tg.URL}}))
+	}
+	waitFor(t, 10*time.Second, "pull stall seen", func() bool { return m.pullStalls.Load() > 0 })
+	if logs.FilterMessageSnippet("pull stalled").Len() == 0 {
+		t.Errorf("no warning about the stalled pull")
+	}
+	setBatch(0)
+	start := time.Now()
+	for _, s := range subs {
+		if res := nextResult(t, s, 15*time.Second); res.Status != trigger.StatusSucceeded {
+			t.Errorf("result %s %+v", res.Status, res.Error)
+		}
+	}
+	t.Logf("stalls ended %d times; events ran %s after the server took pulls again (pull_expiry 1m)", m.pullStalls.Load(), time.Since(start).Round(time.Millisecond))
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("events ran %s after the stall's cause ended, want within seconds", d)
+	}
+}
