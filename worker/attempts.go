@@ -151,7 +151,8 @@ func (w *Worker) admit(j *job, u *url.URL, rawURL string) (release func(failed b
 	if lastDelivery(j.delivery(), w.cfg.Worker.MaxDeliver) {
 		return func(bool) {}, nil
 	}
-	return w.guard.Acquire(hostKey(u, rawURL))
+	host := hostKey(u, rawURL)
+	return w.guard.AcquireFor(host, breakerKey(j, host))
 }
 
 // jitter spreads a hand-back delay by up to +20%, so that events denied

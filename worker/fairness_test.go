@@ -2,10 +2,14 @@ package worker_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/hookworker/hookworker/internal/config"
 	"github.com/hookworker/hookworker/internal/fault"
@@ -60,6 +64,55 @@ func TestDelayedRetryHoldsNoAckPending(t *testing.T) {
 		r := nextResult(t, sub, 10*time.Second)
 		if r.Status != trigger.StatusSucceeded || r.Attempts != 2 {
 			t.Errorf("%s: %s after %d attempts, want succeeded after 2", name, r.Status, r.Attempts)
+		}
+	}
+}
+
+// TestBreakerKeyedByBotAndWebhook: a webhook of bot-a that fails opens
+// its own breaker only: bot-a's other webhook on the same host and bot-b's
+// requests to it go on at once; the transitions are logged at info and
+// the open breaker is reported (hookworker_breaker_open).
+func TestBreakerKeyedByBotAndWebhook(t *testing.T) {
+	srv := jstest.Server(t)
+	nc, _ := jstest.Connect(t, srv)
+	ft := fault.NewServer(t)
+	ft.On("/broken", fault.Status(503, ""))
+	ft.On("/fine", fault.OK(`{}`))
+	core, logs := observer.New(zapcore.InfoLevel)
+	w := startWorker(t, nc, func(c *config.Config) {
+		c.Retry.QuickAttempts = 0
+		c.Retry.MaxAttempts = 3
+		c.Retry.Schedule = []time.Duration{100 * time.Millisecond}
+		c.Isolation.BreakerFailureRatio = 0.5
+		c.Isolation.BreakerMinRequests = 2
+		c.Isolation.BreakerWindow = 10 * time.Second
+		c.Isolation.BreakerOpenFor = 30 * time.Second
+	}, worker.Deps{Logger: zap.New(core)})
+	publishEvent(t, nc, &trigger.Event{ID: "broken-1", BotID: "bot-a", ConversationID: "c",
+		Webhook: &webhook.Definition{ID: "orders", URL: ft.URL() + "/broken"}})
+	deadline := time.Now().Add(10 * time.Second)
+	for logs.FilterMessage("circuit breaker open").Len() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	opened := logs.FilterMessage("circuit breaker open").All()
+	if len(opened) != 1 {
+		t.Fatalf("%d 'circuit breaker open' lines, want 1", len(opened))
+	}
+	key, _ := opened[0].ContextMap()["breaker"].(string)
+	if !strings.Contains(key, "bot-a/orders") {
+		t.Errorf("breaker %q, want the key of bot-a's webhook orders", key)
+	}
+	if open, _ := w.Breakers(); len(open) != 1 || open[0] != key {
+		t.Errorf("open breakers %q, want [%s]", open, key)
+	}
+	for i, ev := range []*trigger.Event{
+		{ID: "same-bot-other-webhook", BotID: "bot-a", ConversationID: "c", Webhook: &webhook.Definition{ID: "tickets", URL: ft.URL() + "/fine"}},
+		{ID: "other-bot", BotID: "bot-b", ConversationID: "c", Webhook: &webhook.Definition{ID: "orders", URL: ft.URL() + "/fine"}},
+	} {
+		start := time.Now()
+		res := fire(t, nc, ev)
+		if took := time.Since(start); res.Status != trigger.StatusSucceeded || res.Attempts != 1 || took > time.Second {
+			t.Errorf("event %d: %s after %d attempts in %s; want succeeded at once", i, res.Status, res.Attempts, took)
 		}
 	}
 }

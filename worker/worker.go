@@ -190,6 +190,7 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 		Window:         iso.BreakerWindow,
 		OpenFor:        iso.BreakerOpenFor,
 		HalfOpenProbes: iso.BreakerProbes,
+		OnChange:       w.breakerChanged,
 	}, w.clock)
 	w.decoder = trigger.NewDecoder(10_000)
 	return w, nil

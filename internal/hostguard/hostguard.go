@@ -50,6 +50,11 @@ type Config struct {
 	// "breaker_open" denial while a half-open breaker waits for its probes;
 	// 0 means DefaultBusyDelay.
 	BusyDelay time.Duration
+
+	// OnChange, when set, is called at every transition of a breaker,
+	// with its key (see [Guard.AcquireFor]), under the Guard's lock: it
+	// must not call the Guard.
+	OnChange func(breaker string, from, to State)
 }
 
 // Defaults for zero fields of a [Config].
@@ -129,6 +134,7 @@ type Guard struct {
 
 // host is the state of one host. All fields are guarded by Guard.mu.
 type host struct {
+	name     string // the host, or the breaker's key
 	inflight int
 	lastUsed time.Time
 	lim      *rate.Limiter // nil: no rate limit
@@ -198,6 +204,15 @@ func noop(bool) {}
 // 429). If it is not allowed, it returns a [Deny] with the reason and the
 // time after which the host is likely usable again.
 func (g *Guard) Acquire(host string) (release func(failed bool), deny *Deny) {
+	return g.AcquireFor(host, host)
+}
+
+// AcquireFor is [Guard.Acquire] with the circuit breaker of key breaker
+// instead of host's own: the concurrency and rate limits are host's (they
+// protect the target), the breaker is breaker's, so that what fails
+// behind one key (a webhook of one bot, say) does not hold back the rest
+// of the host. [Guard.Breakers] and [Guard.State] name breakers by key.
+func (g *Guard) AcquireFor(host, breaker string) (release func(failed bool), deny *Deny) {
 	if !g.tracking {
 		return noop, nil
 	}
@@ -206,15 +221,20 @@ func (g *Guard) Acquire(host string) (release func(failed bool), deny *Deny) {
 	now := g.clock.Now()
 	h := g.lookup(host, now)
 	h.lastUsed = now
+	b := h
+	if breaker != host && g.breakerOn {
+		b = g.lookupBreaker(breaker, now)
+		b.lastUsed = now
+	}
 
 	probe := false
 	if g.breakerOn {
-		g.advance(h, now)
-		switch h.state {
+		g.advance(b, now)
+		switch b.state {
 		case StateOpen:
-			return nil, &Deny{Reason: ReasonBreakerOpen, RetryAfter: max(h.openUntil.Sub(now), 0)}
+			return nil, &Deny{Reason: ReasonBreakerOpen, RetryAfter: max(b.openUntil.Sub(now), 0)}
 		case StateHalfOpen:
-			if h.probes >= g.cfg.HalfOpenProbes {
+			if b.probes >= g.cfg.HalfOpenProbes {
 				return nil, &Deny{Reason: ReasonBreakerOpen, RetryAfter: g.cfg.BusyDelay}
 			}
 			probe = true
@@ -228,10 +248,13 @@ func (g *Guard) Acquire(host string) (release func(failed bool), deny *Deny) {
 	}
 
 	h.inflight++
-	if probe {
-		h.probes++
+	if b != h {
+		b.inflight++ // not evicted while in use
 	}
-	gen := h.gen
+	if probe {
+		b.probes++
+	}
+	gen := b.gen
 	released := false // guarded by g.mu
 	return func(failed bool) {
 		g.mu.Lock()
@@ -243,8 +266,12 @@ func (g *Guard) Acquire(host string) (release func(failed bool), deny *Deny) {
 		now := g.clock.Now()
 		h.inflight--
 		h.lastUsed = now
-		if g.breakerOn && h.gen == gen {
-			g.record(h, now, failed)
+		if b != h {
+			b.inflight--
+			b.lastUsed = now
+		}
+		if g.breakerOn && b.gen == gen {
+			g.record(b, now, failed)
 		}
 		for len(g.hosts) > g.cfg.MaxHosts && g.evictOne() {
 			// Back under the bound once attempts end.
@@ -272,7 +299,9 @@ func (g *Guard) State(host string) State {
 	defer g.mu.Unlock()
 	h, ok := g.hosts[host]
 	if !ok {
-		return StateClosed
+		if h, ok = g.hosts[breakerPrefix+host]; !ok {
+			return StateClosed
+		}
 	}
 	g.advance(h, g.clock.Now())
 	return h.state
@@ -285,6 +314,17 @@ func (g *Guard) Hosts() int {
 	return len(g.hosts)
 }
 
+// breakerPrefix keeps breaker keys apart from host keys in Guard.hosts.
+const breakerPrefix = "\x00breaker "
+
+// lookupBreaker returns the state of the breaker key (a host entry whose
+// limits are not used).
+func (g *Guard) lookupBreaker(key string, now time.Time) *host {
+	h := g.lookup(breakerPrefix+key, now)
+	h.name = key
+	return h
+}
+
 // lookup returns the state of key, creating it, and making room for it, if
 // need be.
 func (g *Guard) lookup(key string, now time.Time) *host {
@@ -295,7 +335,7 @@ func (g *Guard) lookup(key string, now time.Time) *host {
 		// If every host is busy, go over MaxHosts rather than refuse the
 		// new one; releases bring the count back under.
 	}
-	h := &host{state: StateClosed, lastUsed: now}
+	h := &host{name: key, state: StateClosed, lastUsed: now}
 	if g.cfg.Rate > 0 {
 		h.lim = rate.NewLimiter(rate.Limit(g.cfg.Rate), g.cfg.Burst)
 	}
@@ -338,6 +378,7 @@ func worse(a, b *host) bool {
 // advance turns an open breaker whose time is up half-open.
 func (g *Guard) advance(h *host, now time.Time) {
 	if h.state == StateOpen && !now.Before(h.openUntil) {
+		g.changed(h, StateHalfOpen)
 		h.state = StateHalfOpen
 		h.gen++
 		h.probes, h.okProbes = 0, 0
@@ -355,6 +396,7 @@ func (g *Guard) record(h *host, now time.Time, failed bool) {
 		}
 		h.okProbes++
 		if h.okProbes >= g.cfg.HalfOpenProbes {
+			g.changed(h, StateClosed)
 			h.state = StateClosed
 			h.gen++
 			h.buckets = [numBuckets]bucket{}
@@ -386,7 +428,15 @@ func (g *Guard) record(h *host, now time.Time, failed bool) {
 }
 
 func (g *Guard) open(h *host, now time.Time) {
+	g.changed(h, StateOpen)
 	h.state = StateOpen
 	h.gen++
 	h.openUntil = now.Add(g.cfg.OpenFor)
+}
+
+// changed reports h's breaker moving to state to OnChange.
+func (g *Guard) changed(h *host, to State) {
+	if g.cfg.OnChange != nil && h.state != to {
+		g.cfg.OnChange(h.name, h.state, to)
+	}
 }
