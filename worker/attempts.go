@@ -60,7 +60,7 @@ func (w *Worker) run(ctx context.Context, j *job, c *compiled) outcome {
 		u, _ := url.Parse(req.URL)
 		release, deny := w.admit(j, u, req.URL)
 		if deny != nil {
-			return j.retryLater(jitter(deny.RetryAfter), RetryIsolation, deny.Reason)
+			return w.denied(j, c.policy, deny)
 		}
 		at := w.clock.Now()
 		// A request once sent is not abandoned at shutdown: it runs to

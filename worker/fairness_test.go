@@ -2,6 +2,10 @@ package worker_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -116,3 +120,130 @@ func TestBreakerKeyedByBotAndWebhook(t *testing.T) {
 		}
 	}
 }
+
+// percentile is the p-th percentile (0-100) of ds.
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(math.Ceil(p/100*float64(len(s)))) - 1
+	return s[max(i, 0)]
+}
+
+// TestHungTargetHoldsBackNoOne: a third of the events go to a target that
+// never answers (2 s timeout), the rest to a healthy one, paced, with an
+// ack-pending budget no larger than the pool. Every healthy event
+// succeeds with p99 fired->Result under 2 s, and every hung event ends by
+// its policy: failed, timeout, after max_attempts or at max_age, or, held
+// back from its first delivery on by its open breaker, at max_age.
+func TestHungTargetHoldsBackNoOne(t *testing.T) {
+	if testing.Short() {
+		t.Skip("paced for 10 s")
+	}
+	srv := jstest.Server(t)
+	nc, _ := jstest.Connect(t, srv)
+	ft := fault.NewServer(t)
+	ft.On("/hang", fault.Hang(time.Minute))
+	ft.On("/ok", fault.OK(`{"ok":true}`))
+	startWorker(t, nc, func(c *config.Config) {
+		c.Worker.Concurrency, c.Worker.MaxAckPending = 64, 64
+		c.Retry.QuickAttempts = 0
+		c.Retry.MaxAttempts = 3
+		c.Retry.MaxAge = 12 * time.Second
+		c.Retry.Schedule = []time.Duration{time.Second}
+		c.Isolation.BreakerOpenFor = 3 * time.Second
+	}, worker.Deps{})
+
+	const n, rate = 300, 30 // events, per second
+	// Results are timed as they arrive, while events are still fired.
+	type arrival struct {
+		data []byte
+		at   time.Time
+	}
+	arrivals := make(chan arrival, 2*n)
+	sub, err := nc.Subscribe("connections.result.>", func(m *nats.Msg) { arrivals <- arrival{m.Data, time.Now()} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	c, err := trigger.NewClient(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fired := map[string]time.Time{}
+	hung := map[string]bool{}
+	tick := time.NewTicker(time.Second / rate)
+	defer tick.Stop()
+	for i := range n {
+		<-tick.C
+		id, path := fmt.Sprintf("ok-%d", i), "/ok"
+		if i%3 == 0 {
+			id, path = fmt.Sprintf("hang-%d", i), "/hang"
+			hung[id] = true
+		}
+		ev := &trigger.Event{ID: id, BotID: "bot-" + path[1:], ConversationID: "c",
+			Webhook: &webhook.Definition{ID: path[1:], URL: ft.URL() + path, Timeout: webhook.Duration(2 * time.Second)}}
+		fired[id] = time.Now()
+		if _, err := c.Publish(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var healthy []time.Duration
+	classes := map[trigger.Class]int{}
+	deadline := time.Now().Add(25 * time.Second)
+	for len(fired) > 0 && time.Now().Before(deadline) {
+		var got arrival
+		select {
+		case got = <-arrivals:
+		case <-time.After(time.Until(deadline)):
+		}
+		if got.data == nil {
+			break
+		}
+		var res trigger.Result
+		if err := json.Unmarshal(got.data, &res); err != nil {
+			t.Fatal(err)
+		}
+		at, ok := fired[res.EventID]
+		if !ok {
+			continue
+		}
+		delete(fired, res.EventID)
+		if hung[res.EventID] {
+			if res.Status != trigger.StatusFailed || res.Error == nil {
+				t.Errorf("hung event %s: %s", res.EventID, res.Status)
+				continue
+			}
+			classes[res.Error.Class]++
+			// Attempted: timed out, to the end of max_attempts or
+			// max_age. Never attempted (its breaker open from the first
+			// delivery on): failed at max_age, class network.
+			switch {
+			case res.Error.Class == trigger.ClassTimeout && res.Attempts > 0:
+			case res.Error.Class == trigger.ClassNetwork && res.Attempts == 0 &&
+				strings.Contains(res.Error.Message, "per-host isolation (breaker_open)") && strings.Contains(res.Error.Message, "max_age"):
+			default:
+				t.Errorf("hung event %s ended %s after %d attempts: %s", res.EventID, res.Error.Class, res.Attempts, res.Error.Message)
+			}
+			continue
+		}
+		if res.Status != trigger.StatusSucceeded {
+			t.Errorf("healthy event %s: %s %+v", res.EventID, res.Status, res.Error)
+		}
+		healthy = append(healthy, got.at.Sub(at))
+	}
+	if len(fired) > 0 {
+		t.Errorf("%d events without a Result", len(fired))
+	}
+	p50, p99 := percentile(healthy, 50), percentile(healthy, 99)
+	t.Logf("healthy: %d events, p50 %s, p99 %s, max %s; hung events ended: %v; hung requests %d", len(healthy), p50, p99, percentile(healthy, 100), classes, ft.Count("/hang"))
+	if p99 >= 2*time.Second {
+		t.Errorf("healthy p99 fired->Result %s, want < 2s", p99)
+	}
+	if classes[trigger.ClassTimeout] == 0 {
+		t.Errorf("hung events ended %v, want some timed out", classes)
+	}
+}
+

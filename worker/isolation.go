@@ -3,10 +3,13 @@ package worker
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/hookworker/hookworker/internal/hostguard"
+	"github.com/hookworker/hookworker/trigger"
 )
 
 // maxBreakerKey bounds a breaker key (it is a metric label and a log
@@ -40,4 +43,30 @@ func breakerKey(j *job, host string) string {
 // breakerChanged logs a breaker's transition at info.
 func (w *Worker) breakerChanged(key string, from, to hostguard.State) {
 	w.log.Info("circuit breaker "+string(to), zap.String("breaker", key), zap.String("from", string(from)))
+}
+
+// denied is the outcome of an attempt isolation did not allow: handed back
+// for the delay the guard asks, unless the event would come back at or
+// after its expires_at (failed, expired) or past retry.max_age (failed
+// with the class of its last attempt, network when it made none): an
+// event whose target stays unusable ends by its policy, like one that
+// keeps failing.
+func (w *Worker) denied(j *job, p policy, d *hostguard.Deny) outcome {
+	delay := jitter(d.RetryAfter)
+	next := w.clock.Now().Add(delay)
+	why := fmt.Sprintf("not attempted: per-host isolation (%s) until %s", d.Reason, next.UTC().Format(time.RFC3339))
+	if exp := j.ev.ExpiresAt; exp != nil && !next.Before(*exp) {
+		return j.failedAs(trigger.ClassExpired, fmt.Sprintf("%s, after expires_at %s", why, exp.UTC().Format(time.RFC3339)))
+	}
+	if next.After(j.hist.FirstSeen.Add(p.maxAge)) {
+		class, last := trigger.ClassNetwork, ""
+		if n := len(j.hist.Attempts); n > 0 {
+			class, last = j.hist.Attempts[n-1].Class, "; last error: "+j.hist.Attempts[n-1].Error
+			if class == "" {
+				class = trigger.ClassHTTPStatus
+			}
+		}
+		return j.failedAs(class, fmt.Sprintf("%s, past retry.max_age%s: retries exhausted", why, last))
+	}
+	return j.retryLater(delay, RetryIsolation, d.Reason)
 }
