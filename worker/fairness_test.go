@@ -246,4 +246,3 @@ func TestHungTargetHoldsBackNoOne(t *testing.T) {
 		t.Errorf("hung events ended %v, want some timed out", classes)
 	}
 }
-
