@@ -246,3 +246,38 @@ func TestHungTargetHoldsBackNoOne(t *testing.T) {
 		t.Errorf("hung events ended %v, want some timed out", classes)
 	}
 }
+
+// TestBotShare: with a pool of 4 and bot_share 0.5, a bot whose events
+// hang holds 2 slots at most; the rest of its events are deferred, and
+// another bot's events run at once.
+func TestBotShare(t *testing.T) {
+	srv := jstest.Server(t)
+	nc, _ := jstest.Connect(t, srv)
+	ft := fault.NewServer(t)
+	ft.On("/hang", fault.Hang(4*time.Second))
+	ft.On("/ok", fault.OK(`{}`))
+	startWorker(t, nc, func(c *config.Config) {
+		c.Worker.Concurrency, c.Worker.MaxAckPending, c.Worker.BotShare = 4, 4, 0.5
+		c.Retry.MaxAttempts = 1
+	}, worker.Deps{})
+	for i := range 6 {
+		publishEvent(t, nc, &trigger.Event{ID: fmt.Sprintf("hog-%d", i), BotID: "hog", ConversationID: "c",
+			Webhook: &webhook.Definition{ID: "h", URL: ft.URL() + "/hang", Timeout: webhook.Duration(5 * time.Second)}})
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for ft.Count("/hang") < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := ft.Count("/hang"); n != 2 {
+		t.Errorf("the hog had %d requests in flight, want its share, 2", n)
+	}
+	for i := range 4 {
+		start := time.Now()
+		res := fire(t, nc, &trigger.Event{ID: fmt.Sprintf("polite-%d", i), BotID: "polite", ConversationID: "c",
+			Webhook: &webhook.Definition{ID: "p", URL: ft.URL() + "/ok"}})
+		if took := time.Since(start); res.Status != trigger.StatusSucceeded || took > time.Second {
+			t.Errorf("other bot's event %d: %s after %s, want succeeded at once", i, res.Status, took)
+		}
+	}
+}

@@ -40,6 +40,8 @@ type job struct {
 	// retried: the message is a due retry from the retry stream, subject
 	// the one its event was first stored under.
 	retried bool
+	// shared: the job holds a slot of its bot's share (botShare).
+	shared bool
 
 	ev   *trigger.Event
 	hist *history
@@ -102,6 +104,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, received time.Ti
 	j := w.newJob(msg.Data(), msg.Headers(), msg.Subject(), meta)
 	j.held = func() bool { return w.inflight.held(msg) }
 	w.settle(msg, j, w.process(ctx, j))
+	w.releaseShare(j)
 }
 
 // process decodes the event, decides whether it runs and with which
@@ -137,6 +140,9 @@ func (w *Worker) process(ctx context.Context, j *job) outcome {
 	}
 	if j.retried {
 		w.dropOrigin(ctx, j)
+	}
+	if o, ok := w.takeShare(j); !ok {
+		return o
 	}
 	def, prog, err := w.definition(ctx, ev)
 	if err != nil {

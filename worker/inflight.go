@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 
@@ -83,4 +84,46 @@ func (f *inflight) held(m jetstream.Msg) bool {
 	defer f.mu.Unlock()
 	since, ok := f.msgs[m]
 	return !ok || f.pause.held(since, now)
+}
+
+// botShare counts the events each bot holds in this process and refuses
+// one more above the bot's share of the pool (worker.bot_share).
+type botShare struct {
+	limit int // 0: no limit
+	mu    sync.Mutex
+	n     map[string]int
+}
+
+func newBotShare(concurrency int, share float64) *botShare {
+	s := &botShare{n: map[string]int{}}
+	if share < 1 {
+		s.limit = max(1, int(math.Ceil(share*float64(concurrency))))
+	}
+	return s
+}
+
+// acquire takes a slot for bot, false when bot holds its share already.
+func (s *botShare) acquire(bot string) bool {
+	if s.limit == 0 || bot == "" {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n[bot] >= s.limit {
+		return false
+	}
+	s.n[bot]++
+	return true
+}
+
+// release gives back a slot acquire took.
+func (s *botShare) release(bot string) {
+	if s.limit == 0 || bot == "" {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n[bot]--; s.n[bot] <= 0 {
+		delete(s.n, bot)
+	}
 }

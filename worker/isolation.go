@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math/rand/v2"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -69,4 +71,27 @@ func (w *Worker) denied(j *job, p policy, d *hostguard.Deny) outcome {
 		return j.failedAs(class, fmt.Sprintf("%s, past retry.max_age%s: retries exhausted", why, last))
 	}
 	return j.retryLater(delay, RetryIsolation, d.Reason)
+}
+
+// RetryShare is the Metrics retry kind of an event deferred because its
+// bot held its share of the pool (worker.bot_share).
+const RetryShare = "bot_share"
+
+// takeShare takes a slot of the job's bot's share, or says the event is
+// deferred: moved to the retry stream for 1-2 s, no attempt made. Ordered
+// lanes hold one event each and are not limited.
+func (w *Worker) takeShare(j *job) (outcome, bool) {
+	if strings.HasPrefix(j.subject, w.cfg.Names.OrderedPrefix+".") || w.share.acquire(j.bot) {
+		j.shared = j.bot != "" && !strings.HasPrefix(j.subject, w.cfg.Names.OrderedPrefix+".")
+		return outcome{}, true
+	}
+	return j.retryLater(time.Second+rand.N(time.Second), RetryShare, "bot_share"), false
+}
+
+// releaseShare gives back the job's slot of its bot's share.
+func (w *Worker) releaseShare(j *job) {
+	if j.shared {
+		w.share.release(j.bot)
+		j.shared = false
+	}
 }

@@ -26,6 +26,7 @@ func TestIsolationKeepsHealthyTargetFlowing(t *testing.T) {
 	healthy.On("/x", fault.OK(`{}`))
 	startWorker(t, nc, func(c *config.Config) {
 		c.Worker.Concurrency = 8
+		c.Worker.BotShare = 1 // one bot: per-host isolation alone is under test
 		c.Isolation.PerHostConcurrency = 4
 		c.Retry.MaxAttempts = 1
 	}, worker.Deps{})

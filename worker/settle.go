@@ -97,6 +97,8 @@ func (w *Worker) countHandBack(j *job, o outcome) {
 		w.metrics.RetryScheduled(RetryIsolation)
 		w.log.Debug("handed back by per-host isolation", zap.String("event_id", j.ev.ID),
 			zap.String("reason", o.reason), zap.Duration("delay", o.delay))
+	case RetryShare:
+		w.metrics.RetryScheduled(RetryShare)
 	case RetryDelayed:
 		w.metrics.RetryScheduled(RetryDelayed)
 		w.log.Debug("retry scheduled", zap.String("event_id", j.ev.ID), zap.Duration("delay", o.delay),

@@ -102,6 +102,7 @@ type Worker struct {
 	retryStream   jetstream.Stream
 	retryCons     jetstream.Consumer
 	inflight      *inflight
+	share         *botShare
 	health        *writeHealth
 	// backstopDelays pace the backstop's tries (backstopDelays).
 	backstopDelays []time.Duration
@@ -177,6 +178,7 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 	w.results = newResultRouter(js, w.clock, cfg.Worker.StreamRefresh)
 	w.results.retried, w.results.health = w.writeRetried(writeResults), w.health
 	w.letters = deadletter.NewStore(js, cfg)
+	w.share = newBotShare(cfg.Worker.Concurrency, cfg.Worker.BotShare)
 	w.inflight = newInflight(w.clock, cfg.Worker.AckWait)
 	w.compiled = newCompiledCache()
 	w.unorderedSeen, _ = lru.New[string, struct{}](unorderedSeenMax)

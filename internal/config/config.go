@@ -209,6 +209,12 @@ type Retry struct {
 type Worker struct {
 	// Concurrency is how many events one process handles at once.
 	Concurrency int `yaml:"concurrency" env:"HOOKWORKER_CONCURRENCY"`
+	// BotShare is the share of Concurrency that the events of one bot
+	// may hold at once (at least one event), 0 < BotShare <= 1: an event
+	// of a bot at its share is deferred (moved to the retry stream for
+	// a second or two, no attempt made), so that one flooding bot cannot
+	// take every slot of the fleet. 1: no limit.
+	BotShare float64 `yaml:"bot_share" env:"HOOKWORKER_BOT_SHARE"`
 	// MaxAckPending bounds unacknowledged events across the whole fleet
 	// (a consumer setting).
 	MaxAckPending int `yaml:"max_ack_pending" env:"HOOKWORKER_MAX_ACK_PENDING"`

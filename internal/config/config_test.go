@@ -105,6 +105,8 @@ func TestValidate(t *testing.T) {
 		field  string
 	}{
 		{"concurrency", func(c *Config) { c.Worker.Concurrency = 0 }, "worker.concurrency"},
+		{"bot share", func(c *Config) { c.Worker.BotShare = 0 }, "worker.bot_share"},
+		{"bot share above 1", func(c *Config) { c.Worker.BotShare = 1.5 }, "worker.bot_share"},
 		{"max ack pending", func(c *Config) { c.Worker.MaxAckPending = 1 }, "worker.max_ack_pending"},
 		{"ack wait", func(c *Config) { c.Worker.AckWait = time.Millisecond }, "worker.ack_wait"},
 		{"max deliver below attempts", func(c *Config) { c.Worker.MaxDeliver = 3 }, "worker.max_deliver"},

@@ -40,6 +40,7 @@ func Default() Config {
 		},
 		Worker: Worker{
 			Concurrency:   64,
+			BotShare:      0.5,
 			MaxAckPending: 1024,
 			AckWait:       30 * time.Second,
 			MaxDeliver:    20,

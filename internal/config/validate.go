@@ -82,6 +82,9 @@ func (c *Config) validateWorker(bad badFunc) {
 	if w.Concurrency < 1 || w.Concurrency > 10000 {
 		bad("worker.concurrency", "%d is outside 1..10000", w.Concurrency)
 	}
+	if !(w.BotShare > 0 && w.BotShare <= 1) {
+		bad("worker.bot_share", "%v is outside (0, 1]", w.BotShare)
+	}
 	if w.MaxAckPending < w.Concurrency {
 		bad("worker.max_ack_pending", "%d is below worker.concurrency (%d)", w.MaxAckPending, w.Concurrency)
 	}
