@@ -99,6 +99,7 @@ Progress goes to standard error.`,
 	f.StringVar(&o.EventFile, "event", "", "fire this event instead of a preset: a JSON file {\"event\", \"response\", \"want\"} as internal/bench/presets/*.json")
 	f.IntVar(&o.ProfileSeconds, "profile-seconds", 0, "window of the profile phase, a burst during which the worker's CPU profile is attributed to an event's phases (default 3; -1: skip)")
 	f.StringVar(&o.ProfileOut, "worker-profile", "", "write the worker's CPU profile of the profile phase to this file (go tool pprof)")
+	f.IntVar(&o.Bots, "bots", 8, "spread the events over this many bots in turn (1: the preset's bot alone, which meets the worker's per-bot share of the pool, worker.bot_share)")
 	f.IntVar(&o.Workers, "workers", 1, "worker processes sharing the consumer (scale-out)")
 	f.IntVar(&o.Cluster, "cluster", 0, "run a cluster of this many JetStream servers on loopback (streams replicated as many times), the workers connected to its nodes in turn (0: one server)")
 	f.BoolVar(&o.NoBaseline, "no-baseline", false, "skip the baseline worker's bursts")

@@ -111,7 +111,7 @@ func TestBenchCommand(t *testing.T) {
 	if want := 300 + 300 + 200 + 400 + pf.BurstEvents + hb.Paced.Events; !rep.ResultsOK || rep.ResultsChecked != want {
 		t.Errorf("results_ok %v, results_checked %d, want true and %d", rep.ResultsOK, rep.ResultsChecked, want)
 	}
-	if rep.Preset != "realistic" || rep.EventBytes < 900 {
+	if rep.Preset != "realistic" || rep.EventBytes < 900 || rep.Bots != 8 {
 		t.Errorf("preset %q, event %d bytes: want the realistic event", rep.Preset, rep.EventBytes)
 	}
 	if bl := rep.Backlog; bl == nil || bl.Events != 400 || !(bl.DrainEPS > 0) || !(bl.WorkerPeakRSSMB > 0) ||

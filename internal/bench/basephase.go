@@ -61,5 +61,5 @@ func (h *harness) startBaseline(ctx context.Context) error {
 
 // baselineBurst is burst k of the baseline worker.
 func (h *harness) baselineBurst(ctx context.Context, k int) (burstResult, error) {
-	return h.burstOn(ctx, k, "w", h.baseSubject())
+	return h.burstOn(ctx, k, "w", func(int) string { return h.baseSubject() })
 }

@@ -298,7 +298,7 @@ func (h *harness) measure(ctx context.Context) (*Report, error) {
 	rep := &Report{
 		N: o.Events, Concurrency: o.Concurrency, MaxAckPending: o.MaxAckPending, Bursts: o.Bursts,
 		GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), LoadAvgStart: loadAvg(),
-		Workers: o.Workers, ClusterNodes: h.replicas(),
+		Workers: o.Workers, ClusterNodes: h.replicas(), Bots: o.Bots,
 		Preset: h.preset.Name, EventBytes: len(h.event("b0", o.Events-1)),
 	}
 	var jsUse, httpUse, hwUse, baseUse []cpuUse

@@ -89,7 +89,7 @@ func TestBenchPresets(t *testing.T) {
 			if err := json.Unmarshal(raw, &f); err != nil {
 				t.Fatal(err)
 			}
-			data := p.event(f.Event.ID, "_INBOX.hookbench.r.b0.7", "http://127.0.0.1:9")
+			data := p.event(f.Event.ID, p.Bot(), "_INBOX.hookbench.r.b0.7", "http://127.0.0.1:9")
 			ev, err := trigger.Decode(data)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, data)
@@ -107,8 +107,8 @@ func TestBenchPresets(t *testing.T) {
 			if !strings.HasPrefix(req.url, "http://127.0.0.1:9/") {
 				t.Errorf("rendered URL %s", req.url)
 			}
-			other := p.event("x-1", "_INBOX.a.b", "http://127.0.0.1:10")
-			if ev2, err := trigger.Decode(other); err != nil || ev2.ID != "x-1" || ev2.ReplyTo != "_INBOX.a.b" {
+			other := p.event("x-1", "bot-7", "_INBOX.a.b", "http://127.0.0.1:10")
+			if ev2, err := trigger.Decode(other); err != nil || ev2.ID != "x-1" || ev2.BotID != "bot-7" || ev2.ReplyTo != "_INBOX.a.b" {
 				t.Errorf("second event: %v %+v", err, ev2)
 			}
 		})
@@ -229,6 +229,7 @@ func TestBenchOptions(t *testing.T) {
 		{Rate: 1e6, Duration: time.Minute, WorkerBin: "x"},
 		{WorkerBin: "x", WorkerEnv: []string{"NOEQUALS"}},
 		{WorkerBin: "x", Workers: 17},
+		{WorkerBin: "x", Bots: 1001},
 		{WorkerBin: "x", Cluster: 6},
 		{WorkerBin: "x", ProfileSeconds: 61},
 		{WorkerBin: "x", Preset: "heavy", EventFile: "f.json"},

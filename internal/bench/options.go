@@ -60,6 +60,10 @@ type Options struct {
 	// servers (streams with as many replicas), the workers connected to
 	// its nodes in turn.
 	Workers, Cluster int
+	// Bots spreads the events over this many bots, in turn (<bot>-0,
+	// <bot>-1, …; 1: the preset's bot alone); default 8. One bot alone
+	// meets the worker's per-bot share of the pool (worker.bot_share).
+	Bots int
 	// NoBaseline skips the baseline worker (package baseline), which
 	// otherwise runs a burst after each of hookworker's.
 	NoBaseline bool
@@ -104,6 +108,9 @@ func (o Options) normalize() (Options, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
+	if o.Bots == 0 {
+		o.Bots = 8
+	}
 	if o.Workers == 0 {
 		o.Workers = 1
 	}
@@ -131,6 +138,8 @@ func (o Options) normalize() (Options, error) {
 		return o, fmt.Errorf("profile seconds: %d is outside 1..60 (-1: no profile)", o.ProfileSeconds)
 	case o.Preset != "" && o.EventFile != "":
 		return o, errors.New("event: give a preset or an event file, not both")
+	case o.Bots < 1 || o.Bots > 1000:
+		return o, fmt.Errorf("bots: %d is outside 1..1000", o.Bots)
 	case o.Workers < 1 || o.Workers > maxWorkers:
 		return o, fmt.Errorf("workers: %d is outside 1..%d", o.Workers, maxWorkers)
 	case o.Cluster < 0 || o.Cluster > maxCluster:

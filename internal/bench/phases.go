@@ -259,11 +259,12 @@ type burstResult struct {
 // Results awaited and checked. Events/s is from the first publish to the
 // N-th distinct Result.
 func (h *harness) burst(ctx context.Context, k int) (burstResult, error) {
-	return h.burstOn(ctx, k, "b", trigger.FiredSubject(h.names.firedPrefix, h.preset.Bot()))
+	return h.burstOn(ctx, k, "b", h.firedSubject)
 }
 
-// burstOn is burst k of events with phase letter ph on subject.
-func (h *harness) burstOn(ctx context.Context, k int, ph, subject string) (burstResult, error) {
+// burstOn is burst k of events with phase letter ph, event i published
+// on subject(i).
+func (h *harness) burstOn(ctx context.Context, k int, ph string, subject func(int) string) (burstResult, error) {
 	n := h.o.Events
 	phase := ph + strconv.Itoa(k)
 	data := make([][]byte, n)
@@ -274,7 +275,7 @@ func (h *harness) burstOn(ctx context.Context, k int, ph, subject string) (burst
 	h.cur.Store(tr)
 	c0 := h.sampleCPU()
 	for i, d := range data {
-		if err := h.pub.publish(ctx, subject, h.eventID(phase, i), d); err != nil {
+		if err := h.pub.publish(ctx, subject(i), h.eventID(phase, i), d); err != nil {
 			return burstResult{}, err
 		}
 	}
@@ -313,7 +314,6 @@ func (h *harness) paced(ctx context.Context, phase string, r float64, d time.Dur
 	for i := range data {
 		data[i] = h.event(phase, i)
 	}
-	subject := trigger.FiredSubject(h.names.firedPrefix, h.preset.Bot())
 	tr := newTracker(h.run, phase, count)
 	h.cur.Store(tr)
 	interval := time.Duration(float64(time.Second) / r)
@@ -332,7 +332,7 @@ func (h *harness) paced(ctx context.Context, phase string, r float64, d time.Dur
 			}
 		}
 		tr.fired[i].Store(tr.since(time.Now()))
-		if err := h.pub.publish(ctx, subject, h.eventID(phase, i), ev); err != nil {
+		if err := h.pub.publish(ctx, h.firedSubject(i), h.eventID(phase, i), ev); err != nil {
 			return pacedResult{}, err
 		}
 	}
@@ -386,14 +386,13 @@ func rate(n int, elapsed time.Duration) float64 {
 // watched. The previous worker must have been stopped.
 func (h *harness) backlog(ctx context.Context, n int) (*Backlog, error) {
 	phase := "q"
-	subject := trigger.FiredSubject(h.names.firedPrefix, h.preset.Bot())
 	tr := newTracker(h.run, phase, n)
 	h.cur.Store(tr)
 	h.logf("backlog: storing %d events with no worker running", n)
 	start := time.Now()
 	for i := range n {
 		// Made one at a time: a million events would take ~0.7 GB at once.
-		if err := h.pub.publish(ctx, subject, h.eventID(phase, i), h.event(phase, i)); err != nil {
+		if err := h.pub.publish(ctx, h.firedSubject(i), h.eventID(phase, i), h.event(phase, i)); err != nil {
 			return nil, err
 		}
 		if (i+1)%200_000 == 0 {

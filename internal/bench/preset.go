@@ -35,13 +35,13 @@ type Preset struct {
 	Name string
 	// event is the event's top level with its id, reply_to and webhook
 	// URL left to fill per event.
-	head, mid, tail string
-	bot             string
-	urlPath         string // the webhook URL after its origin
-	status          int
-	header          http.Header
-	body            []byte
-	want            map[string]any // nil: any CVars
+	head, mid1, mid, tail string
+	bot                   string
+	urlPath               string // the webhook URL after its origin
+	status                int
+	header                http.Header
+	body                  []byte
+	want                  map[string]any // nil: any CVars
 	// wantCVars is want as the worker writes it (keys sorted, compact):
 	// a Result's cvars of these bytes need no decoding.
 	wantCVars string
@@ -122,18 +122,20 @@ func ParsePreset(name string, data []byte) (*Preset, error) {
 	if err := json.Unmarshal(f.Event["webhook"], &wh); err != nil {
 		return nil, fmt.Errorf("event file: event.webhook: %w", err)
 	}
-	const idMark, replyMark, originMark = "\x01ID\x01", "\x01REPLY\x01", "\x01ORIGIN\x01"
+	const idMark, botMark, replyMark, originMark = "\x01ID\x01", "\x01BOT\x01", "\x01REPLY\x01", "\x01ORIGIN\x01"
 	wh["url"] = mustJSON(originMark + p.urlPath)
 	f.Event["webhook"] = mustJSON(wh)
 	f.Event["id"] = mustJSON(idMark)
+	f.Event["bot_id"] = mustJSON(botMark)
 	f.Event["reply_to"] = mustJSON(replyMark)
-	s := string(mustJSON(f.Event))
+	s := string(mustJSON(f.Event)) // keys sorted: bot_id, ..., id, ..., reply_to, ..., webhook
 	// json.Marshal escapes \x01 as \u0001.
 	s = strings.ReplaceAll(s, `\u0001`, "\x01")
-	var ok1, ok2 bool
-	p.head, s, ok1 = strings.Cut(s, idMark)
-	p.mid, s, ok2 = strings.Cut(s, replyMark)
-	if !ok1 || !ok2 || strings.Count(s, originMark) != 1 {
+	var ok1, ok2, ok3 bool
+	p.head, s, ok1 = strings.Cut(s, botMark)
+	p.mid1, s, ok2 = strings.Cut(s, idMark)
+	p.mid, s, ok3 = strings.Cut(s, replyMark)
+	if !ok1 || !ok2 || !ok3 || strings.Count(s, originMark) != 1 {
 		return nil, fmt.Errorf("event file: event: cannot be templated") // only with odd key order
 	}
 	p.tail = s
@@ -153,10 +155,13 @@ func mustJSON(v any) []byte {
 // Bot is the preset's bot: its events are fired on the bot's subject.
 func (p *Preset) Bot() string { return p.bot }
 
-// event is the event with id and reply_to, its webhook calling origin.
-func (p *Preset) event(id, replyTo, origin string) []byte {
-	b := make([]byte, 0, len(p.head)+len(p.mid)+len(p.tail)+len(id)+len(replyTo)+len(origin))
+// event is the event with id, bot_id and reply_to, its webhook calling
+// origin.
+func (p *Preset) event(id, bot, replyTo, origin string) []byte {
+	b := make([]byte, 0, len(p.head)+len(p.mid1)+len(p.mid)+len(p.tail)+len(id)+len(bot)+len(replyTo)+len(origin))
 	b = append(b, p.head...)
+	b = append(b, bot...)
+	b = append(b, p.mid1...)
 	b = append(b, id...)
 	b = append(b, p.mid...)
 	b = append(b, replyTo...)

@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/hookworker/hookworker/trigger"
 )
 
 // freeAddr is a loopback address with a port free a moment ago: the
@@ -42,7 +40,6 @@ func (h *harness) profiled(ctx context.Context, seconds int, eps float64) (*Prof
 	for i := range data {
 		data[i] = h.event(phase, i)
 	}
-	subject := trigger.FiredSubject(h.names.firedPrefix, h.preset.Bot())
 	tr := newTracker(h.run, phase, n)
 	h.cur.Store(tr)
 
@@ -66,7 +63,7 @@ func (h *harness) profiled(ctx context.Context, seconds int, eps float64) (*Prof
 		got <- fetched{data: b, from: from, to: from.Add(time.Duration(seconds) * time.Second), err: err}
 	}()
 	for i, d := range data {
-		if err := h.pub.publish(ctx, subject, h.eventID(phase, i), d); err != nil {
+		if err := h.pub.publish(ctx, h.firedSubject(i), h.eventID(phase, i), d); err != nil {
 			return nil, err
 		}
 	}

@@ -38,8 +38,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	p("hookworker bench: %d events x %d bursts (median), %d worker(s) of concurrency %d, max ack pending %d, %d JetStream server(s)\n",
 		r.N, r.Bursts, r.Workers, r.Concurrency, r.MaxAckPending, r.ClusterNodes)
-	p("  event %s, %d B, %s, %d CPUs, load average %.2f at start, %.2f at end\n\n",
-		r.Preset, r.EventBytes, r.GoVersion, r.CPUs, r.LoadAvgStart, r.LoadAvgEnd)
+	p("  event %s (%d bots), %d B, %s, %d CPUs, load average %.2f at start, %.2f at end\n\n",
+		r.Preset, r.Bots, r.EventBytes, r.GoVersion, r.CPUs, r.LoadAvgStart, r.LoadAvgEnd)
 	p("  %-38s %10s   %s\n", "burst", "events/s", "each burst")
 	p("  %-38s %10.0f   %s\n", "(a) raw JetStream: publish, ack", r.JetStreamEPS, runs(r.Runs.JetStreamEPS, "%.0f"))
 	p("  %-38s %10.0f   %s\n", "(b) raw HTTP: keep-alive POST", r.HTTPEPS, runs(r.Runs.HTTPEPS, "%.0f"))

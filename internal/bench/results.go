@@ -8,7 +8,9 @@ type Report struct {
 	N      int    `json:"n"`
 	// Workers is the worker processes; ClusterNodes the JetStream
 	// servers (and the streams' replicas).
-	Workers       int     `json:"workers"`
+	Workers int `json:"workers"`
+	// Bots is how many bots the events are spread over.
+	Bots          int     `json:"bots"`
 	ClusterNodes  int     `json:"cluster_nodes"`
 	Concurrency   int     `json:"concurrency"`
 	MaxAckPending int     `json:"max_ack_pending"`

@@ -36,7 +36,21 @@ func (h *harness) inboxPrefix() string { return "_INBOX.hookbench." + h.run }
 
 // event is event i of a phase, its webhook calling the target.
 func (h *harness) event(phase string, i int) []byte {
-	return h.preset.event(h.eventID(phase, i), h.inbox(phase, i), h.target.url)
+	return h.preset.event(h.eventID(phase, i), h.bot(i), h.inbox(phase, i), h.target.url)
+}
+
+// bot is the bot of event i: the preset's, or with Bots above 1 one of
+// that many (<bot>-<k>, in turn), as events of many bots arrive.
+func (h *harness) bot(i int) string {
+	if h.o.Bots <= 1 {
+		return h.preset.Bot()
+	}
+	return h.preset.Bot() + "-" + strconv.Itoa(i%h.o.Bots)
+}
+
+// firedSubject is the trigger subject of event i (its bot's).
+func (h *harness) firedSubject(i int) string {
+	return trigger.FiredSubject(h.names.firedPrefix, h.bot(i))
 }
 
 // tracker follows the events of one phase. Times are nanoseconds since
