@@ -121,7 +121,7 @@ func (a *app) runWorker(ctx context.Context) error {
 
 	if cfg.Webhooks.Bucket != "" {
 		err := untilDone(ctx, log, ready, "webhook bucket", func(ctx context.Context) error {
-			return watchBucket(ctx, nc, streams.NewTopology(cfg).Webhooks(), reg)
+			return followBucket(ctx, nc, streams.NewTopology(cfg).Webhooks(), reg, log.Named("registry"), cfg.Worker.TopologyCheck)
 		})
 		if err != nil {
 			if ctx.Err() != nil {
