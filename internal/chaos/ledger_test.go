@@ -155,8 +155,15 @@ func (p *publisher) waitCount(t *testing.T, n int, d time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for p.count() < n {
+		select {
+		case <-p.done:
+			if p.count() < n {
+				t.Fatalf("publisher stopped after %d events, want %d: %v", p.count(), n, p.err)
+			}
+		default:
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("only %d events stored after %s, want %d (publisher: %v)", p.count(), d, n, p.err)
+			t.Fatalf("only %d events stored after %s, want %d", p.count(), d, n)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -253,24 +260,21 @@ func settle(t *testing.T, c *client, want int, d time.Duration) *tally {
 		}
 		return o
 	}
-	readStream(t, c, resultsStream, func(m jetstream.Msg) {
+	for _, m := range readStream(t, c, resultsStream) {
 		var r trigger.Result
-		if err := json.Unmarshal(m.Data(), &r); err != nil {
-			t.Errorf("undecodable Result on %s: %q", m.Subject(), m.Data())
-			return
+		if err := json.Unmarshal(m.data, &r); err != nil {
+			t.Errorf("undecodable Result on %s: %q", m.subject, m.data)
+			continue
 		}
-		tl.resultsOf[strings.TrimPrefix(m.Subject(), trigger.DefaultResultPrefix+".")]++
+		tl.resultsOf[strings.TrimPrefix(m.subject, trigger.DefaultResultPrefix+".")]++
 		o := of(r.EventID)
 		o.results++
-		o.status, o.completed = string(r.Status), r.CompletedAt
-		if meta, err := m.Metadata(); err == nil {
-			o.completed = meta.Timestamp
-		}
+		o.status, o.completed = string(r.Status), m.at
 		if r.Error != nil {
 			o.class = string(r.Error.Class)
 		}
-	})
-	readStream(t, c, trigger.DefaultDLQStream, func(m jetstream.Msg) {
+	}
+	for _, m := range readStream(t, c, trigger.DefaultDLQStream) {
 		var l struct {
 			EventID   string `json:"event_id"`
 			BotID     string `json:"bot_id"`
@@ -280,9 +284,9 @@ func settle(t *testing.T, c *client, want int, d time.Duration) *tally {
 				Class string `json:"class"`
 			} `json:"error"`
 		}
-		if err := json.Unmarshal(m.Data(), &l); err != nil {
-			t.Errorf("undecodable dead letter on %s (%d bytes)", m.Subject(), len(m.Data()))
-			return
+		if err := json.Unmarshal(m.data, &l); err != nil {
+			t.Errorf("undecodable dead letter on %s (%d bytes)", m.subject, len(m.data))
+			continue
 		}
 		tl.lettersOf[l.BotID]++
 		if l.EventText != "" {
@@ -291,7 +295,7 @@ func settle(t *testing.T, c *client, want int, d time.Duration) *tally {
 		o := of(l.EventID)
 		o.letters++
 		o.dlqClass, o.trimmed = l.Error.Class, l.Trimmed
-	})
+	}
 	return tl
 }
 
@@ -303,40 +307,67 @@ func streamInfo(ctx context.Context, js jetstream.JetStream, name string) (*jets
 	return s.Info(ctx)
 }
 
-// readStream hands every message of stream to f, oldest first.
-func readStream(t *testing.T, c *client, stream string, f func(jetstream.Msg)) {
+// stored is one message read back from a stream.
+type stored struct {
+	subject string
+	data    []byte
+	at      time.Time // the server's timestamp
+}
+
+// readStream returns every message of stream, oldest first. A read that
+// fails (a cluster node still recovering answers "no responders") is
+// started again, for up to 30s.
+func readStream(t *testing.T, c *client, stream string) []stored {
 	t.Helper()
+	var out []stored
+	err := retry(30*time.Second, func(context.Context) error {
+		var err error
+		out, err = readOnce(c, stream)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("read %s: %v", stream, err)
+	}
+	return out
+}
+
+func readOnce(c *client, stream string) ([]stored, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	oc, err := c.js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{})
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return
+		return nil, nil
 	}
 	if err != nil {
-		t.Fatalf("read %s: %v", stream, err)
+		return nil, err
 	}
 	info, err := oc.Info(ctx)
 	if err != nil {
-		t.Fatalf("read %s: %v", stream, err)
+		return nil, err
 	}
-	for want, got := int(info.NumPending), 0; got < want; {
-		batch, err := oc.Fetch(min(want-got, 500), jetstream.FetchMaxWait(5*time.Second))
+	var out []stored
+	for want := int(info.NumPending); len(out) < want; {
+		batch, err := oc.Fetch(min(want-len(out), 500), jetstream.FetchMaxWait(5*time.Second))
 		if err != nil {
-			t.Fatalf("read %s: %v", stream, err)
+			return nil, err
 		}
 		k := 0
 		for m := range batch.Messages() {
 			k++
-			f(m)
+			st := stored{subject: m.Subject(), data: m.Data()}
+			if meta, err := m.Metadata(); err == nil {
+				st.at = meta.Timestamp
+			}
+			out = append(out, st)
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			t.Fatalf("read %s: %v", stream, err)
+			return nil, err
 		}
 		if k == 0 {
-			t.Fatalf("read %s: %d of %d messages", stream, got, want)
+			return nil, fmt.Errorf("%d of %d messages read", len(out), want)
 		}
-		got += k
 	}
+	return out, nil
 }
 
 // expect says how the events of a row may end.

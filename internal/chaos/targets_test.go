@@ -196,3 +196,8 @@ func TestChaosPoisonEvents(t *testing.T) {
 	checkHealthy(t, g.ws...)
 	g.r.note = fmt.Sprintf("%d not JSON, %d too deep, %d render failures (short and 3.5 KB), %d of 700 KB refused by the target", len(texts), n/50, 2*(n/50), n/50)
 }
+
+// renderFailing is a definition whose body fails to render.
+func renderFailing(url string) *webhook.Definition {
+	return &webhook.Definition{URL: url, Method: "POST", Body: `{"x": {{ 1 % 0 }}}`}
+}
