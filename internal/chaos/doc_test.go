@@ -26,12 +26,24 @@
 package chaos
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"testing"
 )
 
+// parallel is how many rows run at once unless -test.parallel is given:
+// rows mostly wait (for ack_wait, an outage, a watchdog), so more than
+// the 2 cores' worth share the machine well.
+const parallel = "4"
+
 func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		_ = flag.Set("test.parallel", parallel)
+	}
 	code := m.Run()
 	if table := figures.markdown(); table != "" {
 		fmt.Println("chaos suite figures:")

@@ -22,6 +22,9 @@ type row struct {
 	took      time.Duration
 	failed    bool
 	note      string
+	// readyLate is how long a worker's /readyz took to say 200 again
+	// after the events settled, when over 5s.
+	readyLate time.Duration
 }
 
 // table collects the rows of a test binary's run.
@@ -67,6 +70,9 @@ func (tb *table) markdown() string {
 		res := "pass"
 		if r.failed {
 			res = "**FAIL**"
+		}
+		if r.readyLate > 0 {
+			r.note += fmt.Sprintf("; /readyz 200 again only %s after the events settled", r.readyLate.Round(time.Second))
 		}
 		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d (%d) | %s | %s | %s | %s |\n",
 			strings.TrimPrefix(r.name, "TestChaos"), r.events, r.succeeded, r.dead, r.lost, r.dups, r.bound,

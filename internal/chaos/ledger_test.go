@@ -491,14 +491,24 @@ func firstOf(s []string, n int) string {
 }
 
 // checkHealthy requires every worker to be alive and ready at the end of
-// a row: the fleet recovered without a restart.
-func checkHealthy(t *testing.T, ws ...*worker) {
+// a row: the fleet recovered without a restart. A write fault the worker
+// saw (the store full, a stream or bucket briefly gone) holds its
+// readiness until a write of the same kind succeeds, or for a minute
+// (worker/health.go faultMemory): hence the long wait. It returns the
+// longest wait.
+func checkHealthy(t *testing.T, ws ...*worker) time.Duration {
 	t.Helper()
+	var worst time.Duration
 	for _, w := range ws {
 		if !w.alive() {
 			t.Errorf("worker %s exited (%v): it should have recovered by itself", w.name, w.err)
 			continue
 		}
-		w.waitReady(t, 30*time.Second)
+		if d := w.waitReady(t, 75*time.Second); d > 5*time.Second {
+			code, _ := w.ready()
+			t.Logf("%s took %s to be ready again after the row (now %d)", w.name, d.Round(100*time.Millisecond), code)
+			worst = max(worst, d)
+		}
 	}
+	return worst
 }

@@ -46,7 +46,9 @@ func (g *rig) finish(pub *publisher, e expect, within time.Duration) (*tally, ma
 	g.r.events = len(ids)
 	g.r.succeeded, g.r.dead, g.r.lost = tl.account(g.t, ids, e)
 	g.r.dups, _ = duplicates(g.tg)
-	checkHealthy(g.t, g.ws...)
+	if d := checkHealthy(g.t, g.ws...); d > 0 {
+		g.r.readyLate = d
+	}
 	return tl, ids
 }
 

