@@ -120,21 +120,79 @@ func Names(ws []Warning) []string {
 
 // guarded reports whether every use of name in src is one that expects it
 // may be undefined: `name | default(...)` (or d) or `name is defined`
-// (undefined, not defined): Jinja2's StrictUndefined lets those pass too.
+// (undefined, not defined), which Jinja2's StrictUndefined lets pass too;
+// the bare name as an if's condition; or any use inside a branch that
+// runs only when name is defined: the then of `{% if name %}` or of a
+// condition with `name is defined` and no `or`, the else of `{% if not
+// name %}` or `{% if name is not defined %}`.
 func guarded(src, name string) bool {
-	word := regexp.MustCompile(`(^|[^\w.])` + regexp.QuoteMeta(name) + `\b`)
+	q := regexp.QuoteMeta(name)
+	word := regexp.MustCompile(`(^|[^\w.])` + q + `\b`)
 	safe := regexp.MustCompile(`^\s*(\|\s*(default|d)\b|is\s+(not\s+)?(defined|undefined)\b)`)
+	thenGuard := regexp.MustCompile(`^\s*` + q + `\s*$|(^|[^\w.])` + q + `\s+is\s+defined\b`)
+	elseGuard := regexp.MustCompile(`^\s*(not\s+` + q + `|` + q + `\s+is\s+(not\s+defined|undefined))\s*$`)
+	guardsThen := func(cond string) bool {
+		return thenGuard.MatchString(cond) && !strings.Contains(" "+cond+" ", " or ")
+	}
+	// One entry per open if: whether its current branch guards, and
+	// whether its else would.
+	type branch struct{ guards, elseGuards bool }
+	var open []branch
+	guarding := func(ifs []branch) bool {
+		return slices.ContainsFunc(ifs, func(b branch) bool { return b.guards })
+	}
 	n := 0
 	for _, block := range exprBlock.FindAllString(src, -1) {
+		kw, cond := ifStatement(block)
+		// Uses in an if or elif block are its condition's, judged by
+		// the ifs around it; uses elsewhere by every open if.
+		around := open
+		switch kw {
+		case "if":
+			open = append(open, branch{guards: guardsThen(cond), elseGuards: elseGuard.MatchString(cond)})
+		case "elif":
+			if len(open) > 0 {
+				around = open[:len(open)-1]
+				open[len(open)-1] = branch{guards: guardsThen(cond)}
+			}
+		case "else":
+			if len(open) > 0 {
+				open[len(open)-1].guards = open[len(open)-1].elseGuards
+			}
+		case "endif":
+			if len(open) > 0 {
+				open = open[:len(open)-1]
+			}
+		}
+		inBranch := guarding(around)
+		// In a condition: the bare name or its negation tests it (false or
+		// true when undefined, no error), and a condition that guards
+		// its branch stops at `name is defined` before any other use.
+		c := strings.TrimSpace(cond)
+		bare := (kw == "if" || kw == "elif") && (c == name || bareNot.MatchString(c) && strings.TrimSpace(c[3:]) == name || guardsThen(cond))
 		for _, u := range word.FindAllStringIndex(block, -1) {
 			n++
-			if !safe.MatchString(block[u[1]:]) {
+			if !bare && !inBranch && !safe.MatchString(block[u[1]:]) {
 				return false
 			}
 		}
 	}
 	return n > 0
 }
+
+// ifStatement splits a `{% if|elif|else|endif ... %}` block into its
+// keyword and condition; "" for any other block.
+func ifStatement(block string) (kw, cond string) {
+	m := ifBlock.FindStringSubmatch(block)
+	if m == nil {
+		return "", ""
+	}
+	return m[1], m[2]
+}
+
+var bareNot = regexp.MustCompile(`^not\s`)
+
+var ifBlock = regexp.MustCompile(`(?s)^\{%[-+]?\s*(if|elif|else|endif)\b(.*?)[-+]?%\}$`)
 
 // exprBlock matches the expressions and statements of a template.
 var exprBlock = regexp.MustCompile(`(?s)\{\{.*?\}\}|\{%.*?%\}`)
