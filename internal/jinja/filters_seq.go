@@ -10,14 +10,18 @@ import (
 
 func init() {
 	register(filters, []string{"join"}, simple(sig("sync_do_join", opt("d", String("")), optNone("attribute")), filterJoin))
-	register(filters, []string{"map"}, filterMap)
-	register(filters, []string{"select"}, selectFilter(false, false))
-	register(filters, []string{"reject"}, selectFilter(true, false))
-	register(filters, []string{"selectattr"}, selectFilter(false, true))
-	register(filters, []string{"rejectattr"}, selectFilter(true, true))
-	register(filters, []string{"batch"}, simple(sig("do_batch", req("linecount"), optNone("fill_with")), filterBatch))
-	register(filters, []string{"slice"}, simple(sig("sync_do_slice", req("slices"), optNone("fill_with")), filterSlice))
-	register(filters, []string{"unique"}, simple(sig("do_unique", opt("case_sensitive", False), optNone("attribute")), filterUnique))
+	// Jinja2's generator filters run nothing until the first item is
+	// asked for: (none | unique) is defined, ([1] | map('nosuch')) is a
+	// generator, the error comes with | list. Python binds a generator
+	// function's declared arguments at the call (batch, slice, unique).
+	register(filters, []string{"map"}, deferred(filterMap))
+	register(filters, []string{"select"}, deferred(selectFilter(false, false)))
+	register(filters, []string{"reject"}, deferred(selectFilter(true, false)))
+	register(filters, []string{"selectattr"}, deferred(selectFilter(false, true)))
+	register(filters, []string{"rejectattr"}, deferred(selectFilter(true, true)))
+	register(filters, []string{"batch"}, simple(sig("do_batch", req("linecount"), optNone("fill_with")), deferredSimple(filterBatch)))
+	register(filters, []string{"slice"}, simple(sig("sync_do_slice", req("slices"), optNone("fill_with")), deferredSimple(filterSlice)))
+	register(filters, []string{"unique"}, simple(sig("do_unique", opt("case_sensitive", False), optNone("attribute")), deferredSimple(filterUnique)))
 	register(filters, []string{"reverse"}, simple(sig("do_reverse"), filterReverse))
 	register(filters, []string{"sort"}, simple(sig("do_sort", opt("reverse", False), opt("case_sensitive", False), optNone("attribute")),
 		func(r *Renderer, v Value, a []Value) (Value, error) {
@@ -423,4 +427,34 @@ func filterSum(r *Renderer, v Value, a []Value) (Value, error) {
 		}
 	}
 	return acc, nil
+}
+
+// deferred makes a generator filter lazy: its work, errors included,
+// happens when the generator is first advanced.
+func deferred(fn filterFunc) filterFunc {
+	return func(r *Renderer, v Value, args []Value, kw []Kwarg) (Value, error) {
+		return deferIter(r, func() (Value, error) { return fn(r, v, args, kw) }), nil
+	}
+}
+
+func deferredSimple(fn func(r *Renderer, v Value, a []Value) (Value, error)) func(r *Renderer, v Value, a []Value) (Value, error) {
+	return func(r *Renderer, v Value, a []Value) (Value, error) {
+		return deferIter(r, func() (Value, error) { return fn(r, v, a) }), nil
+	}
+}
+
+func deferIter(r *Renderer, start func() (Value, error)) Value {
+	var next func() (Value, bool, error)
+	return newIter("generator", func() (Value, bool, error) {
+		if next == nil {
+			g, err := start()
+			if err != nil {
+				return Value{}, false, err
+			}
+			if next, err = r.iterator(g); err != nil {
+				return Value{}, false, err
+			}
+		}
+		return next()
+	})
 }

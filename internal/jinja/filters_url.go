@@ -97,7 +97,7 @@ func filterURLEncode(r *Renderer, v Value, a []Value) (Value, error) {
 
 // unpack is `a, b = v` for n targets, with Python's errors.
 func (r *Renderer) unpack(v Value, n int) ([]Value, error) {
-	if !isIterable(v) || v.kind == KindUndefined {
+	if !isIterable(v) {
 		return nil, typeErrorf("cannot unpack non-iterable %s object", v.TypeName())
 	}
 	items, err := r.toList(v)

@@ -136,6 +136,9 @@ func (r *Renderer) makeDict(name string, args []Value, kw []Kwarg) (*Dict, error
 	d := NewDict(len(kw))
 	if len(args) == 1 {
 		src := args[0]
+		if src.kind == KindUndefined {
+			return nil, undefinedError(src) // Python looks up src.keys
+		}
 		if sd := src.Dict(); sd != nil {
 			d = sd.Copy()
 		} else {

@@ -142,7 +142,7 @@ def normalize_context(ctx_text):
     return "".join(out)
 
 
-_ADDR = re.compile(r"0x[0-9a-f]{6,}")
+_ADDR = re.compile(r"0x[0-9a-f]{6,}", re.IGNORECASE)
 
 
 def nondeterministic(outcome):

@@ -55,4 +55,38 @@ def cases():
         ("title-digits", "'2nd-world o\\'neil'.title()"),
     ]:
         out += B(name, expr, C)
+    # Generator filters (map, select, reject, selectattr, rejectattr,
+    # batch, slice, unique) do nothing until iterated.
+    for name, expr in [
+        ("gen-unique-none-defined", "(none | unique) is defined"),
+        ("gen-batch-none-defined", "(none | batch(2)) is defined"),
+        ("gen-map-unknown-iterable", "[1] | map('nosuch') is iterable"),
+        ("gen-map-unknown-list", "[1] | map('nosuch') | list"),
+        ("gen-select-int-defined", "(5 | select) is defined"),
+        ("gen-select-int-list", "5 | select | list"),
+        ("gen-batch-bad-kwarg", "[1] | batch(x=1) | list"),
+        ("gen-unique-bad-kwarg", "[1] | unique(foo=1) | list"),
+        ("gen-slice-none-first", "(none | slice(2)) | first"),
+        ("gen-selectattr-none", "none | selectattr('a') | list"),
+        ("gen-in-dict-literal", "{'a': none | unique, 'b': 1}.b"),
+    ]:
+        out += B(name, expr, C)
+    # An Undefined iterates as empty: unpacking it is a ValueError; dict()
+    # and update() look up its keys attribute: UndefinedError.
+    for name, expr in [
+        ("urlencode-undefined-item", "[missing] | urlencode"),
+        ("urlencode-undefined-attr-item", "[({} | items | list).flag, none.flag | d(0)] | urlencode"),
+        ("urlencode-none-item", "[none] | urlencode"),
+        ("dict-undefined", "dict(missing)"),
+        ("dict-undefined-item", "dict([missing])"),
+        ("namespace-undefined", "namespace(missing)"),
+    ]:
+        out += B(name, expr, C)
+    out.append(R("for-unpack-undefined", "{% for a, b in [missing] %}{{ a }}{% endfor %}", C))
+    out.append(R("set-unpack-undefined", "{% set a, b = missing %}{{ a }}", C))
+    out.append(R("update-undefined", "{% set d = {} %}{{ d.update(missing) }}", C))
+    out.append(R("gen-if", "{% if none | unique %}y{% endif %}", C))
+    out.append(R("gen-single-pass", "{% set g = [3, 1, 3] | unique %}{{ g | list }}{{ g | list }}", C))
+    out.append(R("gen-for-else", "{% for x in none | unique %}{{ x }}{% else %}e{% endfor %}", C))
+    out.append(R("gen-for-iterable-attr", "{% for item in {'a': none | unique}.name.s %}{{ item }}{% endfor %}", C))
     return out
