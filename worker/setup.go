@@ -112,7 +112,7 @@ func (w *Worker) setupTrigger(ctx context.Context) (jetstream.Consumer, []jetstr
 
 // watchdog is the topology watchdog of what the worker and its process
 // created: what it keeps (watched) that exists once setup is done (the
-// webhook bucket only where `run` made it); nil when
+// webhook and secrets buckets only where `run` made them); nil when
 // worker.topology_check is 0.
 func (w *Worker) watchdog(ctx context.Context) *watchdog.Watchdog {
 	every := w.cfg.Worker.TopologyCheck
@@ -121,7 +121,7 @@ func (w *Worker) watchdog(ctx context.Context) *watchdog.Watchdog {
 	}
 	var objs []streams.Object
 	for _, obj := range w.watched() {
-		if obj.Kind == streams.KindBucket && obj.Name == w.cfg.Webhooks.Bucket {
+		if obj.Kind == streams.KindBucket && obj.Name != w.cfg.Names.AttemptsBucket {
 			if _, err := w.js.KeyValue(ctx, obj.Name); errors.Is(err, jetstream.ErrBucketNotFound) {
 				continue // not this process's to create
 			}

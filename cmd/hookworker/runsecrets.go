@@ -45,12 +45,18 @@ func (a *app) secretScope(ctx context.Context, cfg config.Config, nc *nats.Conn,
 	if err != nil {
 		return nil, fmt.Errorf("secrets %w", err)
 	}
-	named, err := secret.NewStore(kv).PublishKey(ctx, opener.PublicKey())
-	if err != nil {
-		return nil, err
-	}
 	bots := secret.NewBots(opener, log.Named("secrets"))
-	if err := bots.Watch(ctx, kv); err != nil {
+	var named string
+	// A bucket recreated empty (the topology watchdog) gets the key
+	// announced again and is watched from then on.
+	err = followKV(ctx, js, kv, log.Named("secrets"), cfg.Worker.TopologyCheck, "secrets bucket", func(ctx context.Context, kv jetstream.KeyValue) error {
+		var err error
+		if named, err = secret.NewStore(kv).PublishKey(ctx, opener.PublicKey()); err != nil {
+			return err
+		}
+		return bots.Watch(ctx, kv)
+	})
+	if err != nil {
 		return nil, err
 	}
 	log.Info("bot secrets: sealed in the bucket, opened with this worker's key",

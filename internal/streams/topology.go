@@ -277,5 +277,8 @@ func (t Topology) Objects() []Object {
 	if t.webhooks != "" {
 		out = append(out, bucket(t.Webhooks()))
 	}
+	if t.secrets != "" {
+		out = append(out, bucket(t.Secrets()))
+	}
 	return out
 }

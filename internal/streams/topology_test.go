@@ -95,7 +95,7 @@ func TestLaneCount(t *testing.T) {
 }
 
 // TestObjects: every object, streams before the consumers on them, the
-// webhook bucket only when configured.
+// webhook and secrets buckets only when configured.
 func TestObjects(t *testing.T) {
 	cfg := config.Default()
 	cfg.Ordering.Partitions = 2
@@ -106,14 +106,14 @@ func TestObjects(t *testing.T) {
 	want := []string{"stream CONNECTIONS", "stream CONNECTIONS_DLQ", "stream CONNECTIONS_ADVISORIES",
 		"consumer hookworker on CONNECTIONS", "consumer hookworker-ordered-0 on CONNECTIONS", "consumer hookworker-ordered-1 on CONNECTIONS",
 		"consumer hookworker-backstop on CONNECTIONS_ADVISORIES", "stream CONNECTIONS_RETRY", "consumer hookworker-retry on CONNECTIONS_RETRY",
-		"bucket hookworker-attempts", "bucket hookworker-webhooks"}
+		"bucket hookworker-attempts", "bucket hookworker-webhooks", "bucket hookworker-secrets"}
 	if strings.Join(names, "; ") != strings.Join(want, "; ") {
 		t.Errorf("objects:\n%s\nwant\n%s", strings.Join(names, "\n"), strings.Join(want, "\n"))
 	}
-	cfg.Webhooks.Bucket = ""
+	cfg.Webhooks.Bucket, cfg.Secrets.Bucket = "", ""
 	objs := streams.NewTopology(cfg).Objects()
 	if last := objs[len(objs)-1]; last.Name != "hookworker-attempts" {
-		t.Errorf("without a webhook bucket the last object is %s", last)
+		t.Errorf("without webhook and secrets buckets the last object is %s", last)
 	}
 	for _, o := range objs {
 		set := 0
