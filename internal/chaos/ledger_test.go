@@ -504,9 +504,9 @@ func checkHealthy(t *testing.T, ws ...*worker) time.Duration {
 			t.Errorf("worker %s exited (%v): it should have recovered by itself", w.name, w.err)
 			continue
 		}
+		_, before := w.ready()
 		if d := w.waitReady(t, 75*time.Second); d > 5*time.Second {
-			code, _ := w.ready()
-			t.Logf("%s took %s to be ready again after the row (now %d)", w.name, d.Round(100*time.Millisecond), code)
+			t.Logf("%s took %s to be ready again after the row; it said %q", w.name, d.Round(100*time.Millisecond), before)
 			worst = max(worst, d)
 		}
 	}
