@@ -236,6 +236,12 @@ func (r *Renderer) iterate(v Value, fn func(Value) (bool, error)) error {
 	return typeErrorf("'%s' object is not iterable", v.TypeName())
 }
 
+// puller is an iterable Object that is its own iterator: a for loop
+// over it draws one item at a time.
+type puller interface {
+	pull(r *Renderer) func() (Value, bool, error)
+}
+
 // iterable is an Object that can be iterated.
 type iterable interface {
 	iterate(r *Renderer, fn func(Value) (bool, error)) error
@@ -397,6 +403,9 @@ func (r *Renderer) iterator(v Value) (func() (Value, bool, error), error) {
 			}
 			return it.Next()
 		}, nil
+	}
+	if p, ok := v.r.(puller); ok && v.kind == KindObject {
+		return p.pull(r), nil
 	}
 	items, err := r.toList(v)
 	if err != nil {

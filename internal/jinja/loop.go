@@ -281,3 +281,36 @@ func (r *Renderer) runLoop(s *forStmt, iter Value, depth0 int) error {
 	}
 	return nil
 }
+
+// pull is iter(loop): Jinja2's LoopContext is its own iterator and
+// yields (item, loop) for the items the for statement has not reached
+// yet, advancing the loop itself ({% set a, b = loop %} consumes them).
+func (l *loopObj) pull(r *Renderer) func() (Value, bool, error) {
+	self := ObjectValue(l)
+	return func() (Value, bool, error) {
+		v, ok, err := l.advance()
+		if err != nil || !ok {
+			return Value{}, false, err
+		}
+		if err := r.allocN(2, valueSize); err != nil {
+			return Value{}, false, err
+		}
+		return NewTuple([]Value{v, self}), true, nil
+	}
+}
+
+func (l *loopObj) iterate(r *Renderer, fn func(Value) (bool, error)) error {
+	next := l.pull(r)
+	for {
+		if err := r.step(); err != nil {
+			return err
+		}
+		v, ok, err := next()
+		if err != nil || !ok {
+			return err
+		}
+		if more, err := fn(v); !more || err != nil {
+			return err
+		}
+	}
+}

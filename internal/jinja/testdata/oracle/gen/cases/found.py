@@ -85,6 +85,17 @@ def cases():
     out.append(R("for-unpack-undefined", "{% for a, b in [missing] %}{{ a }}{% endfor %}", C))
     out.append(R("set-unpack-undefined", "{% set a, b = missing %}{{ a }}", C))
     out.append(R("update-undefined", "{% set d = {} %}{{ d.update(missing) }}", C))
+    # LoopContext is its own iterator: it yields (item, loop) for the items
+    # not reached yet and advances the loop.
+    for name, t in [
+        ("loop-unpack", "{% for i in [missing, []] %}{% set t, u = loop %}{{ t }}{{ u }}{% else %}{% endfor %}"),
+        ("loop-inner-for", "{% for i in [1, 2, 3] %}{{ i }}{% for x, l in loop %}[{{ x }}{{ l.index }}]{% endfor %}{% endfor %}"),
+        ("loop-list-length", "{% for i in [1, 2, 3] %}{{ loop | list | length }}{% endfor %}"),
+        ("loop-first", "{% for i in 'abc' %}{{ i }}{% set t = loop | first %}{{ t[0] }}{{ loop.index }}{% endfor %}"),
+        ("loop-iterable", "{% for i in [1, 2] %}{{ loop is iterable }}{% endfor %}"),
+        ("loop-list-last", "{% for i in [1, 2, 3] %}{{ (loop | list)[0][0] }}{{ loop.last }}{% endfor %}"),
+    ]:
+        out.append(R(name, t, C))
     out.append(R("gen-if", "{% if none | unique %}y{% endif %}", C))
     out.append(R("gen-single-pass", "{% set g = [3, 1, 3] | unique %}{{ g | list }}{{ g | list }}", C))
     out.append(R("gen-for-else", "{% for x in none | unique %}{{ x }}{% else %}e{% endfor %}", C))
