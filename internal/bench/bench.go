@@ -199,8 +199,14 @@ func (h *harness) startWorker(ctx context.Context) error {
 		} else {
 			h.more = append(h.more, p)
 		}
+		// One at a time: each creates or updates the streams and
+		// consumers when it starts, which a loaded cluster may not
+		// answer in time for several at once.
+		if err := h.waitPulling(ctx, p, h.names.stream, h.names.consumer, i+1); err != nil {
+			return err
+		}
 	}
-	return h.waitReady(ctx)
+	return nil
 }
 
 // workerEnv is the worker's environment: this process's minus its
