@@ -65,8 +65,8 @@ func TestChaosSigstopPastAckWait(t *testing.T) {
 	tl, ids := g.finish(pub, expect{}, 60*time.Second)
 	g.r.heal = tl.healedBy(ids, at)
 	g.checkDups()
-	g.r.note = fmt.Sprintf("2 workers, 400ms target, 60 events/s; one SIGSTOPped for 9s (ack_wait 3s) then SIGCONT; it ran %d requests after resuming; heal from SIGSTOP",
-		g.tg.executedAfter(victim.ua, resumed))
+	g.r.note = fmt.Sprintf("2 workers, 400ms target, 60 events/s; one SIGSTOPped for 9s (ack_wait 3s) then SIGCONT; it ran %d requests after resuming and handed back %v deliveries unrun (hookworker_stale_deliveries_total); heal from SIGSTOP",
+		g.tg.executedAfter(victim.ua, resumed), victim.metric("hookworker_stale_deliveries_total"))
 }
 
 // TestChaosSigtermLongRequests: one of two workers gets SIGTERM while its
