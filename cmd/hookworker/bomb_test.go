@@ -16,12 +16,16 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hookworker/hookworker/internal/config"
 	"github.com/hookworker/hookworker/internal/jstest"
 	"github.com/hookworker/hookworker/internal/workertest"
+	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/trigger/webhook"
 )
@@ -200,4 +204,44 @@ func crashHead(stderr string) string {
 		}
 	}
 	return strings.Join(lines[max(0, len(lines)-30):], "\n")
+}
+
+// TestRenderDefaults: the render section's defaults are the engine's.
+func TestRenderDefaults(t *testing.T) {
+	got := renderLimits(config.Default().Render)
+	want := render.DefaultLimits
+	want.MaxCacheEntries = 0 // not a setting
+	if got != want {
+		t.Errorf("config render defaults %+v, engine's %+v", got, want)
+	}
+}
+
+// TestRenderLimitsFromConfig: a bound set in the configuration is the one
+// the engine enforces and names (here with `hookworker render`, which
+// compiles as run does).
+func TestRenderLimitsFromConfig(t *testing.T) {
+	dir := t.TempDir()
+	hook := filepath.Join(dir, "h.yaml")
+	def := "id: h\nurl: http://127.0.0.1:1/x\nmethod: POST\nheaders:\n  Content-Type: text/plain\nbody: \"{{ 'x' * 5000 }}\"\n"
+	if err := os.WriteFile(hook, []byte(def), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		code int
+		err  string
+	}{
+		{"default", nil, 0, ""},
+		{"memory", map[string]string{"HOOKWORKER_RENDER_MAX_MEMORY": "4096"}, 1, "render.max_memory"},
+		{"output", map[string]string{"HOOKWORKER_RENDER_MAX_OUTPUT": "100"}, 1, "render.max_output"},
+		{"depth out of range", map[string]string{"HOOKWORKER_RENDER_MAX_DEPTH": "100000"}, 1, "render.max_depth"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errOut := runCLI(t, context.Background(), c.env, "render", hook)
+			if code != c.code || !strings.Contains(errOut, c.err) {
+				t.Errorf("exit %d, stderr %q; want exit %d naming %q", code, errOut, c.code, c.err)
+			}
+		})
+	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hookworker/hookworker/internal/config"
 	"github.com/hookworker/hookworker/internal/marketplace"
 	"github.com/hookworker/hookworker/internal/preview"
 	"github.com/hookworker/hookworker/internal/secret"
@@ -120,7 +121,7 @@ func (a *app) render(path string, f renderFlags) error {
 		ev.Webhook = def
 	}
 
-	env := render.NewEnv(render.Limits{})
+	env := render.NewEnv(renderLimits(cfg.Render))
 	w, err := env.CompileWebhook(def)
 	if err != nil {
 		return err
@@ -263,3 +264,15 @@ func readObject(path, flag string) (map[string]any, error) {
 }
 
 func readFile(path string) ([]byte, error) { return readFileLimited(path, 8<<20) }
+
+// renderLimits are the engine's bounds of the render section.
+func renderLimits(c config.Render) render.Limits {
+	return render.Limits{
+		MaxTemplateSize: c.MaxTemplateSize,
+		MaxDepth:        c.MaxDepth,
+		MaxOutput:       c.MaxOutput,
+		MaxMemory:       c.MaxMemory,
+		MaxSteps:        c.MaxSteps,
+		MaxCallDepth:    c.MaxCallDepth,
+	}
+}

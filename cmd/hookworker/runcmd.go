@@ -74,7 +74,7 @@ func (a *app) runWorker(ctx context.Context) error {
 	}
 	// The registry compiles its definitions in the worker's environment,
 	// once: the worker runs what it compiled.
-	env := render.NewEnv(render.Limits{})
+	env := render.NewEnv(renderLimits(cfg.Render))
 	reg, err := registry.LoadDir(cfg.Webhooks.Dir, market, log.Named("registry"), worker.Compile(env))
 	if err != nil {
 		return fmt.Errorf("webhooks (run `hookworker validate` for details): %w", err)

@@ -23,6 +23,7 @@ type Config struct {
 	Isolation Isolation `yaml:"isolation"`
 	HTTP      HTTP      `yaml:"http"`
 	Webhooks  Webhooks  `yaml:"webhooks"`
+	Render    Render    `yaml:"render"`
 	Secrets   Secrets   `yaml:"secrets"`
 	Results   Results   `yaml:"results"`
 	Log       Log       `yaml:"log"`
@@ -394,4 +395,28 @@ func (o Ops) Addr() string {
 		return ""
 	}
 	return o.Listen
+}
+
+// Render bounds what one template may cost (docs/jinja.md, "Bounds").
+// Each bound holds for every request template, condition and mapper; one
+// exceeded fails only that event, with an error naming its key. The
+// defaults are those of render.DefaultLimits.
+type Render struct {
+	// MaxTemplateSize is the largest template source accepted, in bytes.
+	MaxTemplateSize int `yaml:"max_template_size" env:"HOOKWORKER_RENDER_MAX_TEMPLATE_SIZE"`
+	// MaxDepth bounds the nesting of a template (brackets, statements,
+	// links of a.b.c and x|f|g chains), checked while parsing.
+	MaxDepth int `yaml:"max_depth" env:"HOOKWORKER_RENDER_MAX_DEPTH"`
+	// MaxOutput is the largest output of one template, in bytes.
+	MaxOutput int `yaml:"max_output" env:"HOOKWORKER_RENDER_MAX_OUTPUT"`
+	// MaxMemory bounds the bytes of the values one request's templates,
+	// condition and mappers build, counted before each is built.
+	MaxMemory int64 `yaml:"max_memory" env:"HOOKWORKER_RENDER_MAX_MEMORY"`
+	// MaxSteps bounds the work of one request's templates, condition and
+	// mappers: a deterministic count of expression nodes, loop turns and
+	// items handled.
+	MaxSteps int64 `yaml:"max_steps" env:"HOOKWORKER_RENDER_MAX_STEPS"`
+	// MaxCallDepth bounds macro calls and recursive loops inside one
+	// another.
+	MaxCallDepth int `yaml:"max_call_depth" env:"HOOKWORKER_RENDER_MAX_CALL_DEPTH"`
 }

@@ -113,6 +113,8 @@ func TestValidate(t *testing.T) {
 		{"stream name", func(c *Config) { c.Names.Stream = "a.b" }, "names.stream"},
 		{"prefix", func(c *Config) { c.Names.FiredPrefix = "a.*" }, "names.fired_prefix"},
 		{"bucket", func(c *Config) { c.Webhooks.Bucket = "a b" }, "webhooks.bucket"},
+		{"render memory", func(c *Config) { c.Render.MaxMemory = 0 }, "render.max_memory"},
+		{"render depth above its ceiling", func(c *Config) { c.Render.MaxDepth = 5000 }, "render.max_depth"},
 		{"schedule", func(c *Config) { c.Retry.Schedule = nil }, "retry.schedule"},
 		{"schedule entry", func(c *Config) { c.Retry.Schedule = []time.Duration{time.Second, 0} }, "retry.schedule[1]"},
 		{"allow", func(c *Config) { c.HTTP.Allow = []string{"10.0.0.0/8", "nope"} }, "http.allow[1]"},

@@ -64,9 +64,19 @@ func Default() Config {
 			UserAgent:           "hookworker/1",
 		},
 		Webhooks: Webhooks{Dir: "configs/webhooks", TemplatesDir: "configs/templates", Bucket: "hookworker-webhooks"},
-		Secrets:  Secrets{Shared: []string{}, Bucket: "hookworker-secrets"},
-		Results:  Results{ReplyAllow: []string{}},
-		Log:      Log{Level: "info", Format: "console", SuccessSample: 100},
-		Ops:      Ops{Listen: "127.0.0.1:9464"},
+		// The defaults of render.DefaultLimits (TestRenderDefaults in
+		// cmd/hookworker checks they agree).
+		Render: Render{
+			MaxTemplateSize: 64 << 10,
+			MaxDepth:        200,
+			MaxOutput:       1 << 20,
+			MaxMemory:       32 << 20,
+			MaxSteps:        2_000_000,
+			MaxCallDepth:    100,
+		},
+		Secrets: Secrets{Shared: []string{}, Bucket: "hookworker-secrets"},
+		Results: Results{ReplyAllow: []string{}},
+		Log:     Log{Level: "info", Format: "console", SuccessSample: 100},
+		Ops:     Ops{Listen: "127.0.0.1:9464"},
 	}
 }

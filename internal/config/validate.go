@@ -19,7 +19,7 @@ func (c *Config) Validate() error {
 	var p problems
 	for _, section := range []func(badFunc){
 		c.validateNATS, c.validateNames, c.validateWorker, c.validateRetry,
-		c.validateIsolation, c.validateHTTP, c.validateSecrets, c.validateResults, c.validateLog, c.validateOps,
+		c.validateIsolation, c.validateHTTP, c.validateRender, c.validateSecrets, c.validateResults, c.validateLog, c.validateOps,
 	} {
 		section(p.bad)
 	}
@@ -372,4 +372,26 @@ func loopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(strings.Trim(host, "[]"))
 	return ip != nil && ip.IsLoopback()
+}
+
+// validateRender checks the template bounds. The nesting bound has a
+// ceiling: the parser and evaluator recurse per level, and a deeper
+// template must never reach Go's stack limit.
+func (c *Config) validateRender(bad badFunc) {
+	r := c.Render
+	for _, b := range []struct {
+		field     string
+		v, lo, hi int64
+	}{
+		{"render.max_template_size", int64(r.MaxTemplateSize), 1, 16 << 20},
+		{"render.max_depth", int64(r.MaxDepth), 1, 1000},
+		{"render.max_output", int64(r.MaxOutput), 1, 64 << 20},
+		{"render.max_memory", r.MaxMemory, 1 << 10, 1 << 30},
+		{"render.max_steps", r.MaxSteps, 1000, 1_000_000_000},
+		{"render.max_call_depth", int64(r.MaxCallDepth), 1, 1000},
+	} {
+		if b.v < b.lo || b.v > b.hi {
+			bad(b.field, "%d is out of range (%d to %d)", b.v, b.lo, b.hi)
+		}
+	}
 }
