@@ -87,33 +87,73 @@ func (f *inflight) held(m jetstream.Msg) bool {
 }
 
 // botShare counts the events each bot holds in this process and refuses
-// one more above the bot's share of the pool (worker.bot_share).
+// one more above the bot's share of the pool (worker.bot_share) while
+// another bot is active (holds an event, or had one arrive within
+// shareWindow). It is work-conserving: a bot alone may use the pool but
+// for a reserve (an eighth, at least one slot), so that another bot's
+// first event finds a slot at once, and from then on the share holds.
 type botShare struct {
 	limit int // 0: no limit
+	alone int // the limit while no other bot is active
 	mu    sync.Mutex
 	n     map[string]int
+	seen  map[string]time.Time // last arrival of each bot, within shareWindow
 }
 
+// shareWindow is how long a bot counts as active after an event of it
+// arrived.
+const shareWindow = 2 * time.Second
+
+// maxSeenBots bounds botShare.seen; older entries are dropped first.
+const maxSeenBots = 10_000
+
 func newBotShare(concurrency int, share float64) *botShare {
-	s := &botShare{n: map[string]int{}}
+	s := &botShare{n: map[string]int{}, seen: map[string]time.Time{}}
 	if share < 1 {
 		s.limit = max(1, int(math.Ceil(share*float64(concurrency))))
+		s.alone = max(s.limit, concurrency-max(1, concurrency/8))
 	}
 	return s
 }
 
-// acquire takes a slot for bot, false when bot holds its share already.
-func (s *botShare) acquire(bot string) bool {
+// acquire takes a slot for bot at now, false when bot holds its share
+// already and another bot is active.
+func (s *botShare) acquire(bot string, now time.Time) bool {
 	if s.limit == 0 || bot == "" {
 		return true
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.n[bot] >= s.limit {
+	if len(s.seen) >= maxSeenBots {
+		for b, at := range s.seen {
+			if now.Sub(at) > shareWindow {
+				delete(s.seen, b)
+			}
+		}
+		if len(s.seen) >= maxSeenBots {
+			clear(s.seen)
+		}
+	}
+	s.seen[bot] = now
+	if held := s.n[bot]; held >= s.alone || held >= s.limit && s.othersActive(bot, now) {
 		return false
 	}
 	s.n[bot]++
 	return true
+}
+
+// othersActive reports whether a bot other than bot holds an event or had
+// one arrive within shareWindow.
+func (s *botShare) othersActive(bot string, now time.Time) bool {
+	if len(s.n) > 1 || len(s.n) == 1 && s.n[bot] == 0 {
+		return true
+	}
+	for b, at := range s.seen {
+		if b != bot && now.Sub(at) <= shareWindow {
+			return true
+		}
+	}
+	return false
 }
 
 // release gives back a slot acquire took.
