@@ -33,6 +33,9 @@ type history struct {
 	// Moved is the last one.
 	Moves int    `json:"moves,omitempty"`
 	Moved *moved `json:"moved,omitempty"`
+	// Delivered counts the deliveries of the messages moved so far (a
+	// dead letter counts every delivery of the event).
+	Delivered uint64 `json:"delivered,omitempty"`
 	// stored is true when the history came from (or went to) the bucket.
 	stored bool
 }

@@ -87,6 +87,7 @@ func (j *job) alreadyMoved() bool {
 func (w *Worker) moveToRetry(msg jetstream.Msg, j *job, o outcome) error {
 	if !o.again {
 		j.hist.Moves++
+		j.hist.Delivered += j.meta.NumDelivered
 		// The server fires the schedule by its own clock: the due time is
 		// the wall clock's, whatever clock the worker runs on.
 		j.hist.Moved = &moved{Stream: j.meta.Stream, Seq: j.meta.Sequence.Stream, N: j.hist.Moves, Due: time.Now().Add(o.delay).UTC()}

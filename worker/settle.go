@@ -168,6 +168,7 @@ func letterOf(j *job, res *trigger.Result) *deadletter.Letter {
 		l.FirstSeen = j.meta.Timestamp.UTC()
 	}
 	if j.hist != nil {
+		l.Deliveries += j.hist.Delivered // of the messages moved to the retry stream before
 		if len(j.hist.Attempts) > 0 {
 			l.Attempts = j.hist.Attempts
 		}
