@@ -27,9 +27,26 @@ type hashKey struct {
 	s string
 }
 
-// NewDict returns an empty dict with room for n entries.
+// smallDict is a dict of up to 4 entries in one allocation (most JSON
+// objects of events and responses).
+type smallDict struct {
+	d   Dict
+	buf [8]Value
+}
+
+// NewDict returns an empty dict with room for n entries. Keys and values
+// share one backing array (full slices: an append past n moves them).
 func NewDict(n int) *Dict {
-	return &Dict{keys: make([]Value, 0, n), vals: make([]Value, 0, n)}
+	switch {
+	case n <= 0:
+		return &Dict{}
+	case n <= 4:
+		a := &smallDict{}
+		a.d.keys, a.d.vals = a.buf[0:0:4], a.buf[4:4:8]
+		return &a.d
+	}
+	buf := make([]Value, 2*n)
+	return &Dict{keys: buf[0:0:n], vals: buf[n:n:2*n]}
 }
 
 // Len returns the number of entries.
