@@ -59,6 +59,9 @@ func (w *Worker) consume(cons jetstream.Consumer, handler jetstream.MessageHandl
 		return nil, err
 	}
 	l.cur = cc
+	w.loopsMu.Lock()
+	w.loops = append(w.loops, l)
+	w.loopsMu.Unlock()
 	go l.run(cc)
 	return l, nil
 }

@@ -1,7 +1,10 @@
 package worker
 
 import (
+	"context"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // The stale-delivery guard. JetStream takes a delivery back when its ack
@@ -45,12 +48,58 @@ func newPauses(ackWait, tick time.Duration, now time.Time) pauses {
 // gap is a gap between ticks long enough to be a pause.
 func (p *pauses) gap(d time.Duration) bool { return d > 4*p.tick }
 
-// ticked notes a tick at now.
-func (p *pauses) ticked(now time.Time) {
-	if p.gap(now.Sub(p.lastTick)) {
+// ticked notes a tick at now; it reports a pause that ends with it.
+func (p *pauses) ticked(now time.Time) bool {
+	paused := p.gap(now.Sub(p.lastTick))
+	if paused {
 		p.start, p.end = p.lastTick, now
 	}
 	p.lastTick = now
+	return paused
+}
+
+// pausedSeq is what the server had delivered on one consumer (its last
+// consumer sequence) when asked just after a pause that began at from:
+// a message with a sequence up to it was delivered before the pause
+// ended, so it may have waited in the client's buffer all through it,
+// however late it reaches the pool (guard.go's time window alone would
+// trust it once the window is over).
+type pausedSeq struct {
+	seq  uint64
+	from time.Time
+}
+
+// notePause asks the server, for each consumer consumed, what it has
+// delivered so far, for deliveredBeforePause.
+func (w *Worker) notePause(from time.Time) {
+	w.loopsMu.Lock()
+	loops := append([]*consumeLoop(nil), w.loops...)
+	w.loopsMu.Unlock()
+	for _, l := range loops {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		c, err := w.js.Consumer(ctx, l.stream, l.name)
+		cancel()
+		if err != nil {
+			continue
+		}
+		w.pausedSeqs.Store(l.name, pausedSeq{seq: c.CachedInfo().Delivered.Consumer, from: from})
+	}
+}
+
+// deliveredBeforePause reports whether a message (its metadata) was
+// delivered before a pause long enough for its delivery to have passed
+// the hold.
+func (w *Worker) deliveredBeforePause(meta *jetstream.MsgMetadata) bool {
+	if meta == nil {
+		return false
+	}
+	v, ok := w.pausedSeqs.Load(meta.Consumer)
+	if !ok {
+		return false
+	}
+	p := v.(pausedSeq)
+	hold := time.Duration(float64(w.cfg.Worker.AckWait) * holdFraction)
+	return meta.Sequence.Consumer <= p.seq && w.clock.Since(p.from) >= hold
 }
 
 // held reports whether a delivery last known held at since (received or

@@ -3,6 +3,11 @@ package worker
 import (
 	"testing"
 	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookworker/hookworker/internal/config"
 )
 
 // TestPausesHeld: the guard's judgement of whether a delivery is still
@@ -37,5 +42,39 @@ func TestPausesHeld(t *testing.T) {
 				t.Errorf("held(%v, %v) = %v, want %v (pause %v..%v)", tt.since, tt.now, got, tt.want, p.start, p.end)
 			}
 		})
+	}
+}
+
+// TestDeliveredBeforePause: after a pause, a message the server had
+// delivered on its consumer before it was asked (its consumer sequence
+// up to what the server reported) is stale once the hold has passed
+// since the pause began, however late it reaches the pool; one delivered
+// after is not.
+func TestDeliveredBeforePause(t *testing.T) {
+	clk := clockwork.NewFakeClock()
+	w := &Worker{cfg: config.Default(), clock: clk} // ack_wait 30s: hold 22.5s
+	from := clk.Now()
+	w.pausedSeqs.Store("hookworker", pausedSeq{seq: 10, from: from})
+	meta := func(consumer string, seq uint64) *jetstream.MsgMetadata {
+		return &jetstream.MsgMetadata{Consumer: consumer, Sequence: jetstream.SequencePair{Consumer: seq}}
+	}
+	clk.Advance(20 * time.Second)
+	if w.deliveredBeforePause(meta("hookworker", 9)) {
+		t.Errorf("stale before the hold passed since the pause began")
+	}
+	clk.Advance(5 * time.Second)
+	for _, tt := range []struct {
+		meta *jetstream.MsgMetadata
+		want bool
+	}{
+		{meta("hookworker", 9), true},
+		{meta("hookworker", 10), true},
+		{meta("hookworker", 11), false},
+		{meta("hookworker-ordered-0", 3), false},
+		{nil, false},
+	} {
+		if got := w.deliveredBeforePause(tt.meta); got != tt.want {
+			t.Errorf("deliveredBeforePause(%+v) = %v, want %v", tt.meta, got, tt.want)
+		}
 	}
 }

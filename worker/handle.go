@@ -102,7 +102,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, received time.Ti
 	defer w.inflight.remove(msg)
 	meta, _ := msg.Metadata()
 	j := w.newJob(msg.Data(), msg.Headers(), msg.Subject(), meta)
-	j.held = func() bool { return w.inflight.held(msg) }
+	j.held = func() bool { return w.inflight.held(msg) && !w.deliveredBeforePause(meta) }
 	w.settle(msg, j, w.process(ctx, j))
 	w.releaseShare(j)
 }

@@ -22,6 +22,9 @@ type inflight struct {
 	msgs  map[jetstream.Msg]time.Time
 	every time.Duration
 	pause pauses
+	// paused is told of each pause seen (its start), outside the lock;
+	// nil: nobody.
+	paused func(start time.Time)
 }
 
 func newInflight(clock clockwork.Clock, ackWait time.Duration) *inflight {
@@ -61,7 +64,9 @@ func (f *inflight) run(ctx context.Context) {
 		case now := <-t.Chan():
 			var due []jetstream.Msg
 			f.mu.Lock()
-			f.pause.ticked(now)
+			if f.pause.ticked(now) && f.paused != nil {
+				go f.paused(f.pause.start)
+			}
 			for m, since := range f.msgs {
 				if now.Sub(since) >= f.every && f.pause.held(since, now) {
 					due = append(due, m)

@@ -102,8 +102,13 @@ type Worker struct {
 	retryStream   jetstream.Stream
 	retryCons     jetstream.Consumer
 	inflight      *inflight
-	share         *botShare
-	health        *writeHealth
+	// loops are the consume loops of Run; pausedSeqs holds, by consumer,
+	// a pausedSeq (see deliveredBeforePause).
+	loopsMu    sync.Mutex
+	loops      []*consumeLoop
+	pausedSeqs sync.Map
+	share      *botShare
+	health     *writeHealth
 	// backstopDelays pace the backstop's tries (backstopDelays).
 	backstopDelays []time.Duration
 	// watch recreates what goes missing of topo; set by Run (nil before,
@@ -180,6 +185,7 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 	w.letters = deadletter.NewStore(js, cfg)
 	w.share = newBotShare(cfg.Worker.Concurrency, cfg.Worker.BotShare)
 	w.inflight = newInflight(w.clock, cfg.Worker.AckWait)
+	w.inflight.paused = w.notePause
 	w.compiled = newCompiledCache()
 	w.unorderedSeen, _ = lru.New[string, struct{}](unorderedSeenMax)
 	iso := cfg.Isolation
