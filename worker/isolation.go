@@ -25,8 +25,11 @@ const maxBreakerKey = 200
 // host they share (a SaaS API), which a host-wide breaker would let any
 // bot do by failing on purpose. The host's concurrency and rate limits
 // stay the host's: they protect the target. An inline webhook without an
-// id is known by its URL template (hashed: it may be long).
+// id is known by its URL template (hashed: it may be long). The host is
+// named with the request's secrets masked: the key is logged and
+// exported.
 func breakerKey(j *job, host string) string {
+	host = j.redact.Redact(host)
 	id := j.ev.WebhookID()
 	if id == "" && j.ev.Webhook != nil {
 		sum := sha256.Sum256([]byte(j.ev.Webhook.URL))
