@@ -1,7 +1,11 @@
 package worker_test
 
 import (
+	"bufio"
 	"encoding/json"
+	"io"
+	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -100,5 +104,42 @@ func TestErrorFormsOfSecretsMasked(t *testing.T) {
 		if strings.Contains(h, "s3cr3t") || len(h) > 128 {
 			t.Errorf("host label %q (%d bytes)", h, len(h))
 		}
+	}
+}
+
+// TestSwitchingProtocolsEndsTheAttempt: a target that answers 101 and
+// keeps the connection open does not hold the attempt: the event fails
+// with http_status 101 well within its timeout.
+func TestSwitchingProtocolsEndsTheAttempt(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(conn)); err != nil {
+					return
+				}
+				io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n")
+				conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+				io.Copy(io.Discard, conn)
+			}()
+		}
+	}()
+	srv := jstest.Server(t)
+	nc, _ := jstest.Connect(t, srv)
+	startWorker(t, nc, func(c *config.Config) { c.Retry.MaxAttempts = 1 }, worker.Deps{})
+	start := time.Now()
+	res := fire(t, nc, &trigger.Event{ID: "switch", BotID: botA, ConversationID: "c",
+		Webhook: &webhook.Definition{URL: "http://" + l.Addr().String() + "/", Timeout: webhook.Duration(3 * time.Second)}})
+	if took := time.Since(start); res.Status != trigger.StatusFailed || res.Error == nil || res.Error.Class != trigger.ClassHTTPStatus || res.HTTPStatus != 101 || took > 2*time.Second {
+		t.Errorf("Result %s %+v status %d after %s; want failed, http_status 101, at once", res.Status, res.Error, res.HTTPStatus, took)
 	}
 }
