@@ -29,6 +29,9 @@ func init() {
 			if err != nil {
 				return Value{}, err
 			}
+			if err := reverseArg(a[0]); err != nil {
+				return Value{}, err
+			}
 			err = r.sortBy(items, r.multiAttrGetter(a[2], !a[1].Truth()), a[0].Truth())
 			return NewList(items), err
 		}))
@@ -48,6 +51,9 @@ func init() {
 			}
 			items, err := (&View{d: d, which: 'i'}).items(r)
 			if err != nil {
+				return Value{}, err
+			}
+			if err := reverseArg(a[2]); err != nil {
 				return Value{}, err
 			}
 			lower := !a[0].Truth()
@@ -457,4 +463,12 @@ func deferIter(r *Renderer, start func() (Value, error)) Value {
 		}
 		return next()
 	})
+}
+
+// reverseArg checks sorted()'s reverse: an int or bool, as Python parses it.
+func reverseArg(v Value) error {
+	if !v.isIntLike() {
+		return typeErrorf("'%s' object cannot be interpreted as an integer", v.TypeName())
+	}
+	return nil
 }

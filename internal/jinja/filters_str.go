@@ -217,6 +217,19 @@ func (r *Renderer) replace(s, old, nw string, count int64) (string, error) {
 }
 
 func filterIndent(r *Renderer, v Value, a []Value) (Value, error) {
+	// Jinja2 computes the indentation (" " * width) first, then s += "\n".
+	var ind string
+	width := int64(0)
+	switch w := a[0]; {
+	case w.kind == KindString:
+		ind = w.s
+	case w.kind == KindUndefined:
+		return Value{}, undefinedError(w)
+	case !w.isIntLike():
+		return Value{}, typeErrorf("can't multiply sequence by non-int of type '%s'", w.TypeName())
+	default:
+		width, _ = asIndex(w)
+	}
 	switch v.kind {
 	case KindString:
 	case KindUndefined:
@@ -236,20 +249,12 @@ func filterIndent(r *Renderer, v Value, a []Value) (Value, error) {
 		return Value{}, typeErrorf("unsupported operand type(s) for +=: '%s' and 'str'", v.TypeName())
 	}
 	sv := v
-	var ind string
-	if a[0].kind == KindString {
-		ind = a[0].s
-	} else {
-		w, err := intArg("indent", "width", a[0])
-		if err != nil {
+	// The spaces are built (and counted) only when a line gets them.
+	if width > 0 && (a[1].Truth() || strings.ContainsAny(sv.s, "\n\r\v\f\x1c\x1d\x1e\u0085\u2028\u2029")) {
+		if err := r.alloc(width); err != nil {
 			return Value{}, err
 		}
-		if w > 0 {
-			if err := r.alloc(w); err != nil {
-				return Value{}, err
-			}
-			ind = strings.Repeat(" ", int(w))
-		}
+		ind = strings.Repeat(" ", int(width))
 	}
 	s := sv.s + "\n"
 	lines := splitLines(s, false)

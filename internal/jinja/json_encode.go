@@ -209,7 +209,10 @@ func init() {
 		j := &pyJSON{r: r, sortKeys: true, ascii: true, htmlSafe: true}
 		j.b.max = r.budget.maxMem - r.budget.mem
 		switch ind := a[0]; {
-		case ind.kind == KindNone:
+		case ind.kind == KindNone, v.kind == KindString:
+			// json.dumps encodes a str before it looks at indent.
+		case ind.kind == KindUndefined:
+			return Value{}, undefinedError(ind) // " " * indent
 		case ind.kind == KindString:
 			j.indent = &ind.s
 		case ind.isIntLike():

@@ -96,6 +96,31 @@ def cases():
         ("loop-list-last", "{% for i in [1, 2, 3] %}{{ (loop | list)[0][0] }}{{ loop.last }}{% endfor %}"),
     ]:
         out.append(R(name, t, C))
+    # Arguments as Python checks them: sorted()'s reverse must be an int or
+    # bool; indent computes " " * width before it looks at the value (and
+    # builds the spaces only when a line gets them); json.dumps encodes a
+    # str before it looks at indent.
+    for name, expr in [
+        ("sort-reverse-none", "[2, 1] | sort(reverse=none)"),
+        ("sort-reverse-str", "[2, 1] | sort(reverse='x')"),
+        ("sort-reverse-float", "[2, 1] | sort(reverse=2.5)"),
+        ("sort-reverse-undefined", "[2, 1] | sort(reverse=missing)"),
+        ("sort-reverse-int", "[1, 2] | sort(reverse=2)"),
+        ("dictsort-reverse-none", "{'b': 1, 'a': 2} | dictsort(reverse=none)"),
+        ("dictsort-reverse-list", "{'b': 1, 'a': 2} | dictsort(reverse=[1])"),
+        ("indent-width-undefined", "'a\\nb' | indent(width=missing)"),
+        ("indent-width-none-list", "[1] | indent(width=none)"),
+        ("indent-width-float", "'a' | indent(width=2.5)"),
+        ("indent-width-undefined-int", "12345 | indent(width=missing)"),
+        ("indent-huge-width-one-line", "'Hello' | indent(width=100000000)"),
+        ("indent-blank-trailing", "'a\\n' | indent(2, blank=true)"),
+        ("indent-first-bool", "'a' | indent(true, true)"),
+        ("tojson-str-indent-float", "'a' | tojson(indent=2.5)"),
+        ("tojson-str-indent-undefined", "'a' | tojson(indent=missing)"),
+        ("tojson-int-indent-undefined", "5 | tojson(indent=missing)"),
+        ("tojson-list-indent-float", "[1] | tojson(indent=2.5)"),
+    ]:
+        out += B(name, expr, C)
     out.append(R("gen-if", "{% if none | unique %}y{% endif %}", C))
     out.append(R("gen-single-pass", "{% set g = [3, 1, 3] | unique %}{{ g | list }}{{ g | list }}", C))
     out.append(R("gen-for-else", "{% for x in none | unique %}{{ x }}{% else %}e{% endfor %}", C))
