@@ -46,7 +46,7 @@ func NewDict(n int) *Dict {
 		return &a.d
 	}
 	buf := make([]Value, 2*n)
-	return &Dict{keys: buf[0:0:n], vals: buf[n:n:2*n]}
+	return &Dict{keys: buf[0:0:n], vals: buf[n : n : 2*n]}
 }
 
 // Len returns the number of entries.
