@@ -102,6 +102,7 @@ const (
 	writeResults = "results"
 	writeLetters = "dead letters"
 	writeHistory = "attempt histories"
+	writeRetries = "retry schedules"
 )
 
 // writeRetried is the streams.PublishOptions.Retried of writes of kind

@@ -110,9 +110,13 @@ func (w *Worker) moveToRetry(msg jetstream.Msg, j *job, o outcome) error {
 	m.Header.Set(nats.MsgIdHdr, "retry-"+key+"-"+strconv.Itoa(mv.N))
 	m.Header.Set(HeaderOrigin, mv.Stream+" "+strconv.FormatUint(mv.Seq, 10))
 	m.Data = j.data
-	if _, err := w.js.PublishMsg(ctx, m); err != nil {
+	// As Results and dead letters are written: a 409 "in process", a store
+	// that cannot write for the moment or a lost PubAck sends the same
+	// schedule (same Nats-Msg-Id) again until stored or ctx ends.
+	if _, err := streams.Publish(ctx, w.js, m, streams.PublishOptions{Retried: w.writeRetried(writeRetries)}); err != nil {
 		return fmt.Errorf("retry schedule: %w", err)
 	}
+	w.health.ok(writeRetries)
 	if err := msg.Ack(); err != nil {
 		w.log.Warn("ack after the retry was scheduled failed; the next delivery only confirms the schedule", zap.String("event_id", j.ev.ID), zap.Error(err))
 	}
