@@ -27,11 +27,12 @@ func filterInt(r *Renderer, v Value, a []Value) (Value, error) {
 		b, _ := bigFromFloat(f)
 		return BigInt(b), nil
 	case KindString:
+		// int(value, base) failing (a bad base is a TypeError) falls
+		// back to int(float(value)), then to the default, as do_int does.
 		b, ok := asIndex(base)
 		if !base.isIntLike() {
-			return Value{}, typeErrorf("'%s' object cannot be interpreted as an integer", base.TypeName())
-		}
-		if ok && b == 10 {
+			// int(value, base) fails with a TypeError, caught.
+		} else if ok && b == 10 {
 			if n, ok := parseIntText(v.s); ok {
 				return n, nil
 			}
@@ -91,8 +92,25 @@ func parseIntBase(s string, base int64) (Value, bool) {
 // an int) or math.ceil / math.floor of value * 10**precision.
 func filterRound(r *Renderer, v Value, a []Value) (Value, error) {
 	method := a[1]
+	if _, err := keyOf(method); err != nil {
+		return Value{}, err // method in {...}: unhashable
+	}
 	if method.kind != KindString || method.s != "common" && method.s != "ceil" && method.s != "floor" {
 		return Value{}, newError(FilterArgError, "method must be common, ceil or floor")
+	}
+	if a[0].kind == KindNone && method.s == "common" {
+		// round(value, None) is round(value): an int.
+		if v.isIntLike() {
+			return Value{kind: KindInt, i: v.i, r: v.r}, nil
+		}
+		if v.kind == KindFloat {
+			f := roundFloat(v.FloatVal(), 0)
+			if math.IsInf(f, 0) || math.IsNaN(f) {
+				return Value{}, valueErrorf("cannot convert float %s to integer", formatFloat(f))
+			}
+			b, _ := bigFromFloat(f)
+			return BigInt(b), nil
+		}
 	}
 	if v.kind == KindUndefined && method.s != "common" {
 		return Value{}, undefinedError(v) // value * 10**precision

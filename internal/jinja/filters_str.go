@@ -290,6 +290,23 @@ func filterIndent(r *Renderer, v Value, a []Value) (Value, error) {
 }
 
 func filterTruncate(r *Renderer, v Value, a []Value) (Value, error) {
+	// assert length >= len(end) comes first: end must have a len(), an
+	// Undefined length fails the comparison.
+	if !hasLen(a[2]) {
+		return Value{}, typeErrorf("object of type '%s' has no len()", a[2].TypeName())
+	}
+	if a[0].kind == KindUndefined {
+		return Value{}, undefinedError(a[0])
+	}
+	if a[0].kind == KindFloat {
+		n, err := r.length(a[2])
+		if err != nil {
+			return Value{}, err
+		}
+		if f := a[0].FloatVal(); f < float64(n) {
+			return Value{}, newError(PyAssertionError, "expected length >= %d, got %s", n, formatFloat(f))
+		}
+	}
 	length, err := intArg("truncate", "length", a[0])
 	if err != nil {
 		return Value{}, err

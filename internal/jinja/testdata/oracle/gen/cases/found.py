@@ -121,6 +121,28 @@ def cases():
         ("tojson-list-indent-float", "[1] | tojson(indent=2.5)"),
     ]:
         out += B(name, expr, C)
+    # do_int catches int(value, base)'s TypeError; round(x, None) is
+    # round(x); method is looked up in a set (unhashable: TypeError);
+    # truncate asserts length >= len(end) first.
+    for name, expr in [
+        ("int-base-none-text", "'Hello' | int(base=none)"),
+        ("int-base-none-digits", "'12' | int(base=none)"),
+        ("int-base-str-float-text", "'12.7' | int(base='x')"),
+        ("int-base-undefined", "'0x1A' | int(base=missing)"),
+        ("int-base-float", "'12' | int(base=2.5)"),
+        ("round-precision-none-int", "12345 | round(precision=none)"),
+        ("round-precision-none-half", "-2.5 | round(precision=none)"),
+        ("round-precision-none-odd-half", "3.5 | round(none)"),
+        ("round-precision-none-bool", "true | round(none)"),
+        ("round-method-list", "5 | round(method=[1])"),
+        ("round-method-dict", "5 | round(method={})"),
+        ("truncate-end-none", "'Hello wörld, foo bar' | truncate(end=none)"),
+        ("truncate-end-int", "'Hello wörld, foo bar' | truncate(end=2)"),
+        ("truncate-end-bool", "[1] | truncate(end=true)"),
+        ("truncate-length-float", "'Hello wörld, foo bar' | truncate(length=2.5)"),
+        ("truncate-length-undefined", "'Hello wörld, foo bar' | truncate(length=missing)"),
+    ]:
+        out += B(name, expr, C)
     out.append(R("gen-if", "{% if none | unique %}y{% endif %}", C))
     out.append(R("gen-single-pass", "{% set g = [3, 1, 3] | unique %}{{ g | list }}{{ g | list }}", C))
     out.append(R("gen-for-else", "{% for x in none | unique %}{{ x }}{% else %}e{% endfor %}", C))
