@@ -28,8 +28,14 @@ var (
 		}
 		binDir = dir
 		b := binaries{hookworker: filepath.Join(dir, "hookworker"), natsServer: filepath.Join(dir, "nats-server")}
-		errs := make(chan error, 2)
-		for _, job := range [][2]string{{b.hookworker, "../../cmd/hookworker"}, {b.natsServer, "github.com/nats-io/nats-server/v2"}} {
+		jobs := [][2]string{{b.hookworker, "../../cmd/hookworker"}, {b.natsServer, "github.com/nats-io/nats-server/v2"}}
+		// HOOKWORKER_CHAOS_BINARY runs the suite against another build
+		// (an older commit's, to see a row fail without its fix).
+		if other := os.Getenv("HOOKWORKER_CHAOS_BINARY"); other != "" {
+			b.hookworker, jobs = other, jobs[1:]
+		}
+		errs := make(chan error, len(jobs))
+		for _, job := range jobs {
 			go func() {
 				cmd := exec.Command("go", "build", "-o", job[0], job[1])
 				if out, err := cmd.CombinedOutput(); err != nil {
@@ -39,7 +45,7 @@ var (
 				errs <- nil
 			}()
 		}
-		for range 2 {
+		for range jobs {
 			if e := <-errs; e != nil {
 				err = e
 			}
