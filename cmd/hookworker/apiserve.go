@@ -34,6 +34,8 @@ func serveAPI(nc *nats.Conn, cfg config.Config, reg *registry.Registry, market *
 		Version:      serviceVersion(b.Version),
 		Metadata:     map[string]string{"version": b.Version, "revision": b.Revision},
 		ResultPrefix: cfg.Names.ResultPrefix,
+		// The render section's bounds, as the worker renders events.
+		Limits: renderLimits(cfg.Render),
 	}, api.Deps{
 		Definitions: func(ctx context.Context, id string, rev uint64) (*webhook.Definition, error) {
 			e, err := reg.Lookup(ctx, id, rev)
