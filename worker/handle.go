@@ -101,9 +101,25 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, received time.Ti
 	w.inflight.add(msg, received)
 	defer w.inflight.remove(msg)
 	meta, _ := msg.Metadata()
+	final := false
+	if meta != nil {
+		k := copyKey{meta.Stream, meta.Sequence.Stream}
+		switch w.copies.begin(k) {
+		case copyRunning: // its other copy's ack or term settles the message
+			w.metrics.StaleDelivery()
+			w.log.Debug("a second copy of a message this process runs: not run", zap.String("stream", k.stream), zap.Uint64("seq", k.seq))
+			return
+		case copyDone:
+			_ = msg.Ack()
+			w.metrics.StaleDelivery()
+			w.log.Debug("a copy of a message this process settled: acknowledged, not run", zap.String("stream", k.stream), zap.Uint64("seq", k.seq))
+			return
+		}
+		defer func() { w.copies.end(k, final) }()
+	}
 	j := w.newJob(msg.Data(), msg.Headers(), msg.Subject(), meta)
 	j.held = func() bool { return w.inflight.held(msg) && !w.deliveredBeforePause(meta) }
-	w.settle(msg, j, w.process(ctx, j))
+	final = w.settle(msg, j, w.process(ctx, j))
 	w.releaseShare(j)
 }
 

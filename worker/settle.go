@@ -27,16 +27,16 @@ import (
 // letter must be stored, its PubAck received, before), publishes its
 // Result, and only then terminates or acks the message; when either
 // cannot be written, the message goes back to JetStream instead.
-func (w *Worker) settle(msg jetstream.Msg, j *job, o outcome) {
+func (w *Worker) settle(msg jetstream.Msg, j *job, o outcome) (final bool) {
 	if o.verdict == verdictLost {
 		w.metrics.StaleDelivery()
 		w.log.Warn("delivery may be held by another process (ack_wait passed without a heartbeat: was the process paused?): handed back unrun",
 			zap.String("event_id", j.ev.ID), zap.Uint64("delivery", j.delivery()), zap.Duration("ack_wait", w.cfg.Worker.AckWait))
-		return
+		return false
 	}
 	if o.verdict == verdictRetryLater {
 		w.handBack(msg, j, o)
-		return
+		return false
 	}
 	res := o.stored
 	if res == nil {
@@ -48,7 +48,7 @@ func (w *Worker) settle(msg jetstream.Msg, j *job, o outcome) {
 				zap.String("event_id", res.EventID), zap.Error(err))
 			w.keepResult(j, res, false)
 			_ = msg.NakWithDelay(5 * time.Second)
-			return
+			return false
 		}
 	}
 	if err := w.publishResult(j, res); err != nil {
@@ -56,7 +56,7 @@ func (w *Worker) settle(msg jetstream.Msg, j *job, o outcome) {
 			zap.String("event_id", res.EventID), zap.Error(err))
 		w.keepResult(j, res, o.verdict == verdictFailed)
 		_ = msg.NakWithDelay(2 * time.Second)
-		return
+		return false
 	}
 	if o.verdict == verdictFailed {
 		if err := msg.TermWithReason(string(res.Error.Class)); err != nil {
@@ -67,6 +67,7 @@ func (w *Worker) settle(msg jetstream.Msg, j *job, o outcome) {
 	}
 	w.forgetHistory(j)
 	w.report(j, res)
+	return true
 }
 
 // handBack returns the message to JetStream, to come back after o.delay,

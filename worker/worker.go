@@ -124,6 +124,8 @@ type Worker struct {
 	// about (see unordered), the least recently warned forgotten first:
 	// the ids of inline webhooks come from events, so the set is bounded.
 	unorderedSeen *lru.Cache[string, struct{}]
+	// copies are the messages this process runs or settled (copies.go).
+	copies *copies
 	// state is stateNew, stateRunning, stateDraining or stateStopped.
 	state atomic.Int32
 }
@@ -188,6 +190,7 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 	w.inflight.paused = w.notePause
 	w.compiled = newCompiledCache()
 	w.unorderedSeen, _ = lru.New[string, struct{}](unorderedSeenMax)
+	w.copies = newCopies()
 	iso := cfg.Isolation
 	w.guard = hostguard.New(hostguard.Config{
 		MaxConcurrent:  iso.PerHostConcurrency,
