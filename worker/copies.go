@@ -20,9 +20,12 @@ type copies struct {
 	done    *lru.Cache[copyKey, struct{}]
 }
 
+// copyKey is one stored message: its stream, sequence and store time (a
+// stream deleted and recreated numbers its messages from 1 again).
 type copyKey struct {
 	stream string
 	seq    uint64
+	stored int64 // unix ns
 }
 
 // copiesDone bounds the settled messages remembered: far more than a

@@ -6,7 +6,7 @@ import "testing"
 // settled for good is acknowledged unrun; one handed back runs again.
 func TestCopies(t *testing.T) {
 	c := newCopies()
-	a, b := copyKey{"S", 1}, copyKey{"S", 2}
+	a, b := copyKey{"S", 1, 10}, copyKey{"S", 2, 20}
 	steps := []struct {
 		do    string // begin, end, final
 		k     copyKey
@@ -15,12 +15,13 @@ func TestCopies(t *testing.T) {
 	}{
 		{"begin", a, copyNew, "first copy of a"},
 		{"begin", a, copyRunning, "second copy while the first runs"},
-		{"begin", copyKey{"T", 1}, copyNew, "the same seq of another stream"},
+		{"begin", copyKey{"T", 1, 10}, copyNew, "the same seq of another stream"},
 		{"begin", b, copyNew, "b"},
 		{"end", b, 0, "b handed back"},
 		{"begin", b, copyNew, "b again after its hand-back"},
 		{"final", a, 0, "a acked"},
 		{"begin", a, copyDone, "a copy of a after its ack"},
+		{"begin", copyKey{"S", 1, 11}, copyNew, "seq 1 of S recreated"},
 		{"final", b, 0, "b termed"},
 		{"begin", b, copyDone, "b after its term"},
 	}

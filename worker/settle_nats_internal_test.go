@@ -116,6 +116,17 @@ func (f *settleFixture) streamMsgs(t *testing.T) uint64 {
 	return info.State.Msgs
 }
 
+// streamMsgsSettled is streamMsgs once an ack or term settle sent (fire
+// and forget) has reached the server: it waits up to 5s for 0.
+func (f *settleFixture) streamMsgsSettled(t *testing.T) uint64 {
+	t.Helper()
+	n := f.streamMsgs(t)
+	for deadline := time.Now().Add(5 * time.Second); n != 0 && time.Now().Before(deadline); n = f.streamMsgs(t) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return n
+}
+
 // attempt records one failed attempt of the job, at the fake clock's now.
 func (f *settleFixture) attempt() {
 	f.job.hist.Attempts = append(f.job.hist.Attempts, deadletter.Attempt{At: f.clk.Now(), Status: 503, Class: trigger.ClassHTTPStatus})
@@ -142,7 +153,7 @@ func TestSettle(t *testing.T) {
 			!res.CompletedAt.Equal(f.clk.Now()) || res.DurationMS != 1500 {
 			t.Fatalf("result %+v", res)
 		}
-		if n := f.streamMsgs(t); n != 0 {
+		if n := f.streamMsgsSettled(t); n != 0 {
 			t.Errorf("%d messages left in the trigger stream, want the event acked", n)
 		}
 		if h, err := f.w.histories.load(ctx, "s1"); err != nil || h != nil {
@@ -170,7 +181,7 @@ func TestSettle(t *testing.T) {
 			!l.FailedAt.Equal(f.clk.Now()) || !l.Attempts[0].At.Equal(f.start) || !l.FailedAt.Equal(res.CompletedAt) {
 			t.Errorf("letter %+v, want it failed at the worker's clock %s", l, f.clk.Now())
 		}
-		if n := f.streamMsgs(t); n != 0 {
+		if n := f.streamMsgsSettled(t); n != 0 {
 			t.Errorf("%d messages left in the trigger stream, want the event terminated", n)
 		}
 	})
@@ -191,7 +202,7 @@ func TestSettle(t *testing.T) {
 		}
 		// Acknowledged, it waits in the retry stream, and comes back from
 		// the retry consumer when due.
-		if n := f.streamMsgs(t); n != 0 {
+		if n := f.streamMsgsSettled(t); n != 0 {
 			t.Errorf("%d messages left in the trigger stream, want the event moved", n)
 		}
 		batch, err := f.w.retryCons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
