@@ -37,8 +37,10 @@ type writeFault struct {
 }
 
 // faultMemory is how long a write fault holds readiness without being
-// seen again.
-const faultMemory = time.Minute
+// seen again. While the fault lasts, the events handed back because of it
+// (2-5 s) fail their writes again and renew it; once nothing writes (a
+// bucket recreated, nothing retrying), readiness returns after it.
+const faultMemory = 15 * time.Second
 
 func newWriteHealth(clock clockwork.Clock, log *zap.Logger) *writeHealth {
 	return &writeHealth{clock: clock, log: log, faults: map[string]writeFault{}}

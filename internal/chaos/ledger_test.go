@@ -493,7 +493,7 @@ func firstOf(s []string, n int) string {
 // checkHealthy requires every worker to be alive and ready at the end of
 // a row: the fleet recovered without a restart. A write fault the worker
 // saw (the store full, a stream or bucket briefly gone) holds its
-// readiness until a write of the same kind succeeds, or for a minute
+// readiness until a write of the same kind succeeds, or for 15 s
 // (worker/health.go faultMemory): hence the long wait. It returns the
 // longest wait.
 func checkHealthy(t *testing.T, ws ...*worker) time.Duration {
