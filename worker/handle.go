@@ -103,7 +103,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, received time.Ti
 	meta, _ := msg.Metadata()
 	final := false
 	if meta != nil {
-		k := copyKey{meta.Stream, meta.Sequence.Stream, meta.Timestamp.UnixNano()}
+		k := w.copies.key(meta.Stream, meta.Sequence.Stream, meta.Timestamp.UnixNano())
 		switch w.copies.begin(k) {
 		case copyRunning: // its other copy's ack or term settles the message
 			w.metrics.StaleDelivery()
