@@ -582,6 +582,10 @@ func TestClusterLeaderLoss(t *testing.T) {
 		fmt.Sprintf("HOOKWORKER_CONCURRENCY=%d", conc),
 		"HOOKWORKER_ACK_WAIT=5s",
 		"HOOKWORKER_SHUTDOWN_GRACE=10s",
+		// What the workers create themselves (the retry stream) is
+		// replicated as the operator's streams are: an R1 retry stream on
+		// the node shut down would hold its events until that node returns.
+		"HOOKWORKER_NATS_REPLICAS=3",
 	}
 	args := []string{"run", "--config", cfgFile, "--nats-url", url}
 	var procs []*workerProc
