@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/url"
@@ -58,26 +59,12 @@ func startCluster(dir string, n int) ([]*natsd.Server, error) {
 		}
 		nodes = append(nodes, s)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		leaders, routed, peers := 0, 0, 0
-		for _, s := range nodes {
-			if s.Raw().JetStreamIsLeader() {
-				leaders++
-				peers = len(s.Raw().JetStreamClusterPeers())
-			}
-			if s.Raw().NumRemotes() >= n-1 {
-				routed++
-			}
-		}
-		if leaders == 1 && routed == n && peers == n {
-			return nodes, nil
-		}
-		if time.Now().After(deadline) {
-			return fail(fmt.Errorf("cluster of %d: %d meta leaders, %d nodes routed, %d peers after 30s", n, leaders, routed, peers))
-		}
-		time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := natsd.WaitCluster(ctx, nodes); err != nil {
+		return fail(err)
 	}
+	return nodes, nil
 }
 
 // replicas is the replica count of the run's streams.

@@ -5,6 +5,7 @@
 package jstest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/url"
@@ -109,28 +110,12 @@ func Cluster(t testing.TB, n int) []*natsd.Server {
 		t.Cleanup(s.Shutdown)
 		nodes[i] = s
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		// Ready: every node routed to every other, and the meta leader
-		// sees every node online with JetStream.
-		leaders, routed, peers := 0, 0, 0
-		for _, s := range nodes {
-			if s.Raw().JetStreamIsLeader() {
-				leaders++
-				peers = len(s.Raw().JetStreamClusterPeers())
-			}
-			if s.Raw().NumRemotes() >= n-1 {
-				routed++
-			}
-		}
-		if leaders == 1 && routed == n && peers == n {
-			return nodes
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("cluster of %d: %d meta leaders, %d nodes fully routed, %d JetStream peers after 30s", n, leaders, routed, peers)
-		}
-		time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := natsd.WaitCluster(ctx, nodes); err != nil {
+		t.Fatal(err)
 	}
+	return nodes
 }
 
 // ClientURLs is the comma-separated client URL list of nodes, as
