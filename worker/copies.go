@@ -44,9 +44,20 @@ func newCopies() *copies {
 	return &copies{running: map[copyKey]struct{}{}, done: done, names: map[string]string{}}
 }
 
-// key is m's key, its stream name interned (a metadata field is a slice
-// of the message's whole reply subject).
-func (c *copies) key(stream string, seq uint64, stored int64) copyKey {
+// copyState is what begin found.
+type copyState int
+
+const (
+	copyNew     copyState = iota // run it
+	copyRunning                  // another copy runs here: its settling settles this one
+	copyDone                     // settled for good here already
+)
+
+// begin registers the message (stream, seq, stored: its store time in
+// unix ns) as running unless a copy of it runs or was settled, and
+// returns its key for end. The stream name is interned: a metadata field
+// is a slice of the message's whole reply subject.
+func (c *copies) begin(stream string, seq uint64, stored int64) (copyKey, copyState) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	name, ok := c.names[stream]
@@ -57,30 +68,15 @@ func (c *copies) key(stream string, seq uint64, stored int64) copyKey {
 		name = strings.Clone(stream)
 		c.names[name] = name
 	}
-	return copyKey{name, seq, stored}
-}
-
-// copyState is what begin found.
-type copyState int
-
-const (
-	copyNew     copyState = iota // run it
-	copyRunning                  // another copy runs here: its settling settles this one
-	copyDone                     // settled for good here already
-)
-
-// begin registers k as running unless a copy of it runs or was settled.
-func (c *copies) begin(k copyKey) copyState {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	k := copyKey{name, seq, stored}
 	if _, ok := c.running[k]; ok {
-		return copyRunning
+		return k, copyRunning
 	}
 	if c.done.Contains(k) {
-		return copyDone
+		return k, copyDone
 	}
 	c.running[k] = struct{}{}
-	return copyNew
+	return k, copyNew
 }
 
 // end unregisters k; final: it was acknowledged or terminated (not

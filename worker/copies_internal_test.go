@@ -28,8 +28,8 @@ func TestCopies(t *testing.T) {
 	for _, s := range steps {
 		switch s.do {
 		case "begin":
-			if got := c.begin(s.k); got != s.want {
-				t.Errorf("%s: begin = %d, want %d", s.label, got, s.want)
+			if k, got := c.begin(s.k.stream, s.k.seq, s.k.stored); got != s.want || k != s.k {
+				t.Errorf("%s: begin = %v %d, want %v %d", s.label, k, got, s.k, s.want)
 			}
 		case "end":
 			c.end(s.k, false)

@@ -103,8 +103,8 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, received time.Ti
 	meta, _ := msg.Metadata()
 	final := false
 	if meta != nil {
-		k := w.copies.key(meta.Stream, meta.Sequence.Stream, meta.Timestamp.UnixNano())
-		switch w.copies.begin(k) {
+		k, state := w.copies.begin(meta.Stream, meta.Sequence.Stream, meta.Timestamp.UnixNano())
+		switch state {
 		case copyRunning: // its other copy's ack or term settles the message
 			w.metrics.StaleDelivery()
 			w.log.Debug("a second copy of a message this process runs: not run", zap.String("stream", k.stream), zap.Uint64("seq", k.seq))
