@@ -177,10 +177,11 @@ func connectWorker(ctx context.Context, c config.NATS, url, name string, log *za
 	redacted := natsconn.RedactURL(url)
 	return natsconn.ConnectRetry(ctx, c, url, name, natsconn.Retry{},
 		func(a natsconn.Attempt) {
-			log.Warn("NATS cannot be reached; trying again", zap.String("url", redacted),
-				zap.Int("attempt", a.N), zap.Duration("next_try", a.Next), zap.Error(a.Err))
+			// /readyz first: whoever sees the line sees the reason too.
 			ready.NotReady(fmt.Sprintf("NATS cannot be reached at %s (attempt %d, next in %s): %v",
 				redacted, a.N, a.Next.Round(100*time.Millisecond), a.Err))
+			log.Warn("NATS cannot be reached; trying again", zap.String("url", redacted),
+				zap.Int("attempt", a.N), zap.Duration("next_try", a.Next), zap.Error(a.Err))
 		},
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(time.Second),
