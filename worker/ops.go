@@ -113,6 +113,9 @@ const (
 func (w *Worker) Ready(ctx context.Context) error {
 	switch w.state.Load() {
 	case stateNew:
+		if why, _ := w.startErr.Load().(string); why != "" {
+			return errors.New("starting: " + why)
+		}
 		return errors.New("starting: the consumer is not running yet")
 	case stateDraining:
 		return errors.New("shutting down: finishing what is held")

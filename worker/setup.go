@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
 
 	"github.com/hookworker/hookworker/internal/streams"
 	"github.com/hookworker/hookworker/internal/watchdog"
@@ -18,6 +21,33 @@ import (
 func (w *Worker) Setup(ctx context.Context) (jetstream.Consumer, error) {
 	cons, _, _, err := w.setup(ctx)
 	return cons, err
+}
+
+// setupUntil runs setup until it succeeds, trying again with backoff
+// (1 s to 30 s, a warn line and /readyz saying why each time) while it
+// fails for a reason that waiting cures (streams.Transient: a cluster
+// without a leader yet, a server too busy to answer in time, several
+// workers creating the same objects at once on a loaded cluster), so that
+// such a start does not end the process. Any other error, or ctx's end,
+// is returned.
+func (w *Worker) setupUntil(ctx context.Context) (cons jetstream.Consumer, lanes []jetstream.Consumer, backstop jetstream.Consumer, err error) {
+	bo := backoff.NewExponentialBackOff(backoff.WithInitialInterval(time.Second), backoff.WithMaxInterval(30*time.Second), backoff.WithMaxElapsedTime(0))
+	for n := 1; ; n++ {
+		cons, lanes, backstop, err = w.setup(ctx)
+		if err == nil || ctx.Err() != nil || !streams.Transient(err) {
+			return cons, lanes, backstop, err
+		}
+		next := bo.NextBackOff()
+		w.startErr.Store(fmt.Sprintf("setting up streams and consumers (attempt %d, next in %s): %v", n, next.Round(100*time.Millisecond), err))
+		w.log.Warn("setting up streams and consumers failed; trying again", zap.Int("attempt", n), zap.Duration("next_try", next), zap.Error(err))
+		t := w.clock.NewTimer(next)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil, nil, err
+		case <-t.Chan():
+		}
+	}
 }
 
 // setup returns the trigger consumer, the ordered lanes' consumers and the

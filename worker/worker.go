@@ -126,6 +126,8 @@ type Worker struct {
 	unorderedSeen *lru.Cache[string, struct{}]
 	// copies are the messages this process runs or settled (copies.go).
 	copies *copies
+	// startErr is why setup is being tried again (a string), for Ready.
+	startErr atomic.Value
 	// state is stateNew, stateRunning, stateDraining or stateStopped.
 	state atomic.Int32
 }
@@ -276,8 +278,11 @@ type delivery struct {
 // would otherwise send it again. It returns nil after a clean shutdown.
 func (w *Worker) Run(ctx context.Context) error {
 	defer w.state.Store(stateStopped)
-	cons, lanes, backstop, err := w.setup(ctx)
+	cons, lanes, backstop, err := w.setupUntil(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it could start
+		}
 		return err
 	}
 	if err := w.results.refresh(ctx); err != nil {

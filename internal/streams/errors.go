@@ -102,3 +102,21 @@ func (f Fault) String() string {
 	}
 	return "none"
 }
+
+// Transient reports whether setting up the topology (creating or reading
+// a stream, consumer or bucket) failed for a reason that waiting cures:
+// no answer in time, no JetStream responder yet, a cluster without a
+// leader or quorum, a store out of resources. Setup tries those again;
+// any other error (a setting the server refuses, a conflicting stream) is
+// for an operator.
+func Transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	if f := WriteFault(err); f == FaultStorage || f == FaultNoAnswer || f == FaultInProcess {
+		return true
+	}
+	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
+		errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrConnectionReconnecting) ||
+		errors.Is(err, nats.ErrDisconnected)
+}

@@ -45,3 +45,30 @@ func TestWriteFault(t *testing.T) {
 		}
 	}
 }
+
+func TestTransient(t *testing.T) {
+	api := func(code jetstream.ErrorCode, desc string) error {
+		return fmt.Errorf("stream X: %w", &jetstream.APIError{ErrorCode: code, Description: desc})
+	}
+	cases := []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{fmt.Errorf("stream CONNECTIONS_RETRY: %w", context.DeadlineExceeded), true},
+		{fmt.Errorf("deadletter: %w", nats.ErrNoResponders), true},
+		{api(10008, "JetStream system temporarily unavailable"), true},
+		{api(10023, "insufficient resources"), true},
+		{jetstream.ErrJetStreamNotEnabled, true},
+		{nats.ErrTimeout, true},
+		{api(10058, "stream name already in use with a different configuration"), false},
+		{api(10052, "invalid stream config"), false},
+		{errors.New("worker: ordering.partitions is 4, but stream CONNECTIONS already spreads"), false},
+		{nats.ErrConnectionClosed, false},
+	}
+	for _, c := range cases {
+		if got := streams.Transient(c.err); got != c.want {
+			t.Errorf("Transient(%v) = %v, want %v", c.err, got, c.want)
+		}
+	}
+}
