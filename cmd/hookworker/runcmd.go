@@ -118,6 +118,13 @@ func (a *app) runWorker(ctx context.Context) error {
 	defer nc.Close()
 	log.Info("connected to NATS", zap.String("url", nc.ConnectedUrlRedacted()),
 		zap.Int("webhooks", len(reg.IDs())), zap.String("webhooks_dir", cfg.Webhooks.Dir))
+	if js, err := jetstream.New(nc); err == nil {
+		if c, raised := streams.InheritReplicas(ctx, js, cfg); raised {
+			log.Info("what this worker creates gets the trigger stream's replicas", zap.String("stream", cfg.Names.Stream),
+				zap.Int("replicas", c.NATS.Replicas), zap.Int("nats.replicas", cfg.NATS.Replicas))
+			cfg = c
+		}
+	}
 
 	if cfg.Webhooks.Bucket != "" {
 		err := untilDone(ctx, log, ready, "webhook bucket", func(ctx context.Context) error {

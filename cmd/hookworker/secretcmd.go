@@ -141,7 +141,8 @@ func (a *app) withSecrets(ctx context.Context, create bool, fn func(*secretSessi
 	}
 	var kv jetstream.KeyValue
 	if create {
-		kv, err = streams.EnsureKeyValue(ctx, js, streams.NewTopology(cfg).Secrets())
+		c, _ := streams.InheritReplicas(ctx, js, cfg)
+		kv, err = streams.EnsureKeyValue(ctx, js, streams.NewTopology(c).Secrets())
 	} else if kv, err = js.KeyValue(ctx, cfg.Secrets.Bucket); errors.Is(err, jetstream.ErrBucketNotFound) {
 		err = fmt.Errorf("secrets bucket %s not found at %s (nothing was put yet, and no worker has run): %w", cfg.Secrets.Bucket, url, err)
 	}

@@ -65,7 +65,11 @@ func (a *app) openBucket(ctx context.Context, create bool) (*kvSession, error) {
 	}
 	var kv jetstream.KeyValue
 	if create {
-		kv, err = webhookBucket(ctx, nc, streams.NewTopology(cfg).Webhooks())
+		c := cfg
+		if js, err := jetstream.New(nc); err == nil {
+			c, _ = streams.InheritReplicas(ctx, js, cfg)
+		}
+		kv, err = webhookBucket(ctx, nc, streams.NewTopology(c).Webhooks())
 	} else {
 		var js jetstream.JetStream
 		if js, err = jetstream.New(nc); err == nil {

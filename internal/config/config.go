@@ -40,7 +40,8 @@ type NATS struct {
 	// Replicas is how many copies of each stream and KV bucket hookworker
 	// creates when it is missing (trigger, dead letters, advisories,
 	// attempts and webhook buckets): 1, or 3 (or 5) on a cluster. Existing
-	// ones keep their own; consumers follow their stream.
+	// ones keep their own; consumers follow their stream. When the trigger
+	// stream exists with more replicas, `run` creates the rest with as many.
 	Replicas int `yaml:"replicas" env:"HOOKWORKER_NATS_REPLICAS"`
 
 	// At most one way to authenticate: User and Password, Token,

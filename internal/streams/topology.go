@@ -1,6 +1,7 @@
 package streams
 
 import (
+	"context"
 	"regexp"
 	"strconv"
 	"time"
@@ -281,4 +282,22 @@ func (t Topology) Objects() []Object {
 		out = append(out, bucket(t.Secrets()))
 	}
 	return out
+}
+
+// InheritReplicas is cfg with nats.replicas raised to the trigger
+// stream's replica count when that stream exists with more (and true
+// then): what hookworker creates next to an operator's replicated stream
+// (the retry and dead-letter streams, the buckets) is replicated as much,
+// not left at a default of 1 on the one node that may fail. A stream that
+// cannot be read leaves cfg as it is.
+func InheritReplicas(ctx context.Context, js jetstream.JetStream, cfg config.Config) (config.Config, bool) {
+	s, err := js.Stream(ctx, cfg.Names.Stream)
+	if err != nil {
+		return cfg, false
+	}
+	if r := s.CachedInfo().Config.Replicas; r > max(cfg.NATS.Replicas, 1) {
+		cfg.NATS.Replicas = r
+		return cfg, true
+	}
+	return cfg, false
 }
