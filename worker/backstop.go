@@ -135,7 +135,15 @@ func (w *Worker) backstop(ctx context.Context, advisory []byte) error {
 	if err := json.Unmarshal(advisory, &adv); err != nil || adv.StreamSeq == 0 {
 		return nil // not an advisory we understand: nothing to do
 	}
-	st, err := w.js.Stream(ctx, w.cfg.Names.Stream)
+	// The trigger stream's consumers, or the retry stream's (a due retry
+	// that ran out of deliveries).
+	if adv.Stream == "" {
+		adv.Stream = w.cfg.Names.Stream
+	}
+	if adv.Stream != w.cfg.Names.Stream && adv.Stream != w.cfg.Names.RetryStream {
+		return nil // not a stream of ours
+	}
+	st, err := w.js.Stream(ctx, adv.Stream)
 	if err != nil {
 		return err
 	}
@@ -162,6 +170,11 @@ func (w *Worker) backstop(ctx context.Context, advisory []byte) error {
 	}
 	if err := st.DeleteMsg(ctx, adv.StreamSeq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
 		return err
+	}
+	if j.retried {
+		// The message it was moved from goes too: its history goes next,
+		// and a copy left behind would run again without it.
+		w.dropOrigin(ctx, j)
 	}
 	w.forgetHistory(j)
 	w.report(j, res)

@@ -142,14 +142,16 @@ func (t Topology) DeadLetters() jetstream.StreamConfig {
 }
 
 // AdvisorySubjects are where the server announces that a message of the
-// trigger consumer, or of an ordered lane's, ran out of deliveries.
+// trigger consumer, of an ordered lane's, or of the retry consumer (a due
+// retry) ran out of deliveries.
 func (t Topology) AdvisorySubjects() []string {
-	prefix := "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + t.names.Stream + "."
+	const adv = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES."
+	prefix := adv + t.names.Stream + "."
 	subjects := []string{prefix + t.names.Consumer}
 	for p := range t.partitions {
 		subjects = append(subjects, prefix+t.LaneName(p))
 	}
-	return subjects
+	return append(subjects, adv+t.names.RetryStream+"."+t.RetryConsumer().Durable)
 }
 
 // Advisories captures the MAX_DELIVERIES advisories (core messages, seen

@@ -59,7 +59,8 @@ func TestTopologyCreates(t *testing.T) {
 	if len(consumers) != 4 || consumers[1].MaxAckPending != 1 || consumers[0].MaxAckPending != cfg.Worker.MaxAckPending {
 		t.Errorf("lanes: %+v", consumers)
 	}
-	if got := top.AdvisorySubjects(); len(got) != 4 || !strings.HasSuffix(got[3], ".CONNECTIONS.hookworker-ordered-2") {
+	if got := top.AdvisorySubjects(); len(got) != 5 || !strings.HasSuffix(got[3], ".CONNECTIONS.hookworker-ordered-2") ||
+		!strings.HasSuffix(got[4], ".CONNECTIONS_RETRY.hookworker-retry") {
 		t.Errorf("advisory subjects %v", got)
 	}
 	if top.Webhooks().History != 64 || top.Attempts().TTL <= cfg.Retry.MaxAge {

@@ -1,0 +1,88 @@
+package worker_test
+
+import (
+	"context"
+	"encoding/json"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookworker/hookworker/internal/config"
+	"github.com/hookworker/hookworker/internal/jstest"
+	"github.com/hookworker/hookworker/trigger"
+	"github.com/hookworker/hookworker/trigger/webhook"
+	"github.com/hookworker/hookworker/worker"
+)
+
+// TestMaxDeliveriesBackstopRetry: a due retry (an event the retry stream
+// handed back) that runs out of deliveries on the retry consumer without
+// the worker finishing it is dead-lettered and gets its failed Result,
+// like one of the trigger consumer: the backstop watches the retry
+// consumer's MAX_DELIVERIES advisories too.
+func TestMaxDeliveriesBackstopRetry(t *testing.T) {
+	srv := jstest.Server(t)
+	nc, js := jstest.Connect(t, srv)
+	cfg := func(c *config.Config) {
+		c.Worker.MaxDeliver = 2
+		c.Retry.MaxAttempts = 2
+		c.Worker.AckWait = time.Second
+	}
+	base := config.Default()
+	cfg(&base)
+	setup, err := worker.New(base, worker.Deps{Conn: nc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := setup.Setup(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ev := &trigger.Event{ID: "poison-due", BotID: "pb", ConversationID: "c", Webhook: &webhook.Definition{URL: "http://127.0.0.1:1/never"}}
+	sub, err := nc.SubscribeSync(trigger.ResultSubject(ev, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	// As the server publishes a due schedule.
+	if _, err := js.Publish(ctx, trigger.DefaultRetryPrefix+".due.0123abcd.connections.fired.pb", data); err != nil {
+		t.Fatal(err)
+	}
+	cons, err := js.Consumer(ctx, trigger.DefaultRetryStream, "hookworker-retry")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deliveries atomic.Int32
+	cc, err := cons.Consume(func(m jetstream.Msg) { deliveries.Add(1) }) // takes it, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "two deliveries", func() bool { return deliveries.Load() >= 2 })
+	time.Sleep(1500 * time.Millisecond) // the last delivery's AckWait runs out
+	cc.Stop()
+
+	startWorker(t, nc, cfg, worker.Deps{})
+	res := nextResult(t, sub, 15*time.Second)
+	if res.Status != trigger.StatusFailed || res.Error.Class != trigger.ClassTimeout || res.EventID != ev.ID {
+		t.Fatalf("result %+v %+v", res, res.Error)
+	}
+	if ls := letters(t, nc); len(ls) != 1 || ls[0].EventID != ev.ID {
+		t.Fatalf("dead letters %+v", ls)
+	}
+	st, err := js.Stream(ctx, trigger.DefaultRetryStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 0 {
+		t.Errorf("the retry stream still holds %d messages", info.State.Msgs)
+	}
+}
