@@ -84,7 +84,7 @@ const RetryShare = "bot_share"
 // deferred: moved to the retry stream for 1-2 s, no attempt made. Ordered
 // lanes hold one event each and are not limited.
 func (w *Worker) takeShare(j *job) (outcome, bool) {
-	if strings.HasPrefix(j.subject, w.cfg.Names.OrderedPrefix+".") || w.share.acquire(j.bot, w.clock.Now()) {
+	if strings.HasPrefix(j.subject, w.cfg.Names.OrderedPrefix+".") || w.share.acquire(j.bot) {
 		j.shared = j.bot != "" && !strings.HasPrefix(j.subject, w.cfg.Names.OrderedPrefix+".")
 		return outcome{}, true
 	}

@@ -187,7 +187,7 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 	w.results = newResultRouter(js, w.clock, cfg.Worker.StreamRefresh)
 	w.results.retried, w.results.health = w.writeRetried(writeResults), w.health
 	w.letters = deadletter.NewStore(js, cfg)
-	w.share = newBotShare(cfg.Worker.Concurrency, cfg.Worker.BotShare)
+	w.share = newBotShare(w.clock, cfg.Worker.Concurrency, cfg.Worker.BotShare)
 	w.inflight = newInflight(w.clock, cfg.Worker.AckWait)
 	w.inflight.paused = w.notePause
 	w.compiled = newCompiledCache()
