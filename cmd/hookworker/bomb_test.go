@@ -4,8 +4,8 @@ package main
 // run` process whose address space is capped (ulimit -v), so a value built
 // past the engine's budgets would kill it with a fatal out-of-memory that
 // no recover catches. Each bomb must fail only its own event, with the
-// class the contract gives (render for a request template or condition,
-// mapping for a mapper, too_large for a response nested too deeply), and
+// class issue 12 gives (render for a bound exceeded in a request template,
+// a condition or a mapper, too_large for a response nested too deeply), and
 // the next event must succeed in the same process. A bomb definition put
 // straight into the KV registry is refused and the previous revision
 // keeps serving.
@@ -60,7 +60,7 @@ func bombs() []bomb {
 		{name: "4000-step attribute chain", def: post("{{ x" + strings.Repeat(".a", 4000) + " }}"), class: trigger.ClassRender, msg: "render.max_depth"},
 		{name: "string method width in the URL", def: webhook.Definition{URL: "/ok?{{ 'x'.center(1000000000) }}"}, class: trigger.ClassRender, msg: "render.max_memory"},
 		{name: "condition", def: webhook.Definition{URL: "/ok"}, cond: "range(100000) | join('a' * 100000) | length > 0", class: trigger.ClassRender, msg: "render.max_"},
-		{name: "mapper", def: webhook.Definition{URL: "/ok", CVars: []webhook.Mapping{{Name: "v", Mapper: "{{ ('x' * 100000) * 100000 }}"}}}, class: trigger.ClassMapping, msg: "render.max_memory"},
+		{name: "mapper", def: webhook.Definition{URL: "/ok", CVars: []webhook.Mapping{{Name: "v", Mapper: "{{ ('x' * 100000) * 100000 }}"}}}, class: trigger.ClassRender, msg: "render.max_memory"},
 		{name: "1 MB of nested [ to a response.body mapper", def: webhook.Definition{URL: "/deep", CVars: []webhook.Mapping{{Name: "v", Mapper: "{{ response.body }}"}}}, class: trigger.ClassTooLarge, msg: "nested"},
 	}
 }
