@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/hookworker/hookworker/internal/check"
+	"github.com/hookworker/hookworker/render"
 	"github.com/spf13/cobra"
 )
 
@@ -74,7 +75,7 @@ func (a *app) validate(paths []string) error {
 		fmt.Fprintln(a.io.out, "no webhook or template files found")
 		return nil
 	}
-	opts := check.Options{TemplatesDir: cfg.Webhooks.TemplatesDir}
+	opts := check.Options{TemplatesDir: cfg.Webhooks.TemplatesDir, Env: render.NewEnv(renderLimits(cfg.Render))}
 	problems := check.Files(files, opts)
 	if len(problems) == 0 {
 		_, err := fmt.Fprintf(a.io.out, "%d file%s OK\n", len(files), plural(len(files)))

@@ -156,3 +156,22 @@ func TestRunRefusesInvalidWebhooks(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateUsesConfiguredBounds: validate checks templates with the
+// bounds the worker runs with (render.*), not the defaults: a body over a
+// smaller render.max_template_size is refused, naming the key.
+func TestValidateUsesConfiguredBounds(t *testing.T) {
+	dir := t.TempDir()
+	def := "id: big-body\nurl: https://api.example.com/x\nmethod: POST\nbody: '{\"a\": \"" + strings.Repeat("x", 300) + "\"}'\n"
+	path := filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(path, []byte(def), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCLI(t, context.Background(), nil, "validate", path); code != 0 {
+		t.Fatalf("default bounds: exit %d: %s%s", code, out, errOut)
+	}
+	code, out, errOut := runCLI(t, context.Background(), map[string]string{"HOOKWORKER_RENDER_MAX_TEMPLATE_SIZE": "256"}, "validate", path)
+	if code == 0 || !strings.Contains(out+errOut, "render.max_template_size") {
+		t.Errorf("render.max_template_size 256: exit %d, want a refusal naming the key: %s%s", code, out, errOut)
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/hookworker/hookworker/internal/marketplace"
 	"github.com/hookworker/hookworker/internal/registry"
 	"github.com/hookworker/hookworker/internal/streams"
+	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/trigger/webhook"
 )
 
@@ -110,7 +111,7 @@ func (a *app) webhookPut(ctx context.Context, path string) error {
 	}
 	// Every problem, with its line, as validate reports it.
 	files := []check.File{{Path: path, Kind: check.KindDefinition}}
-	if problems := check.Files(files, check.Options{TemplatesDir: cfg.Webhooks.TemplatesDir}); len(problems) > 0 {
+	if problems := check.Files(files, check.Options{TemplatesDir: cfg.Webhooks.TemplatesDir, Env: render.NewEnv(renderLimits(cfg.Render))}); len(problems) > 0 {
 		for _, p := range problems {
 			fmt.Fprintln(a.io.err, p.String())
 		}

@@ -67,6 +67,9 @@ type Options struct {
 	// checked files include no template file (read with
 	// marketplace.LoadDir, only if a definition uses a template).
 	TemplatesDir string
+	// Env compiles the templates, with the bounds the worker runs with
+	// (render.* of the configuration); nil: the default bounds.
+	Env *render.Env
 }
 
 // Collect lists the files to check under paths. A file is taken as it is.
@@ -155,7 +158,11 @@ func kindOf(path, webhooksDir, templatesDir string) Kind {
 // complete, and that no id is defined twice. Templates found among files
 // resolve `uses`. Problems come in file order, then line order.
 func Files(files []File, opts Options) []Problem {
-	c := &checker{env: checkEnv(), problems: map[string][]Problem{}}
+	env := opts.Env
+	if env == nil {
+		env = checkEnv()
+	}
+	c := &checker{env: env, problems: map[string][]Problem{}}
 	var parsed []*parsedFile
 	for _, f := range files {
 		p := c.parse(f)
