@@ -9,7 +9,6 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hookworker/hookworker/internal/config"
 	"github.com/hookworker/hookworker/internal/jstest"
 	"github.com/hookworker/hookworker/trigger"
 	"github.com/hookworker/hookworker/trigger/webhook"
@@ -24,20 +23,8 @@ import (
 func TestMaxDeliveriesBackstopRetry(t *testing.T) {
 	srv := jstest.Server(t)
 	nc, js := jstest.Connect(t, srv)
-	cfg := func(c *config.Config) {
-		c.Worker.MaxDeliver = 2
-		c.Retry.MaxAttempts = 2
-		c.Worker.AckWait = time.Second
-	}
-	base := config.Default()
-	cfg(&base)
-	setup, err := worker.New(base, worker.Deps{Conn: nc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := setup.Setup(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	cfg := twoDeliveries
+	setUpOnly(t, nc, cfg)
 	ev := &trigger.Event{ID: "poison-due", BotID: "pb", ConversationID: "c", Webhook: &webhook.Definition{URL: "http://127.0.0.1:1/never"}}
 	sub, err := nc.SubscribeSync(trigger.ResultSubject(ev, ""))
 	if err != nil {

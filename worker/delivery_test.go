@@ -155,21 +155,21 @@ func TestDeadLetterPublishFailure(t *testing.T) {
 	assertDrained(t, js, "CONNECTIONS", "hookworker")
 }
 
-// TestMaxDeliveriesBackstop: an event that runs out of deliveries without
-// the worker finishing it (here a process that takes it and never answers,
-// as a worker that crashes on it would) is dead-lettered and gets a failed
-// Result, from the MAX_DELIVERIES advisory.
-func TestMaxDeliveriesBackstop(t *testing.T) {
-	srv := jstest.Server(t)
-	nc, js := jstest.Connect(t, srv)
-	cfg := func(c *config.Config) {
-		c.Worker.MaxDeliver = 2
-		c.Retry.MaxAttempts = 2
-		c.Worker.AckWait = time.Second
-	}
-	// Create the streams and consumer as a worker would, without running it.
+// twoDeliveries is the configuration of the backstop tests: two
+// deliveries of a second each.
+func twoDeliveries(c *config.Config) {
+	c.Worker.MaxDeliver = 2
+	c.Retry.MaxAttempts = 2
+	c.Worker.AckWait = time.Second
+}
+
+// setUpOnly creates the streams and consumers as a worker with mutate's
+// configuration would, without running it, and returns the trigger
+// consumer.
+func setUpOnly(t *testing.T, nc *nats.Conn, mutate func(*config.Config)) jetstream.Consumer {
+	t.Helper()
 	base := config.Default()
-	cfg(&base)
+	mutate(&base)
 	setup, err := worker.New(base, worker.Deps{Conn: nc})
 	if err != nil {
 		t.Fatal(err)
@@ -178,6 +178,18 @@ func TestMaxDeliveriesBackstop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cons
+}
+
+// TestMaxDeliveriesBackstop: an event that runs out of deliveries without
+// the worker finishing it (here a process that takes it and never answers,
+// as a worker that crashes on it would) is dead-lettered and gets a failed
+// Result, from the MAX_DELIVERIES advisory.
+func TestMaxDeliveriesBackstop(t *testing.T) {
+	srv := jstest.Server(t)
+	nc, js := jstest.Connect(t, srv)
+	cfg := twoDeliveries
+	cons := setUpOnly(t, nc, cfg)
 	sub := publishEvent(t, nc, &trigger.Event{ID: "poison", BotID: "pb", ConversationID: "c", Webhook: &webhook.Definition{URL: "http://127.0.0.1:1/never"}})
 
 	// The "crashing worker": takes every delivery and never acks.
