@@ -95,6 +95,10 @@ func Compile(env Engine, mappings []webhook.Mapping, _ Options) (*Mapper, error)
 	return m, nil
 }
 
+// Reads reports whether a mapper reads the top-level name (such as
+// conversation: a caller need not build what no mapper reads).
+func (m *Mapper) Reads(name string) bool { return m.names[name] }
+
 // Apply maps resp. cvars and conversation are the event's (nil is fine);
 // the mappers of one response share one budget.
 func (m *Mapper) Apply(resp *Response, cvars, conversation map[string]any) (Output, error) {

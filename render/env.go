@@ -117,7 +117,11 @@ func (t *Template) RenderVars(v *Vars) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return r.Render(t.t)
+	s, err := r.Render(t.t)
+	if err == nil {
+		err = v.contextErr()
+	}
+	return s, err
 }
 
 // Expr is a compiled Jinja expression, such as a condition.
@@ -155,4 +159,28 @@ func (x *Expr) True(vars map[string]any) (bool, error) {
 		return false, err
 	}
 	return v.Truth(), nil
+}
+
+// EvalVars evaluates the expression over a request's variables, with the
+// renderer (and budget) of its templates.
+func (x *Expr) EvalVars(v *Vars) (jinja.Value, error) {
+	r, err := v.renderer(x.env)
+	if err != nil {
+		return jinja.Value{}, err
+	}
+	val, err := r.Eval(x.x)
+	if err == nil {
+		err = v.contextErr()
+	}
+	return val, err
+}
+
+// TrueVars is EvalVars with Jinja truthiness (an Undefined is false): an
+// event's condition, in the context its request is rendered in.
+func (x *Expr) TrueVars(v *Vars) (bool, error) {
+	val, err := x.EvalVars(v)
+	if err != nil {
+		return false, err
+	}
+	return val.Truth(), nil
 }

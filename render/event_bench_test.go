@@ -70,7 +70,7 @@ func benchRenderMap(b *testing.B, name string) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if ok, err := x.True(vars.Map()); err != nil || !ok {
+			if ok, err := x.TrueVars(vars); err != nil || !ok {
 				b.Fatalf("condition: %v %v", ok, err)
 			}
 		}
@@ -78,7 +78,10 @@ func benchRenderMap(b *testing.B, name string) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		conv, _ := vars.Map()["conversation"].(map[string]any)
+		var conv map[string]any
+		if m.Reads("conversation") {
+			conv = vars.Conversation()
+		}
 		out, err := m.Apply(resp, ev.CVars, conv)
 		if err != nil {
 			b.Fatal(err)

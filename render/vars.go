@@ -48,35 +48,88 @@ type Scope struct {
 
 // Vars is the variable set of one request, with the secrets its renders
 // used. The templates of one request share one renderer, so one budget
-// (render.max_memory, render.max_steps) holds for them all.
+// (render.max_memory, render.max_steps) holds for them all. Nothing is
+// built up front: the template context decodes a variable when a
+// template first reads it (see reqContext), and Map when it is called.
 type Vars struct {
-	m       map[string]any
 	ev      *trigger.Event
-	secrets *secretScope
-	// r renders over the context, built at the first render.
-	r *jinja.Renderer
-	// env is the environment r belongs to.
+	attempt int
+	params  map[string]any
+	secrets secretScope
+	// m and conv are Map and Conversation, built at their first call.
+	m    map[string]any
+	conv map[string]any
+	// ctx is the template context, r the renderer over it, built at the
+	// first render in env.
+	ctx *reqContext
+	r   *jinja.Renderer
 	env *Env
 }
 
 // SetParams replaces the `params` object (a Webhook Template's rendered
-// parameters).
+// parameters). The renders after it start a new renderer over a new
+// context.
 func (v *Vars) SetParams(p map[string]any) {
-	v.m["params"] = p
-	v.r = nil
+	v.params = p
+	if v.m != nil {
+		v.m["params"] = p
+	}
+	v.r, v.ctx = nil, nil
 }
 
-// Map returns the variables as a map (for callers that add to them).
-func (v *Vars) Map() map[string]any { return v.m }
+// Map returns the variables as Go values (each CVar by name, cvars,
+// conversation, secrets, params and event), built at the first call and
+// the same map afterwards: for callers that read or copy them. The
+// request's templates do not read it: what is added to it reaches no
+// render.
+func (v *Vars) Map() map[string]any {
+	if v.m != nil {
+		return v.m
+	}
+	cvars := v.ev.CVars
+	if cvars == nil {
+		cvars = map[string]any{}
+	}
+	m := make(map[string]any, len(cvars)+5)
+	for k, x := range cvars {
+		if !Reserved[k] {
+			m[k] = x
+		}
+	}
+	m["cvars"] = cvars
+	m["conversation"] = v.Conversation()
+	m["secrets"] = &v.secrets
+	m["params"] = v.paramsMap()
+	evm := map[string]any{"id": v.ev.ID, "attempt": int64(v.attempt)}
+	if v.ev.FiredAt != nil {
+		evm["fired_at"] = v.ev.FiredAt.UTC().Format(time.RFC3339Nano)
+	} else {
+		evm["fired_at"] = nil
+	}
+	m["event"] = evm
+	v.m = m
+	return m
+}
+
+// Conversation returns ConversationVars of the event, built at the first
+// call and the same map afterwards.
+func (v *Vars) Conversation() map[string]any {
+	if v.conv == nil {
+		v.conv = ConversationVars(v.ev)
+	}
+	return v.conv
+}
+
+func (v *Vars) paramsMap() map[string]any {
+	if v.params == nil {
+		return map[string]any{}
+	}
+	return v.params
+}
 
 // UsedSecrets returns the secret values that renders over v resolved, for
 // redaction.
-func (v *Vars) UsedSecrets() []string {
-	if v.secrets == nil {
-		return nil
-	}
-	return v.secrets.used
-}
+func (v *Vars) UsedSecrets() []string { return v.secrets.used }
 
 // UndefinedNames returns the names the request's templates looked up
 // that were not defined (for warnings such as render --strict).
@@ -87,110 +140,13 @@ func (v *Vars) UndefinedNames() []string {
 	return v.r.UndefinedNames()
 }
 
-// RequestVars builds the template context of the contract for ev. The
-// event's cvars and context are shared, not copied. When ev came from
-// trigger.Decode, objects keep the order of the event's JSON.
+// RequestVars returns the template context of the contract for ev: each
+// CVar by name (but the reserved names), cvars, conversation, secrets,
+// params and event. The event's cvars and context are shared, not
+// copied. When ev came from trigger.Decode, objects keep the order of the
+// event's JSON.
 func RequestVars(ev *trigger.Event, sc Scope) *Vars {
-	cvars := ev.CVars
-	if cvars == nil {
-		cvars = map[string]any{}
-	}
-	m := make(map[string]any, len(cvars)+5)
-	for k, v := range cvars {
-		if !Reserved[k] {
-			m[k] = v
-		}
-	}
-	m["cvars"] = cvars
-	m["conversation"] = ConversationVars(ev)
-	secrets := &secretScope{src: sc.Secrets}
-	m["secrets"] = secrets
-	params := sc.Params
-	if params == nil {
-		params = map[string]any{}
-	}
-	m["params"] = params
-	evm := map[string]any{"id": ev.ID, "attempt": int64(max(sc.Attempt, 1))}
-	if ev.FiredAt != nil {
-		evm["fired_at"] = ev.FiredAt.UTC().Format(time.RFC3339Nano)
-	} else {
-		evm["fired_at"] = nil
-	}
-	m["event"] = evm
-	return &Vars{m: m, ev: ev, secrets: secrets}
-}
-
-// renderer returns the request's renderer in env, building its context at
-// the first call.
-func (v *Vars) renderer(env *Env) (*jinja.Renderer, error) {
-	if v.r != nil && v.env == env {
-		return v.r, nil
-	}
-	ctx, err := v.context()
-	if err != nil {
-		return nil, err
-	}
-	v.r, v.env = env.j.NewRenderer(ctx), env
-	return v.r, nil
-}
-
-// context is the contract's template context as template values: each
-// CVar by name, cvars, conversation, secrets, params and event.
-func (v *Vars) context() (*jinja.Dict, error) {
-	ctx := jinja.NewDict(len(v.m) + 6)
-	var cvars jinja.Value
-	var err error
-	if v.ev != nil && len(v.ev.CVarsJSON) > 0 {
-		cvars, err = jinja.DecodeJSON(string(v.ev.CVarsJSON), trigger.MaxDepth+1)
-	} else {
-		cvars, err = jinja.FromGo(v.m["cvars"], trigger.MaxDepth+1)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("cvars: %w", err)
-	}
-	if d := cvars.Dict(); d != nil {
-		for i, k := range d.Keys() {
-			if !Reserved[k.Str()] {
-				ctx.SetStr(k.Str(), d.Values()[i])
-			}
-		}
-	}
-	ctx.SetStr("cvars", cvars)
-	conv, err := v.conversation()
-	if err != nil {
-		return nil, err
-	}
-	ctx.SetStr("conversation", conv)
-	ctx.SetStr("secrets", jinja.ObjectValue(v.secrets))
-	for _, name := range []string{"params", "event"} {
-		x, err := jinja.FromGo(v.m[name], trigger.MaxDepth+1)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		ctx.SetStr(name, x)
-	}
-	return ctx, nil
-}
-
-// conversation is ConversationVars as a dict: the context's fields in the
-// event's order, then id, bot_id, connection_id and module_id.
-func (v *Vars) conversation() (jinja.Value, error) {
-	if v.ev == nil || len(v.ev.ContextJSON) == 0 {
-		return jinja.FromGo(v.m["conversation"], trigger.MaxDepth+1)
-	}
-	c, err := jinja.DecodeJSON(string(v.ev.ContextJSON), trigger.MaxDepth+1)
-	if err != nil {
-		return jinja.Value{}, fmt.Errorf("context: %w", err)
-	}
-	d := c.Dict()
-	if d == nil {
-		d = jinja.NewDict(4)
-	}
-	conv := v.m["conversation"].(map[string]any)
-	for _, k := range []string{"id", "bot_id", "connection_id", "module_id"} {
-		d.SetStr(k, jinja.String(conv[k].(string)))
-	}
-	return jinja.DictValue(d), nil
+	return &Vars{ev: ev, attempt: max(sc.Attempt, 1), params: sc.Params, secrets: secretScope{src: sc.Secrets}}
 }
 
 // ConversationVars is the `conversation` object of the template context:
@@ -261,7 +217,7 @@ func (s *secretScope) lookup(name string) (jinja.Value, bool, error) {
 // the failed lookup, the render it was part of fails. Each call starts
 // the count anew, so that the next render is judged on its own.
 func (v *Vars) SecretErr() error {
-	if v.secrets == nil || v.secrets.missing == "" {
+	if v.secrets.missing == "" {
 		return nil
 	}
 	name := v.secrets.missing

@@ -83,7 +83,10 @@ func (w *Worker) run(ctx context.Context, j *job, c *compiled) outcome {
 		}
 		if err == nil {
 			j.hist.Attempts = append(j.hist.Attempts, a)
-			conv, _ := vars.Map()["conversation"].(map[string]any)
+			var conv map[string]any
+			if c.mapper.Reads("conversation") {
+				conv = vars.Conversation()
+			}
 			out, err := c.mapper.Apply(resp, ev.CVars, conv)
 			if err != nil {
 				class := trigger.ClassMapping

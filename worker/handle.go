@@ -272,7 +272,7 @@ func (w *Worker) condition(j *job, def *webhook.Definition) (bool, error) {
 	if err != nil {
 		return false, fail(trigger.ClassRender, &render.Error{Webhook: def.ID, Field: "condition", Err: err})
 	}
-	ok, err := x.True(vars.Map())
+	ok, err := x.TrueVars(vars)
 	if err == nil {
 		err = vars.SecretErr() // swallowed by the expression, still a failure
 	}

@@ -1,0 +1,74 @@
+package jinja
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestLazyObjectAsDecode: ValidateJSON refuses what DecodeJSON refuses,
+// with its message, and an indexed object reads as the decoded one (the
+// same members in the same order, a repeated key in its first place with
+// its last value), member by member and as a dict.
+func TestLazyObjectAsDecode(t *testing.T) {
+	deep := strings.Repeat("[", 5) + strings.Repeat("]", 5)
+	docs := []string{
+		`{}`, ` { } `, `{"a":1}`, `{"a":1,"b":[1,{"c":null}],"a":"x"}`,
+		`{"k":` + deep + `}`, deep, `[1,2]`, `"s"`, `12`, `null`,
+		`{"a":1,}`, `{"a" 1}`, `{"a":1} x`, `{"a":"\ud800"}`, "{\"a\":\"\xff\"}", `{"a":"\x01"}`,
+		`{"a":tru}`, `{"a":01}`, `{"a":1`, `{1:2}`, `{"a":1e400,"b":-0.0,"c":123456789012345678901234567890}`,
+		`{"` + strings.Repeat("x", 3) + `":{"y":[` + deep + `]}}`,
+		`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"c":"again"}`,
+	}
+	r := NewEnv(Limits{}).NewRenderer(NewDict(0))
+	for _, max := range []int{0, 3, 6, 7} {
+		for _, doc := range docs {
+			want, wantErr := DecodeJSON(doc, max)
+			if err := ValidateJSON(doc, max); errText(err) != errText(wantErr) {
+				t.Errorf("ValidateJSON(%q, %d) = %v; DecodeJSON's error %v", doc, max, err, wantErr)
+			}
+			o, ok, err := IndexJSONObject(doc, max)
+			if errText(err) != errText(wantErr) {
+				t.Errorf("IndexJSONObject(%q, %d) error %v; DecodeJSON's %v", doc, max, err, wantErr)
+				continue
+			}
+			if err != nil {
+				continue
+			}
+			if ok != (want.Dict() != nil) {
+				t.Errorf("IndexJSONObject(%q) ok = %v", doc, ok)
+				continue
+			}
+			if !ok {
+				continue
+			}
+			wantRepr, _ := r.repr(want)
+			byKey := NewDict(o.Len())
+			for _, k := range o.Keys() {
+				v, found, err := o.Get(k)
+				if err != nil || !found {
+					t.Fatalf("Get(%q) of %q: %v %v", k, doc, found, err)
+				}
+				byKey.SetStr(k, v)
+			}
+			d, err := o.Dict()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, got := range []*Dict{byKey, d} {
+				if s, _ := r.repr(DictValue(got)); s != wantRepr {
+					t.Errorf("%q (max %d) indexed = %s; decoded %s", doc, max, s, wantRepr)
+				}
+			}
+			if _, found, _ := o.Get("no such key"); found {
+				t.Errorf("%q: a missing key found", doc)
+			}
+		}
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
