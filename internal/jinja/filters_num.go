@@ -39,9 +39,9 @@ func filterInt(r *Renderer, v Value, a []Value) (Value, error) {
 		} else if n, ok := parseIntBase(v.s, b); ok {
 			return n, nil
 		}
-		if f, ok := parseFloatText(v.s); ok && math.IsInf(f, 0) {
-			return Value{}, newError(OverflowError, "cannot convert float infinity to integer")
-		} else if ok && !math.IsNaN(f) {
+		// int(float('inf')) raises OverflowError, which the fallback
+		// catches since Jinja2 3.1.5: the default.
+		if f, ok := parseFloatText(v.s); ok && !math.IsInf(f, 0) && !math.IsNaN(f) {
 			n, _ := bigFromFloat(f)
 			return BigInt(n), nil
 		}

@@ -6,13 +6,14 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 )
 
 // liveOracle talks to testdata/oracle/gen/server.py (Python Jinja2) when
-// HOOKWORKER_JINJA2_ORACLE names it: one JSON request per line, one JSON
+// HOOKWORKER_JINJA2_ORACLE names it (run by HOOKWORKER_JINJA2_PYTHON, python3 by default): one JSON request per line, one JSON
 // answer per line. Without the variable the live tests and the live mode
 // of the differential fuzzer are skipped; the recorded corpus always runs.
 type liveOracle struct {
@@ -35,7 +36,11 @@ func startLiveOracle(t testing.TB) *liveOracle {
 	if path == "" {
 		return nil
 	}
-	cmd := exec.Command("/usr/bin/python3", path)
+	python := os.Getenv("HOOKWORKER_JINJA2_PYTHON")
+	if python == "" {
+		python = "python3" // gen/oracle.py refuses one without Jinja2 3.1.6
+	}
+	cmd := exec.Command(python, path)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -117,5 +122,39 @@ func TestLiveOracleSpot(t *testing.T) {
 		if !matches(got, want) {
 			t.Errorf("%q %s\n got: %s\nwant: %s", tpl, ctx, got, want)
 		}
+	}
+}
+
+// TestOracleFiles runs the case files HOOKWORKER_JINJA2_CASES names (a
+// glob, in the corpus format; gen/random_gen.py N SEED and gen/bodies_gen.py
+// write them) like TestOracle: a developer's aid for a generated corpus
+// before the cases that differ are kept in the committed one.
+func TestOracleFiles(t *testing.T) {
+	glob := os.Getenv("HOOKWORKER_JINJA2_CASES")
+	if glob == "" {
+		t.Skip("HOOKWORKER_JINJA2_CASES not set")
+	}
+	files, err := filepath.Glob(glob)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no case files match %q: %v", glob, err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cases []*oracleCase
+		if err := json.Unmarshal(data, &cases); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		bad := 0
+		for _, c := range cases {
+			got := runOracle(NewEnv(Limits{}), c.Template, c.Context, c.Mode)
+			if want := c.expected(); !matches(got, want) {
+				bad++
+				t.Errorf("%s (%s)\ntemplate: %q\ncontext:  %s\ngot:  %s\nwant: %s", c.Name, c.Mode, c.Template, c.Context, got, want)
+			}
+		}
+		t.Logf("%s: %d/%d cases differ", f, bad, len(cases))
 	}
 }

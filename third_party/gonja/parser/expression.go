@@ -317,6 +317,8 @@ type TupleOptions struct {
 	ExtraEnd []string
 	// ExplicitParens allows the empty tuple ().
 	ExplicitParens bool
+	// WithNamespace allows ns.attr items (Simplified only: set targets).
+	WithNamespace bool
 }
 
 func (p *Parser) isTupleEnd(extra []string) bool {
@@ -334,7 +336,7 @@ func (p *Parser) ParseTuple(opts TupleOptions) (nodes.Expression, error) {
 	parse := p.ParseExpression
 	switch {
 	case opts.Simplified:
-		parse = p.ParsePrimary
+		parse = func() (nodes.Expression, error) { return p.parsePrimaryTarget(opts.WithNamespace) }
 	case !opts.WithCondExpr:
 		parse = p.ParseExpressionNoCond
 	}

@@ -40,7 +40,8 @@ type Parser struct {
 
 	depth    *int // shared with the parsers of statement arguments
 	maxDepth int
-	endTags  *[][]string // the end tags looked for, innermost last
+	endTags  *[][]string           // the end tags looked for, innermost last
+	nsRefs   []*nodes.GetAttribute // ns.attr targets parsed as namespace references
 }
 
 func (p *Parser) Stream() *tokens.Stream {

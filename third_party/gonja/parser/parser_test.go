@@ -2,6 +2,7 @@ package parser
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -174,5 +175,40 @@ func TestStatements(t *testing.T) {
 	}
 	if w := tpl.Nodes[1].(*nodes.ControlStructureBlock).ControlStructure.(*wrapStmt); len(w.body) != 2 {
 		t.Errorf("wrap body %v", w.body)
+	}
+}
+
+// TestAssignTargets pins Jinja2 3.1.6's parse_assign_target: with the
+// namespace allowed (set), ns.attr may stand alone or in a tuple target;
+// without it (for), a dotted target is refused.
+func TestAssignTargets(t *testing.T) {
+	for _, tc := range []struct {
+		src     string
+		opts    AssignOptions
+		want    string // String() of the target, or the error's message
+		wantErr bool
+	}{
+		{src: "ns.a", opts: AssignOptions{WithNamespace: true}, want: "ns.a"},
+		{src: "ns.a, b", opts: AssignOptions{WithNamespace: true}, want: "tuple[ns.a b]"},
+		{src: "a, ns.b, c.d", opts: AssignOptions{WithNamespace: true}, want: "tuple[a ns.b c.d]"},
+		{src: "ns.a", opts: AssignOptions{NoTuple: true, WithNamespace: true}, want: "ns.a"},
+		{src: "ns.a, b", opts: AssignOptions{}, want: "expected token", wantErr: true},
+		{src: "(ns.a, b)", opts: AssignOptions{WithNamespace: true}, want: "can't assign to 'tuple'", wantErr: true},
+		{src: "true.a", opts: AssignOptions{WithNamespace: true}, want: "can't assign to 'const'", wantErr: true},
+	} {
+		cfg := config.New()
+		p := NewParser("test", tokens.NewStream(tokens.TokenizeExpression(tc.src, cfg)), cfg, noStatements{})
+		target, err := p.ParseAssignTarget(tc.opts)
+		if err == nil && !p.End() {
+			err = p.Error(fmt.Sprintf("expected token '=', got %q", Describe(p.Current())), p.Current())
+		}
+		switch {
+		case tc.wantErr && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s %+v: error %v, want %q", tc.src, tc.opts, err, tc.want)
+		case !tc.wantErr && err != nil:
+			t.Errorf("%s %+v: %v", tc.src, tc.opts, err)
+		case !tc.wantErr && target.String() != tc.want:
+			t.Errorf("%s %+v: %s, want %s", tc.src, tc.opts, target, tc.want)
+		}
 	}
 }

@@ -304,17 +304,6 @@ func (p *Parser) ParseAssignTarget(opts AssignOptions) (nodes.Expression, error)
 	var target nodes.Expression
 	var err error
 	switch {
-	case opts.WithNamespace && p.Peek(tokens.Dot) != nil:
-		tok, err := p.ExpectName()
-		if err != nil {
-			return nil, err
-		}
-		dot := p.Next()
-		attr, err := p.ExpectName()
-		if err != nil {
-			return nil, err
-		}
-		target = &nodes.GetAttribute{Location: dot, Node: &nodes.Name{Name: tok}, Attribute: attr.Val}
 	case opts.NameOnly:
 		tok, err := p.ExpectName()
 		if err != nil {
@@ -322,22 +311,44 @@ func (p *Parser) ParseAssignTarget(opts AssignOptions) (nodes.Expression, error)
 		}
 		target = &nodes.Name{Name: tok}
 	case opts.NoTuple:
-		target, err = p.ParsePrimary()
+		target, err = p.parsePrimaryTarget(opts.WithNamespace)
 	default:
-		target, err = p.ParseTuple(TupleOptions{Simplified: true, ExtraEnd: opts.ExtraEnd})
+		target, err = p.ParseTuple(TupleOptions{Simplified: true, ExtraEnd: opts.ExtraEnd, WithNamespace: opts.WithNamespace})
 	}
 	if err != nil {
 		return nil, err
 	}
-	if what := cannotAssign(target); what != "" {
+	if what := p.cannotAssign(target); what != "" {
 		return nil, p.Error("can't assign to '"+what+"'", target.Position())
 	}
 	return target, nil
 }
 
+// parsePrimaryTarget is Jinja2's parse_primary(with_namespace=...): with
+// the namespace allowed, a name followed by a dot is a namespace
+// reference ns.attr (alone or as an item of a tuple target, Jinja2 3.1.5+).
+func (p *Parser) parsePrimaryTarget(withNamespace bool) (nodes.Expression, error) {
+	if tok := p.Current(tokens.Name); withNamespace && tok != nil && p.Peek(tokens.Dot) != nil {
+		switch tok.Val {
+		case "true", "True", "false", "False", "none", "None":
+		default:
+			p.Consume()
+			dot := p.Next()
+			attr, err := p.ExpectName()
+			if err != nil {
+				return nil, err
+			}
+			ref := &nodes.GetAttribute{Location: dot, Node: &nodes.Name{Name: tok}, Attribute: attr.Val}
+			p.nsRefs = append(p.nsRefs, ref)
+			return ref, nil
+		}
+	}
+	return p.ParsePrimary()
+}
+
 // cannotAssign names the kind of a target that cannot be assigned to, or
 // is "" when target can be.
-func cannotAssign(target nodes.Expression) string {
+func (p *Parser) cannotAssign(target nodes.Expression) string {
 	switch t := target.(type) {
 	case *nodes.Name:
 		switch t.Name.Val {
@@ -346,10 +357,17 @@ func cannotAssign(target nodes.Expression) string {
 		}
 		return ""
 	case *nodes.GetAttribute:
-		return ""
+		// Only a namespace reference is a target: (ns.a, b) parses ns.a
+		// as an expression, which Jinja2 cannot assign to.
+		for _, ref := range p.nsRefs {
+			if ref == t {
+				return ""
+			}
+		}
+		return "getattr"
 	case *nodes.Tuple:
 		for _, v := range t.Val {
-			if w := cannotAssign(v); w != "" {
+			if w := p.cannotAssign(v); w != "" {
 				return "tuple"
 			}
 		}

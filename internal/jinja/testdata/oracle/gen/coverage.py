@@ -1,5 +1,5 @@
-#!/usr/bin/python3
-"""Coverage check of the oracle: /usr/bin/python3 gen/coverage.py
+#!/usr/bin/env python3
+"""Coverage check of the oracle: python3 gen/coverage.py
 
 Parses every case's template with Jinja2's own parser and counts, per
 feature, how many cases use it. Fails (exit 1) when a builtin filter is in

@@ -1,5 +1,5 @@
-#!/usr/bin/python3
-"""Regenerate the oracle case files: /usr/bin/python3 gen/generate.py [category...]
+#!/usr/bin/env python3
+"""Regenerate the oracle case files: python3 gen/generate.py [category...]
 
 Writes ../<category>.json (and ../random.json via random_gen) next to gen/.
 """

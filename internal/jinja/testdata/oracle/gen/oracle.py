@@ -1,6 +1,7 @@
 """Shared core of the Jinja2 oracle generators.
 
-Run only with Debian's interpreter (/usr/bin/python3, python3-jinja2 3.1.2).
+Run with a Python 3.11 that has Jinja2 3.1.6 (on this machine: the `python3`
+on PATH; HOOKWORKER_JINJA2_PYTHON names another one for the Go live tests).
 evaluate() is the single definition of a case's outcome; generate.py,
 random_gen.py and server.py all use it.
 """
@@ -14,7 +15,8 @@ import jinja2
 from jinja2.runtime import Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
-EXPECTED_JINJA2 = "3.1.2"
+EXPECTED_JINJA2 = "3.1.6"
+EXPECTED_PYTHON = (3, 11)  # unicodedata 14.0.0: case mapping, \w, isidentifier
 
 # Python's compiler warns about generated code such as `5[0]`; the outcome
 # (a TypeError at render time) is what matters, the warning is noise.
@@ -22,12 +24,14 @@ warnings.simplefilter("ignore", SyntaxWarning)
 
 
 def check_interpreter():
-    if jinja2.__version__ != EXPECTED_JINJA2 or not jinja2.__file__.startswith(
-        "/usr/lib/python3/dist-packages/"
-    ):
+    import importlib.metadata
+
+    version = importlib.metadata.version("jinja2")
+    if version != EXPECTED_JINJA2 or sys.version_info[:2] != EXPECTED_PYTHON:
         sys.exit(
-            f"oracle: need Debian's python3-jinja2 {EXPECTED_JINJA2} under /usr/bin/python3, "
-            f"got {jinja2.__version__} from {jinja2.__file__} ({sys.executable})"
+            f"oracle: need Jinja2 {EXPECTED_JINJA2} on Python "
+            f"{'.'.join(map(str, EXPECTED_PYTHON))}, got {version} from {jinja2.__file__} "
+            f"({sys.executable}, Python {sys.version.split()[0]})"
         )
 
 

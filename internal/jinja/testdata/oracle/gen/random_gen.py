@@ -1,8 +1,8 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Grammar-based random templates over random JSON contexts (differential
 seeds, category "random").
 
-  /usr/bin/python3 gen/random_gen.py [count] [seed]   # writes ../random.json
+  python3 gen/random_gen.py [count] [seed]   # writes ../random.json
 
 generate.py calls write() with the defaults. Generation uses one seeded
 random.Random, so the output is the same on every run. A candidate is dropped

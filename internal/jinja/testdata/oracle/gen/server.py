@@ -1,7 +1,7 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Persistent Jinja2 oracle for live differential fuzzing.
 
-  /usr/bin/python3 gen/server.py
+  python3 gen/server.py
 
 Reads one JSON object per line on stdin:
     {"template": "...", "context": "<JSON object text>" | {...}, "mode": "render" | "expr"}

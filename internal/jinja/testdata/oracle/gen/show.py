@@ -1,7 +1,7 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Developer aid: print the oracle outcome of one template.
 
-  /usr/bin/python3 gen/show.py '{{ x|upper }}' '{"x": "a"}' [render|expr]
+  python3 gen/show.py '{{ x|upper }}' '{"x": "a"}' [render|expr]
 """
 import json
 import os

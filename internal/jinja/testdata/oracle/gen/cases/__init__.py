@@ -23,6 +23,7 @@ CATEGORIES = [
     "mapper",
     "realistic",
     "found",
+    "hunt",
 ]
 
 

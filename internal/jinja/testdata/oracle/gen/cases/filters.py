@@ -1,4 +1,4 @@
-"""filters: every builtin filter of Jinja2 3.1.2 with its arguments, keyword
+"""filters: every builtin filter of Jinja2 3.1 with its arguments, keyword
 arguments and edge inputs."""
 from cases import B, R, X
 
