@@ -57,6 +57,8 @@ type Mapper struct {
 	// names are the names the mappers read: the context builds only
 	// those (a body's other top-level keys are checked, not decoded).
 	names map[string]bool
+	// keep tells the body decoder which top-level keys to build.
+	keep func(string) bool
 }
 
 type entry struct {
@@ -92,6 +94,7 @@ func Compile(env Engine, mappings []webhook.Mapping, _ Options) (*Mapper, error)
 			m.names[n] = true
 		}
 	}
+	m.keep = func(k string) bool { return m.names[k] }
 	return m, nil
 }
 
@@ -106,7 +109,7 @@ func (m *Mapper) Apply(resp *Response, cvars, conversation map[string]any) (Outp
 	if len(m.entries) == 0 {
 		return out, nil
 	}
-	ctx := jinja.NewDict(8)
+	ctx := &context{}
 	r := m.env.NewRenderer(ctx)
 	if err := m.context(r, ctx, resp, cvars, conversation); err != nil {
 		return Output{}, &Error{CVar: m.entries[0].name, Err: err}
@@ -154,52 +157,88 @@ func apply(r *jinja.Renderer, t *jinja.Template) (any, bool, error) {
 
 // context is the mapper context of the contract: the top-level keys of a
 // JSON object body, then response (status_code, headers with lower-case
-// names, body parsed or None, text), cvars and conversation.
-func (m *Mapper) context(r *jinja.Renderer, ctx *jinja.Dict, resp *Response, cvars, conversation map[string]any) error {
+// names, body parsed or None, text), cvars and conversation, which win
+// over body keys of the same names. Only what the mappers name is built.
+type context struct {
+	body *jinja.Dict // the body's keys the mappers read; nil unless an object
+	// response, cvars and conversation, where has says so.
+	response, cvars, conversation jinja.Value
+	has                           uint8
+}
+
+const (
+	hasResponse = 1 << iota
+	hasCVars
+	hasConversation
+)
+
+// Lookup resolves a top-level name.
+func (c *context) Lookup(name string) (jinja.Value, bool) {
+	switch {
+	case name == "response" && c.has&hasResponse != 0:
+		return c.response, true
+	case name == "cvars" && c.has&hasCVars != 0:
+		return c.cvars, true
+	case name == "conversation" && c.has&hasConversation != 0:
+		return c.conversation, true
+	case c.body != nil:
+		return c.body.GetStr(name)
+	}
+	return jinja.Value{}, false
+}
+
+// context builds ctx for resp.
+func (m *Mapper) context(r *jinja.Renderer, ctx *context, resp *Response, cvars, conversation map[string]any) error {
 	body := jinja.None
 	if len(resp.Body) > 0 {
-		var keep func(string) bool
-		if !m.names["response"] {
-			keep = func(k string) bool { return m.names[k] }
+		keep := m.keep
+		if m.names["response"] {
+			keep = nil // response.body: the whole of it
 		}
 		v, err := r.DecodeJSONKeys(string(resp.Body), MaxBodyDepth, keep)
-		var je *jinja.JSONError
 		switch {
-		case errors.As(err, &je) && je.Depth:
-			return fmt.Errorf("%w (more than %d levels)", ErrResponseTooDeep, MaxBodyDepth)
-		case jinja.IsBound(err):
-			return err
 		case err == nil:
 			body = v
+		case jinja.IsBound(err):
+			return err
+		case isDepthError(err):
+			return fmt.Errorf("%w (more than %d levels)", ErrResponseTooDeep, MaxBodyDepth)
 		}
 	}
-	if d := body.Dict(); d != nil {
-		for i, k := range d.Keys() {
-			ctx.SetStr(k.Str(), d.Values()[i])
-		}
-	}
+	ctx.body = body.Dict()
 	if m.names["response"] {
 		response := jinja.NewDict(4)
 		response.SetStr("status_code", jinja.Int(int64(resp.StatusCode)))
 		response.SetStr("headers", jinja.DictValue(lowerHeaders(resp.Header)))
 		response.SetStr("body", body)
 		response.SetStr("text", jinja.String(string(resp.Body)))
-		ctx.SetStr("response", jinja.DictValue(response))
+		ctx.response, ctx.has = jinja.DictValue(response), ctx.has|hasResponse
 	}
-	for name, x := range map[string]map[string]any{"cvars": cvars, "conversation": conversation} {
-		if !m.names[name] {
+	for _, g := range [...]struct {
+		name string
+		x    map[string]any
+		v    *jinja.Value
+		has  uint8
+	}{{"cvars", cvars, &ctx.cvars, hasCVars}, {"conversation", conversation, &ctx.conversation, hasConversation}} {
+		if !m.names[g.name] {
 			continue // not read by any mapper
 		}
-		if x == nil {
-			x = map[string]any{}
+		if g.x == nil {
+			g.x = map[string]any{}
 		}
-		v, err := jinja.FromGo(x, MaxBodyDepth)
+		v, err := jinja.FromGo(g.x, MaxBodyDepth)
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return fmt.Errorf("%s: %w", g.name, err)
 		}
-		ctx.SetStr(name, v)
+		*g.v, ctx.has = v, ctx.has|g.has
 	}
 	return nil
+}
+
+// isDepthError reports a JSON document nested past the bound.
+func isDepthError(err error) bool {
+	var je *jinja.JSONError
+	return errors.As(err, &je) && je.Depth
 }
 
 // lowerHeaders gives each header once, by its lower-case name, its values

@@ -24,8 +24,8 @@ type reqContext struct {
 	// otherwise cvars is built when the context is made.
 	lazy  *jinja.LazyObject
 	cvars jinja.Value
-	// conv and event are built at their first lookup (built tells
-	// which); params when the context is made.
+	// conv, event and params (when empty) are built at their first
+	// lookup; built tells which are.
 	conv, event, params jinja.Value
 	built               uint8
 	// err is the first failure building a value at a lookup; the render
@@ -37,6 +37,7 @@ const (
 	builtCVars = 1 << iota
 	builtConv
 	builtEvent
+	builtParams
 )
 
 // depth bounds the event's values, as trigger.Decode bounds the event.
@@ -82,11 +83,13 @@ func newReqContext(v *Vars) (*reqContext, error) {
 		}
 		c.conv, c.built = conv, c.built|builtConv
 	}
-	params, err := jinja.FromGo(v.paramsMap(), depth)
-	if err != nil {
-		return nil, fmt.Errorf("params: %w", err)
+	if len(v.params) > 0 { // else an empty dict, made when read
+		params, err := jinja.FromGo(v.params, depth)
+		if err != nil {
+			return nil, fmt.Errorf("params: %w", err)
+		}
+		c.params, c.built = params, c.built|builtParams
 	}
-	c.params = params
 	return c, nil
 }
 
@@ -100,6 +103,9 @@ func (c *reqContext) Lookup(name string) (jinja.Value, bool) {
 	case "secrets":
 		return jinja.ObjectValue(&c.v.secrets), true
 	case "params":
+		if c.built&builtParams == 0 {
+			c.params, c.built = jinja.DictValue(jinja.NewDict(0)), c.built|builtParams
+		}
 		return c.params, true
 	case "event":
 		return c.eventValue(), true

@@ -81,6 +81,9 @@ func undefinedErrorf(format string, args ...any) *Error {
 // IsUndefinedError reports whether err comes from using an undefined
 // value (Jinja2's UndefinedError): a missing name, attribute or item.
 func IsUndefinedError(err error) bool {
+	if err == nil {
+		return false
+	}
 	var e *Error
 	return errors.As(err, &e) && e.Kind == UndefinedError
 }
@@ -100,6 +103,9 @@ func (e *BoundError) Error() string {
 
 // IsBound reports whether err is a bound exceeded.
 func IsBound(err error) bool {
+	if err == nil {
+		return false
+	}
 	var b *BoundError
 	return errors.As(err, &b)
 }

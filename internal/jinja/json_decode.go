@@ -4,6 +4,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -33,42 +34,42 @@ func DecodeJSON(data string, maxDepth int) (Value, error) {
 // DecodeJSON is DecodeJSON counting the values it builds against the
 // render's memory budget (a response body decoded for mappers).
 func (r *Renderer) DecodeJSON(data string, maxDepth int) (Value, error) {
-	if maxDepth <= 0 {
-		maxDepth = DefaultMaxJSONDepth
-	}
-	d := &jsonDecoder{s: data, max: maxDepth, r: r}
-	d.space()
-	v, err := d.value(0)
-	if err != nil {
-		return Value{}, err
-	}
-	d.space()
-	if d.i != len(d.s) {
-		return Value{}, d.fail("extra data")
-	}
-	return v, nil
+	return r.DecodeJSONKeys(data, maxDepth, nil)
 }
 
 // DecodeJSONKeys is DecodeJSON for a reader that looks only at some
 // top-level keys: when data is an object, the values of the keys keep
 // refuses are checked (the document must still be JSON, within the depth
-// bound) but not built, and are absent from the result.
+// bound) but not built, and are absent from the result. A nil keep keeps
+// every key.
 func (r *Renderer) DecodeJSONKeys(data string, maxDepth int, keep func(key string) bool) (Value, error) {
 	if maxDepth <= 0 {
 		maxDepth = DefaultMaxJSONDepth
 	}
-	d := &jsonDecoder{s: data, max: maxDepth, r: r, keep: keep}
+	sp := decodeStacks.Get().(*[]Value)
+	d := jsonDecoder{s: data, max: maxDepth, r: r, keep: keep, stack: (*sp)[:0]}
 	d.space()
 	v, err := d.value(0)
+	d.space()
+	if err == nil && d.i != len(d.s) {
+		err = d.fail("extra data")
+	}
+	clear(d.stack) // what a failure left
+	if cap(d.stack) <= maxPooledStack {
+		*sp = d.stack[:0]
+		decodeStacks.Put(sp)
+	}
 	if err != nil {
 		return Value{}, err
 	}
-	d.space()
-	if d.i != len(d.s) {
-		return Value{}, d.fail("extra data")
-	}
 	return v, nil
 }
+
+// decodeStacks are the decoders' member stacks, reused.
+var decodeStacks = sync.Pool{New: func() any { s := make([]Value, 0, 64); return &s }}
+
+// maxPooledStack bounds the stacks kept for reuse.
+const maxPooledStack = 4096
 
 type jsonDecoder struct {
 	s    string
@@ -76,6 +77,10 @@ type jsonDecoder struct {
 	max  int
 	r    *Renderer         // charged for what is built, when not nil
 	keep func(string) bool // the top-level keys built, when not nil
+	// stack holds the members of the objects and arrays being decoded
+	// (keys and values, in pairs, for an object), so that each is built
+	// at its final size in one go.
+	stack []Value
 }
 
 // skip checks one value as value does, building no list or dict.
@@ -189,12 +194,12 @@ func (d *jsonDecoder) value(depth int) (Value, error) {
 
 func (d *jsonDecoder) object(depth int) (Value, error) {
 	d.i++
-	dict := NewDict(4)
 	d.space()
 	if d.i < len(d.s) && d.s[d.i] == '}' {
 		d.i++
-		return DictValue(dict), nil
+		return DictValue(NewDict(0)), nil
 	}
+	base := len(d.stack)
 	for {
 		d.space()
 		if d.i >= len(d.s) || d.s[d.i] != '"' {
@@ -219,7 +224,7 @@ func (d *jsonDecoder) object(depth int) (Value, error) {
 			if err != nil {
 				return Value{}, err
 			}
-			dict.SetStr(k, v)
+			d.stack = append(d.stack, String(k), v)
 		}
 		d.space()
 		if d.i >= len(d.s) {
@@ -230,6 +235,13 @@ func (d *jsonDecoder) object(depth int) (Value, error) {
 			d.i++
 		case '}':
 			d.i++
+			members := d.stack[base:]
+			dict := NewDict(len(members) / 2)
+			for j := 0; j < len(members); j += 2 {
+				dict.SetStr(members[j].s, members[j+1]) // a repeated key: first place, last value
+			}
+			clear(members)
+			d.stack = d.stack[:base]
 			return DictValue(dict), nil
 		default:
 			return Value{}, d.fail("expecting ',' or '}'")
@@ -239,19 +251,19 @@ func (d *jsonDecoder) object(depth int) (Value, error) {
 
 func (d *jsonDecoder) array(depth int) (Value, error) {
 	d.i++
-	items := []Value{}
 	d.space()
 	if d.i < len(d.s) && d.s[d.i] == ']' {
 		d.i++
-		return NewList(items), nil
+		return NewList([]Value{}), nil
 	}
+	base := len(d.stack)
 	for {
 		d.space()
 		v, err := d.value(depth)
 		if err != nil {
 			return Value{}, err
 		}
-		items = append(items, v)
+		d.stack = append(d.stack, v)
 		d.space()
 		if d.i >= len(d.s) {
 			return Value{}, d.fail("unexpected end")
@@ -261,6 +273,9 @@ func (d *jsonDecoder) array(depth int) (Value, error) {
 			d.i++
 		case ']':
 			d.i++
+			items := append([]Value(nil), d.stack[base:]...)
+			clear(d.stack[base:])
+			d.stack = d.stack[:base]
 			return NewList(items), nil
 		default:
 			return Value{}, d.fail("expecting ',' or ']'")

@@ -11,7 +11,7 @@ func ValidateJSON(data string, maxDepth int) error {
 	if maxDepth <= 0 {
 		maxDepth = DefaultMaxJSONDepth
 	}
-	d := &jsonDecoder{s: data, max: maxDepth}
+	d := jsonDecoder{s: data, max: maxDepth}
 	d.space()
 	if err := d.skip(0); err != nil {
 		return err
@@ -30,13 +30,16 @@ func ValidateJSON(data string, maxDepth int) error {
 // that a template sees one object under both names (cvars.items and
 // items). It is not safe for concurrent use.
 type LazyObject struct {
-	keys  []string
-	raws  []string // each member's JSON text
-	vals  []Value  // decoded members (valid where done)
-	done  []bool
-	index map[string]int // by key, past indexAfter members
-	max   int
-	dict  *Dict
+	members []lazyMember
+	index   map[string]int // by key, past indexAfter members
+	max     int
+	dict    *Dict
+}
+
+type lazyMember struct {
+	key, raw string // raw: the value's JSON text
+	val      Value  // once done
+	done     bool
 }
 
 // IndexJSONObject checks data in full and indexes its top-level members
@@ -46,12 +49,12 @@ func IndexJSONObject(data string, maxDepth int) (o *LazyObject, ok bool, err err
 	if maxDepth <= 0 {
 		maxDepth = DefaultMaxJSONDepth
 	}
-	d := &jsonDecoder{s: data, max: maxDepth}
+	d := jsonDecoder{s: data, max: maxDepth}
 	d.space()
 	if d.i >= len(d.s) || d.s[d.i] != '{' {
 		return nil, false, ValidateJSON(data, maxDepth)
 	}
-	o = &LazyObject{max: maxDepth - 1}
+	o = &LazyObject{max: maxDepth - 1, members: make([]lazyMember, 0, 8)}
 	d.i++
 	d.space()
 	if d.i < len(d.s) && d.s[d.i] == '}' {
@@ -78,16 +81,15 @@ func IndexJSONObject(data string, maxDepth int) (o *LazyObject, ok bool, err err
 			}
 			raw := d.s[start:d.i]
 			if at := o.find(k); at >= 0 {
-				o.raws[at] = raw
+				o.members[at].raw = raw
 			} else {
-				o.keys = append(o.keys, k)
-				o.raws = append(o.raws, raw)
+				o.members = append(o.members, lazyMember{key: k, raw: raw})
 				if o.index != nil {
-					o.index[k] = len(o.keys) - 1
-				} else if len(o.keys) > indexAfter {
-					o.index = make(map[string]int, 2*len(o.keys))
-					for i, x := range o.keys {
-						o.index[x] = i
+					o.index[k] = len(o.members) - 1
+				} else if len(o.members) > indexAfter {
+					o.index = make(map[string]int, 2*len(o.members))
+					for i, m := range o.members {
+						o.index[m.key] = i
 					}
 				}
 			}
@@ -110,16 +112,14 @@ func IndexJSONObject(data string, maxDepth int) (o *LazyObject, ok bool, err err
 	if d.i != len(d.s) {
 		return nil, false, d.fail("extra data")
 	}
-	o.vals = make([]Value, len(o.keys))
-	o.done = make([]bool, len(o.keys))
 	return o, true, nil
 }
 
 // Len returns the number of members.
-func (o *LazyObject) Len() int { return len(o.keys) }
+func (o *LazyObject) Len() int { return len(o.members) }
 
-// Keys returns the member names in order (not a copy).
-func (o *LazyObject) Keys() []string { return o.keys }
+// Key returns the name of the i-th member.
+func (o *LazyObject) Key(i int) string { return o.members[i].key }
 
 // find returns the index of the member named k, or -1.
 func (o *LazyObject) find(k string) int {
@@ -129,8 +129,8 @@ func (o *LazyObject) find(k string) int {
 		}
 		return -1
 	}
-	for i, x := range o.keys {
-		if x == k {
+	for i := range o.members {
+		if o.members[i].key == k {
 			return i
 		}
 	}
@@ -148,14 +148,15 @@ func (o *LazyObject) Get(name string) (Value, bool, error) {
 }
 
 func (o *LazyObject) at(i int) (Value, error) {
-	if !o.done[i] {
-		v, err := DecodeJSON(o.raws[i], o.max)
+	m := &o.members[i]
+	if !m.done {
+		v, err := DecodeJSON(m.raw, o.max)
 		if err != nil {
 			return Value{}, err
 		}
-		o.vals[i], o.done[i] = v, true
+		m.val, m.done = v, true
 	}
-	return o.vals[i], nil
+	return m.val, nil
 }
 
 // Dict returns the object as a dict, every member decoded; the same dict
@@ -164,13 +165,13 @@ func (o *LazyObject) Dict() (*Dict, error) {
 	if o.dict != nil {
 		return o.dict, nil
 	}
-	d := NewDict(len(o.keys))
-	for i, k := range o.keys {
+	d := NewDict(len(o.members))
+	for i := range o.members {
 		v, err := o.at(i)
 		if err != nil {
 			return nil, err
 		}
-		d.SetStr(k, v)
+		d.SetStr(o.members[i].key, v)
 	}
 	o.dict = d
 	return d, nil

@@ -43,7 +43,8 @@ func TestLazyObjectAsDecode(t *testing.T) {
 			}
 			wantRepr, _ := r.repr(want)
 			byKey := NewDict(o.Len())
-			for _, k := range o.Keys() {
+			for i := range o.Len() {
+				k := o.Key(i)
 				v, found, err := o.Get(k)
 				if err != nil || !found {
 					t.Fatalf("Get(%q) of %q: %v %v", k, doc, found, err)

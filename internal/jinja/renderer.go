@@ -139,14 +139,24 @@ func (r *Renderer) capture(fn func() error) (string, error) {
 	return s, err
 }
 
+// renderState is what one Render starts with.
+type renderState struct {
+	out output
+	top frame
+}
+
 // Render renders t with the renderer's context.
 func (r *Renderer) Render(t *Template) (out string, err error) {
 	if t.static {
 		return t.text, nil
 	}
 	defer r.recover(&err)
-	r.out = &output{max: r.env.limits.MaxOutput}
-	r.top = &frame{}
+	// The output and the top frame in one allocation, fresh for each
+	// render (a macro keeps the frame it was defined in).
+	st := &renderState{out: output{max: r.env.limits.MaxOutput}}
+	// Room for about the template's size: most outputs are near it.
+	st.out.Grow(min(len(t.src), st.out.max))
+	r.out, r.top = &st.out, &st.top
 	r.frame = r.top
 	r.tpl = t
 	r.autoescape = false
