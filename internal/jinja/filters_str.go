@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // String filters. Each takes str(value) (soft_str: Undefined is "", a
@@ -40,7 +41,6 @@ func strFilter(name string, fn func(string) string) filterFunc {
 }
 
 var (
-	titleSplit   = regexp.MustCompile(`[-\s({\[<]+`)
 	attrKeyBad   = regexp.MustCompile(`[\s/>=]`)
 	stripComment = regexp.MustCompile(`(?s)<!--.*?-->`)
 	stripTag     = regexp.MustCompile(`(?s)<.*?>`)
@@ -49,14 +49,28 @@ var (
 // jinjaTitle is Jinja2's title: each piece between [-\s({[<]+ separators
 // gets its first character upper-cased and the rest lower-cased.
 func jinjaTitle(s string) string {
+	// re.split(r"([-\s({\[<]+)", s), \s being Python's str.isspace.
+	sep := func(c rune) bool { return isSpace(c) || strings.ContainsRune("-({[<", c) }
 	var b strings.Builder
-	last := 0
-	for _, m := range titleSplit.FindAllStringIndex(s, -1) {
-		b.WriteString(titleWord(s[last:m[0]]))
-		b.WriteString(s[m[0]:m[1]])
-		last = m[1]
+	word := 0
+	for i, c := range s {
+		if !sep(c) {
+			continue
+		}
+		if word >= 0 {
+			b.WriteString(titleWord(s[word:i]))
+			word = -1
+		}
+		b.WriteRune(c)
+		if n := i + utf8.RuneLen(c); n < len(s) {
+			if next, _ := utf8.DecodeRuneInString(s[n:]); !sep(next) {
+				word = n
+			}
+		}
 	}
-	b.WriteString(titleWord(s[last:]))
+	if word >= 0 {
+		b.WriteString(titleWord(s[word:]))
+	}
 	return b.String()
 }
 

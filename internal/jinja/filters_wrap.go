@@ -2,7 +2,6 @@ package jinja
 
 import (
 	"strings"
-	"unicode"
 )
 
 // wordwrap is Jinja2's do_wordwrap: each line of str.splitlines() wrapped
@@ -61,7 +60,7 @@ type textWrapper struct {
 // Unicode \w, and letter = [^\d\W].
 func twSpace(c rune) bool  { return strings.ContainsRune("\t\n\x0b\x0c\r ", c) }
 func twWord(c rune) bool   { return isWordRune(c) }
-func twLetter(c rune) bool { return twWord(c) && !unicode.Is(unicode.Nd, c) }
+func twLetter(c rune) bool { return twWord(c) && !pyHas(c, pyDecimal) }
 func twPunct(c rune) bool  { return twWord(c) || strings.ContainsRune("!\"'&.,?", c) }
 
 // split cuts text into chunks as wordsep_re.split does.

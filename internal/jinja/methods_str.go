@@ -2,7 +2,6 @@ package jinja
 
 import (
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -95,11 +94,11 @@ func init() {
 	strMap("capitalize", pyCapitalize)
 	strMap("title", pyTitle)
 	strMap("swapcase", pySwapcase)
-	strPred("isalpha", allRunes(unicode.IsLetter))
-	strPred("isdigit", allRunes(func(c rune) bool { return unicode.IsDigit(c) || unicode.Is(unicode.No, c) && c >= 0xb2 && c <= 0xb9 }))
-	strPred("isdecimal", allRunes(unicode.IsDigit))
-	strPred("isnumeric", allRunes(unicode.IsNumber))
-	strPred("isalnum", allRunes(func(c rune) bool { return unicode.IsLetter(c) || unicode.IsNumber(c) }))
+	strPred("isalpha", allRunes(func(c rune) bool { return pyHas(c, pyAlpha) }))
+	strPred("isdigit", allRunes(func(c rune) bool { return pyHas(c, pyDigit) }))
+	strPred("isdecimal", allRunes(func(c rune) bool { return pyHas(c, pyDecimal) }))
+	strPred("isnumeric", allRunes(func(c rune) bool { return pyHas(c, pyNumeric) }))
+	strPred("isalnum", allRunes(pyIsAlnum))
 	strPred("isspace", allRunes(isSpace))
 	strPred("isascii", isASCII)
 	strPred("islower", func(s string) bool { return strCase(s, false) })
@@ -114,7 +113,7 @@ func init() {
 	})
 	strPred("isidentifier", func(s string) bool {
 		for i, c := range s {
-			if !(c == '_' || unicode.IsLetter(c) || i > 0 && (unicode.IsDigit(c) || unicode.Is(unicode.Mn, c) || unicode.Is(unicode.Mc, c) || unicode.Is(unicode.Pc, c))) {
+			if !pyHas(c, pyIDStart) && (i == 0 || !pyHas(c, pyIDContinue)) {
 				return false
 			}
 		}
@@ -124,12 +123,12 @@ func init() {
 		cased, prev := false, false
 		for _, c := range s {
 			switch {
-			case unicode.IsUpper(c) || unicode.IsTitle(c):
+			case pyIsUpper(c) || pyHas(c, pyTitleF):
 				if prev {
 					return false
 				}
 				prev, cased = true, true
-			case unicode.IsLower(c):
+			case pyIsLower(c):
 				if !prev {
 					return false
 				}

@@ -166,7 +166,11 @@ func trueDiv(a, b Value) (Value, error) {
 		if !a.isBig() && !b.isBig() && abs64(a.i) < 1<<53 && abs64(b.i) < 1<<53 {
 			return Float(float64(a.i) / float64(b.i)), nil
 		}
-		f, _ := new(big.Rat).SetFrac(a.Big(), b.Big()).Float64()
+		x, y := a.Big(), b.Big()
+		f, _ := new(big.Rat).SetFrac(x, y).Float64()
+		if f == 0 && (x.Sign() < 0) != (y.Sign() < 0) {
+			f = math.Copysign(0, -1) // 0 / -n is -0.0, as a tiny negative quotient
+		}
 		if math.IsInf(f, 0) {
 			return Value{}, newError(OverflowError, "integer division result too large for a float")
 		}
@@ -409,7 +413,7 @@ func asciiDigits(s string) string {
 	}
 	var b strings.Builder
 	for _, c := range s {
-		if c >= utf8.RuneSelf && unicode.Is(unicode.Nd, c) {
+		if c >= utf8.RuneSelf && pyHas(c, pyDecimal) {
 			c = '0' + digitValue(c)
 		}
 		b.WriteRune(c)

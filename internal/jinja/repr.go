@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -287,12 +286,4 @@ func hex2(n, width int) string {
 
 // isPrintable is Python's str.isprintable for one character: not in the
 // categories Cc, Cf, Cs, Co, Cn, Zl, Zp and Zs, except the space.
-func isPrintable(c rune) bool {
-	if c == ' ' {
-		return true
-	}
-	if unicode.In(c, unicode.Cc, unicode.Cf, unicode.Co, unicode.Zl, unicode.Zp, unicode.Zs) {
-		return false
-	}
-	return unicode.In(c, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S)
-}
+func isPrintable(c rune) bool { return pyHas(c, pyPrintable) }

@@ -2,12 +2,7 @@ package jinja
 
 import (
 	"strings"
-	"sync"
-	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/text/cases"
-	"golang.org/x/text/language"
 )
 
 // Python str semantics on Go's UTF-8 strings: lengths, indices and slices
@@ -15,7 +10,7 @@ import (
 // Python's.
 
 // isSpace is Python's str.isspace for one character.
-func isSpace(r rune) bool { return unicode.IsSpace(r) || r >= 0x1c && r <= 0x1f }
+func isSpace(r rune) bool { return pyHas(r, pySpace) }
 
 func isBlank(s string) bool { return strings.TrimFunc(s, isSpace) == "" }
 
@@ -49,121 +44,75 @@ func runeAt(s string, i int) string {
 	return ""
 }
 
-// A cases.Caser keeps state between calls and may not be shared by
-// goroutines: renders run in parallel, so each call takes one from a pool.
-var (
-	upperCasers = sync.Pool{New: func() any { return cases.Upper(language.Und) }}
-	lowerCasers = sync.Pool{New: func() any { return cases.Lower(language.Und) }}
-	foldCasers  = sync.Pool{New: func() any { return cases.Fold() }}
-)
-
-func withCaser(p *sync.Pool, s string) string {
-	c := p.Get().(cases.Caser)
-	out := c.String(s)
-	p.Put(c)
-	return out
-}
-
-// pyUpper and pyLower are Python's str.upper and str.lower: full Unicode
-// case mapping (ß -> SS, final sigma).
+// pyUpper, pyLower and pyCasefold are Python's str.upper, str.lower and
+// str.casefold: full case mapping (ß -> SS, ﬁ -> fi, final sigma).
 func pyUpper(s string) string {
 	if isASCII(s) {
 		return strings.ToUpper(s)
 	}
-	return withCaser(&upperCasers, s)
+	return pyCaseMap(s, func(rs []rune, i int) string { return pyMap(rs[i], mapUpper) })
 }
 
 func pyLower(s string) string {
 	if isASCII(s) {
 		return strings.ToLower(s)
 	}
-	return withCaser(&lowerCasers, s)
+	return pyCaseMap(s, lowerAt)
 }
 
-// pyCasefold is Python's str.casefold: full Unicode case folding
-// (ß -> ss, ﬁ -> fi).
 func pyCasefold(s string) string {
 	if isASCII(s) {
 		return strings.ToLower(s)
 	}
-	return withCaser(&foldCasers, s)
+	return pyCaseMap(s, func(rs []rune, i int) string { return pyMap(rs[i], mapFold) })
 }
 
 // pyIsUpper and pyIsLower are Python's Uppercase and Lowercase
 // properties (Lu or Ll plus Other_Uppercase / Other_Lowercase).
-func pyIsUpper(c rune) bool { return unicode.IsUpper(c) || unicode.Is(unicode.Other_Uppercase, c) }
-func pyIsLower(c rune) bool { return unicode.IsLower(c) || unicode.Is(unicode.Other_Lowercase, c) }
+func pyIsUpper(c rune) bool { return pyHas(c, pyUpperF) }
+func pyIsLower(c rune) bool { return pyHas(c, pyLowerF) }
 
 // isCased reports whether c has case (Python's cased characters).
-func isCased(c rune) bool {
-	return pyIsUpper(c) || pyIsLower(c) || unicode.IsTitle(c)
-}
+func isCased(c rune) bool { return pyHas(c, pyCased) }
 
-// pyTitle is Python's str.title: a cased character after an uncased one
-// starts a word and is title-cased; the others are lower-cased.
+// pyTitle is CPython's do_title: a character after a cased one is
+// lower-cased (final sigma included), any other is title-cased.
 func pyTitle(s string) string {
-	var b strings.Builder
-	prevCased := false
-	for _, c := range s {
-		if prevCased {
-			b.WriteString(pyLower(string(c)))
-		} else {
-			b.WriteString(titleRune(c))
+	return pyCaseMap(s, func(rs []rune, i int) string {
+		if i > 0 && isCased(rs[i-1]) {
+			return lowerAt(rs, i)
 		}
-		prevCased = isCased(c)
-	}
-	return b.String()
+		return pyMap(rs[i], mapTitle)
+	})
 }
 
-// titleRune is the title case of one character (Python's special casing
-// where it differs from upper).
-func titleRune(c rune) string {
-	switch c {
-	case 'ß':
-		return "Ss"
-	case 'ǆ', 'ǅ', 'Ǆ':
-		return "ǅ"
-	case 'ǉ', 'ǈ', 'Ǉ':
-		return "ǈ"
-	case 'ǌ', 'ǋ', 'Ǌ':
-		return "ǋ"
-	case 'ﬀ':
-		return "Ff"
-	case 'ﬁ':
-		return "Fi"
-	case 'ﬂ':
-		return "Fl"
-	}
-	if t := unicode.ToTitle(c); t != c {
-		return string(t)
-	}
-	return pyUpper(string(c))
-}
+// titleRune is the full title case of one character.
+func titleRune(c rune) string { return pyMap(c, mapTitle) }
 
 // pyCapitalize is Python's str.capitalize: the first character title-cased,
 // the rest lower-cased.
 func pyCapitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	c, w := utf8.DecodeRuneInString(s)
-	return titleRune(c) + pyLower(s[w:])
+	return pyCaseMap(s, func(rs []rune, i int) string {
+		if i == 0 {
+			return pyMap(rs[0], mapTitle)
+		}
+		return lowerAt(rs, i)
+	})
 }
 
-// pySwapcase is Python's str.swapcase.
+// pySwapcase is CPython's do_swapcase: Uppercase characters lower-cased
+// (final sigma included), Lowercase ones upper-cased.
 func pySwapcase(s string) string {
-	var b strings.Builder
-	for _, c := range s {
-		switch {
-		case unicode.IsUpper(c):
-			b.WriteString(pyLower(string(c)))
-		case unicode.IsLower(c):
-			b.WriteString(pyUpper(string(c)))
+	return pyCaseMap(s, func(rs []rune, i int) string {
+		switch c := rs[i]; {
+		case pyIsUpper(c):
+			return lowerAt(rs, i)
+		case pyIsLower(c):
+			return pyMap(c, mapUpper)
 		default:
-			b.WriteRune(c)
+			return string(c)
 		}
-	}
-	return b.String()
+	})
 }
 
 // escapeHTML is markupsafe's escape of a str.
@@ -195,11 +144,9 @@ func (r *Renderer) escape(v Value) (string, error) {
 	return e, nil
 }
 
-// isWordRune is \w in Python's regular expressions: letters, digits
-// (every numeric character) and the underscore.
-func isWordRune(c rune) bool {
-	return c == '_' || unicode.IsLetter(c) || unicode.IsNumber(c) || unicode.Is(unicode.Mn, c) || unicode.Is(unicode.Mc, c)
-}
+// isWordRune is \w in Python's regular expressions: str.isalnum
+// characters (not combining marks) and the underscore.
+func isWordRune(c rune) bool { return c == '_' || pyIsAlnum(c) }
 
 // splitLines is Python's str.splitlines(): line breaks are \n, \r, \r\n,
 // \v, \f, \x1c, \x1d, \x1e, \x85, \u2028 and \u2029.

@@ -1,7 +1,6 @@
 package jinja
 
 import (
-	"unicode"
 	"unsafe"
 
 	"github.com/nikolalohinski/gonja/v2/nodes"
@@ -78,7 +77,7 @@ func strCase(s string, upper bool) bool {
 	for _, c := range s {
 		// Python: a title-case character makes both false.
 		switch {
-		case unicode.IsTitle(c):
+		case pyHas(c, pyTitleF):
 			return false
 		case pyIsUpper(c):
 			if !upper {

@@ -2,7 +2,7 @@
 """Grammar-based random templates over random JSON contexts (differential
 seeds, category "random").
 
-  python3 gen/random_gen.py [count] [seed]   # writes ../random.json
+  python3 gen/random_gen.py [count] [seed] [out]   # writes ../random.json (or out)
 
 generate.py calls write() with the defaults. Generation uses one seeded
 random.Random, so the output is the same on every run. A candidate is dropped
@@ -470,4 +470,5 @@ if __name__ == "__main__":
     oracle.check_interpreter()
     n = int(sys.argv[1]) if len(sys.argv) > 1 else COUNT
     seed = int(sys.argv[2]) if len(sys.argv) > 2 else SEED
-    write(os.path.join(os.path.dirname(HERE), "random.json"), n, seed)
+    out = sys.argv[3] if len(sys.argv) > 3 else os.path.join(os.path.dirname(HERE), "random.json")
+    write(out, n, seed)

@@ -34,4 +34,50 @@ def cases():
         ("for-ns-target", "{% set ns = namespace() %}{% for ns.a in [1] %}{% endfor %}"),
     ]:
         out.append(R(name, tpl, C))
+    # Python's str methods, \w and repr answer from Python 3.11's Unicode
+    # 14.0.0 database (Go's is 15.0.0: U+1FA77 is unassigned for Jinja2,
+    # repr escapes it), with CPython's definitions.
+    uni = [
+        ("repr-unicode15-emoji", "['🩷', 'x🫎']"),
+        ("repr-unicode15-dict", "{'heart': 'I 🩷 you'}"),
+        ("isprintable-unicode15", "'🩷'.isprintable()"),
+        ("isalpha-unicode15", "'\\U0001e030'.isalpha()"),
+        ("pprint-unicode15", "'🩷' | pprint"),
+        ("isidentifier-unicode15", "'\\U00011f04'.isidentifier()"),
+        ("isdigit-circled", "'①②'.isdigit()"),
+        ("isdecimal-circled", "'①'.isdecimal()"),
+        ("isnumeric-fraction", "'½'.isnumeric()"),
+        ("swapcase-other-upper", "'Ⅷ ⓐⒶ ͅx'.swapcase()"),
+        ("istitle-letter-number", "'Ⅷ'.istitle()"),
+        ("istitle-circled", "'Ⓐb'.istitle()"),
+        ("isidentifier-letter-number", "'Ⅷ'.isidentifier()"),
+        ("isidentifier-ypogegrammeni", "'xͅ'.isidentifier()"),
+        ("isidentifier-ypogegrammeni-first", "'ͅ'.isidentifier()"),
+        ("title-final-sigma", "'xΣ'.title()"),
+        ("swapcase-final-sigma", "'xΣ'.swapcase()"),
+        ("swapcase-final-sigma-word", "'AΣ b'.swapcase()"),
+        ("capitalize-final-sigma", "'ΑΣ'.capitalize()"),
+        ("lower-sigma-ignorable", "'ΣΑΣ.Σ'.lower()"),
+        ("title-sigma-apostrophe", "'ΣΑΣ\\'Σ'.title()"),
+        ("title-iota-subscript", "'ᾈ ᾀ'.title()"),
+        ("capitalize-iota-subscript", "'ᾀ'.capitalize()"),
+        ("upper-iota-subscript", "'ᾈ'.upper()"),
+        ("title-filter-iota-subscript", "'ᾈx' | title"),
+        ("capitalize-filter-iota-subscript", "'ᾀ' | capitalize"),
+        ("wordcount-combining", "'e\\u0301t\\u0301e x' | wordcount"),
+        ("wordwrap-combining", "'a\\u0300b c' | wordwrap(2)"),
+        ("int-superscript", "'\\u00b2' | int"),
+        ("title-filter-unicode-space", "'a\\u2004b\\u00a0c\\u2001d' | title"),
+        ("title-filter-separators", "'-x((y [z <w \\tv' | title"),
+    ]
+    for name, expr in uni:
+        out += B(name, expr, C)
+    # int / int is correctly rounded with Python's sign: 0 / -n is -0.0.
+    for name, expr in [
+        ("truediv-zero-by-negative-big", "0 / -9223372036854775809"),
+        ("truediv-false-by-negative-big", "false / -(2 ** 70)"),
+        ("truediv-tiny-negative-big", "1 / -(10 ** 400)"),
+        ("truediv-zero-by-negative", "0 / -5"),
+    ]:
+        out += B(name, expr, C)
     return out
