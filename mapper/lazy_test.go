@@ -63,3 +63,59 @@ func TestApplyReadsOnlyNamedKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestApplyBuildsOnlyReachedMembers: mappers that read some members of
+// an object by constant name (ticket.status, ticket['id']) get exactly the
+// answers of a fully decoded body, whatever else they do with the values
+// (methods of the object, filters, loops, bindings, repr), errors and
+// unmapped included.
+func TestApplyBuildsOnlyReachedMembers(t *testing.T) {
+	const body = `{"ticket": {"id": 7, "status": "open", "tags": ["a", "b"], "via": {"channel": "web", "src": {"x": 1}},
+		"custom_fields": [{"id": 1, "value": "v1"}, {"id": 2, "value": "v2"}], "items": "key named items", "n": null},
+		"other": {"deep": [1, 2, 3]}, "list": [{"a": 1}, {"a": 2}]}`
+	mappers := []string{
+		"{{ ticket.status }}", "{{ ticket['id'] }}", "{{ ticket.via.channel }}", "{{ ticket.via['src'].x }}",
+		"{{ ticket.via }}", "{{ ticket.via.src }}", "{{ ticket | length }}", "{{ ticket.keys() | list }}",
+		"{{ ticket.items() | list | length }}", "{{ ticket['items'] }}", "{{ ticket.items }}", "{{ ticket.get('status') }}",
+		"{{ ticket.via.values() | list }}", "{{ ticket.via.get }}", "{{ ticket.missing }}", "{{ ticket.missing.x }}",
+		"{{ ticket.n.x }}", "{{ ticket.tags.0 }}", "{{ ticket.tags[1] }}", "{{ ticket.tags.count('a') }}",
+		"{{ ticket.custom_fields | selectattr('id', 'equalto', 2) | map(attribute='value') | first }}",
+		"{{ ticket.status.upper() }}", "{{ ticket.__class__ }}", "{{ ticket._x }}", "{{ ticket.via.__len__ }}",
+		"{% set t = ticket %}{{ t.id }}/{{ t | length }}", "{% for k in ticket %}{{ k }},{% endfor %}",
+		"{% for k, v in ticket.via.items() %}{{ k }}={{ v }};{% endfor %}", "{% with v = ticket.via %}{{ v | tojson }}{% endwith %}",
+		"{% macro f(x) %}{{ x | length }}{% endmacro %}{{ f(ticket.via) }}", "{{ ticket.via is mapping }}",
+		"{{ ticket.via.channel if ticket.via else 'none' }}", "{{ (ticket.via).src.x }}", "{{ ticket[ticket.status] }}",
+		"{{ other.deep | sum }}", "{{ list[0].a }}", "{{ list | map(attribute='a') | list }}", "{{ ticket.via.src == {'x': 1} }}",
+		"{{ response.body.ticket.id }}", "{{ response.body.other }}", "{{ dict(**ticket.via) }}", "{{ ticket.via.update(z=1) }}",
+	}
+	env := render.NewEnv(render.Limits{})
+	for _, src := range mappers {
+		for _, with := range []string{"", "{{ ticket.id }}", "{{ ticket.via.channel }}"} {
+			mps := maps("v", src)
+			if with != "" {
+				mps = maps("v", src, "w", with)
+			}
+			m := mustCompile(t, env, mps, Options{})
+			got, gotErr := m.Apply(jsonResp(body), nil, nil)
+			full := *m
+			full.body = nil // build the whole body
+			want, wantErr := full.Apply(jsonResp(body), nil, nil)
+			if errText(gotErr) != errText(wantErr) || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s (with %q): %#v, %v; the whole body gives %#v, %v", src, with, got, gotErr, want, wantErr)
+			}
+		}
+	}
+	// What the analysis leaves out, so that the test above tests pruning.
+	m := mustCompile(t, env, maps("v", "{{ ticket.via.channel }}", "w", "{{ ticket['id'] }}"), Options{})
+	if m.body.All || m.body.Members["ticket"].All || len(m.body.Members["ticket"].Members) != 2 ||
+		!m.body.Members["ticket"].Members["via"].Members["channel"].All {
+		t.Errorf("uses of ticket: %+v", m.body.Members["ticket"])
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

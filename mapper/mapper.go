@@ -57,8 +57,9 @@ type Mapper struct {
 	// names are the names the mappers read: the context builds only
 	// those (a body's other top-level keys are checked, not decoded).
 	names map[string]bool
-	// keep tells the body decoder which top-level keys to build.
-	keep func(string) bool
+	// body is what the mappers can read of a JSON body, through its
+	// top-level keys and response.body: the decoder builds only that.
+	body *jinja.Uses
 }
 
 type entry struct {
@@ -94,7 +95,16 @@ func Compile(env Engine, mappings []webhook.Mapping, _ Options) (*Mapper, error)
 			m.names[n] = true
 		}
 	}
-	m.keep = func(k string) bool { return m.names[k] }
+	m.body = &jinja.Uses{}
+	for _, e := range m.entries {
+		u := e.tpl.Uses()
+		m.body.Merge(u) // a top-level name is a body key
+		if resp := u.Members["response"]; resp != nil {
+			if b := resp.Member("body"); b != nil {
+				m.body.Merge(b)
+			}
+		}
+	}
 	return m, nil
 }
 
@@ -191,11 +201,7 @@ func (c *context) Lookup(name string) (jinja.Value, bool) {
 func (m *Mapper) context(r *jinja.Renderer, ctx *context, resp *Response, cvars, conversation map[string]any) error {
 	body := jinja.None
 	if len(resp.Body) > 0 {
-		keep := m.keep
-		if m.names["response"] {
-			keep = nil // response.body: the whole of it
-		}
-		v, err := r.DecodeJSONKeys(string(resp.Body), MaxBodyDepth, keep)
+		v, err := r.DecodeJSONUses(string(resp.Body), MaxBodyDepth, m.body)
 		switch {
 		case err == nil:
 			body = v

@@ -54,6 +54,7 @@ type Template struct {
 	expr    nodes.Expression
 	exprErr error // the template looks like one {{ expression }} but is not one
 	names   []string
+	uses    *Uses
 	blocks  map[string]*blockStmt // by name, for self.name()
 }
 
@@ -85,6 +86,7 @@ type Expr struct {
 	src   string
 	expr  nodes.Expression
 	names []string
+	uses  *Uses
 }
 
 // Names returns the names the expression reads, sorted.
@@ -129,7 +131,7 @@ func (e *Env) compile(src string) (*Template, error) {
 	if err := e.checkSize(src); err != nil {
 		return nil, err
 	}
-	t := &Template{src: src}
+	t := &Template{src: src, uses: &Uses{}}
 	if !strings.Contains(src, "{{") && !strings.Contains(src, "{%") && !strings.Contains(src, "{#") {
 		t.static = true
 		t.text = strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(src)
@@ -145,6 +147,7 @@ func (e *Env) compile(src string) (*Template, error) {
 	if t.names, t.blocks, err = analyze(root); err != nil {
 		return nil, err
 	}
+	t.uses = analyzeUses(root)
 	newFolder(e).template(root)
 	if strings.HasPrefix(src, "{{") && strings.HasSuffix(src, "}}") && len(root.Nodes) == 1 {
 		if _, ok := root.Nodes[0].(*nodes.Output); ok {
@@ -178,8 +181,9 @@ func (e *Env) compileExpr(src string) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	uses := analyzeUses(expr)
 	newFolder(e).expression(&expr)
-	return &Expr{src: src, expr: expr, names: names}, nil
+	return &Expr{src: src, expr: expr, names: names, uses: uses}, nil
 }
 
 // parseError turns the parser's errors into ours.

@@ -43,11 +43,26 @@ func (r *Renderer) DecodeJSON(data string, maxDepth int) (Value, error) {
 // bound) but not built, and are absent from the result. A nil keep keeps
 // every key.
 func (r *Renderer) DecodeJSONKeys(data string, maxDepth int, keep func(key string) bool) (Value, error) {
+	return r.decodeJSON(data, maxDepth, keep, nil)
+}
+
+// DecodeJSONUses is DecodeJSON for readers that read only what uses
+// says of the document (a template's Uses, or several merged): the
+// members of objects no reader reaches are checked but not built. A nil
+// uses builds everything.
+func (r *Renderer) DecodeJSONUses(data string, maxDepth int, uses *Uses) (Value, error) {
+	return r.decodeJSON(data, maxDepth, nil, uses)
+}
+
+func (r *Renderer) decodeJSON(data string, maxDepth int, keep func(key string) bool, uses *Uses) (Value, error) {
 	if maxDepth <= 0 {
 		maxDepth = DefaultMaxJSONDepth
 	}
+	if uses != nil && uses.All {
+		uses = nil
+	}
 	sp := decodeStacks.Get().(*[]Value)
-	d := jsonDecoder{s: data, max: maxDepth, r: r, keep: keep, stack: (*sp)[:0]}
+	d := jsonDecoder{s: data, max: maxDepth, r: r, keep: keep, cur: uses, stack: (*sp)[:0]}
 	d.space()
 	v, err := d.value(0)
 	d.space()
@@ -77,6 +92,12 @@ type jsonDecoder struct {
 	max  int
 	r    *Renderer         // charged for what is built, when not nil
 	keep func(string) bool // the top-level keys built, when not nil
+	// syntax checks JSON's grammar alone (ValidJSONSyntax): strings
+	// of any bytes, numbers of any size.
+	syntax bool
+	// cur is what is read of the value being decoded (see Uses); nil
+	// when all of it is.
+	cur *Uses
 	// stack holds the members of the objects and arrays being decoded
 	// (keys and values, in pairs, for an object), so that each is built
 	// at its final size in one go.
@@ -199,6 +220,7 @@ func (d *jsonDecoder) object(depth int) (Value, error) {
 		d.i++
 		return DictValue(NewDict(0)), nil
 	}
+	u := d.cur
 	base := len(d.stack)
 	for {
 		d.space()
@@ -215,12 +237,23 @@ func (d *jsonDecoder) object(depth int) (Value, error) {
 		}
 		d.i++
 		d.space()
-		if depth == 1 && d.keep != nil && !d.keep(k) {
+		var mu *Uses // what is read of the member: nil, all of it
+		build := depth != 1 || d.keep == nil || d.keep(k)
+		if u != nil {
+			mu = u.Members[k]
+			build = build && mu != nil
+			if mu != nil && mu.All {
+				mu = nil
+			}
+		}
+		if !build {
 			if err := d.skip(depth); err != nil {
 				return Value{}, err
 			}
 		} else {
+			d.cur = mu
 			v, err := d.value(depth)
+			d.cur = u
 			if err != nil {
 				return Value{}, err
 			}
@@ -256,6 +289,8 @@ func (d *jsonDecoder) array(depth int) (Value, error) {
 		d.i++
 		return NewList([]Value{}), nil
 	}
+	u := d.cur
+	d.cur = nil // items are whole (a failure abandons the decoder)
 	base := len(d.stack)
 	for {
 		d.space()
@@ -273,6 +308,7 @@ func (d *jsonDecoder) array(depth int) (Value, error) {
 			d.i++
 		case ']':
 			d.i++
+			d.cur = u
 			items := append([]Value(nil), d.stack[base:]...)
 			clear(d.stack[base:])
 			d.stack = d.stack[:base]
@@ -289,7 +325,7 @@ func (d *jsonDecoder) str() (string, error) {
 		switch c := d.s[j]; {
 		case c == '"':
 			s := d.s[start:j]
-			if !utf8.ValidString(s) {
+			if !d.syntax && !utf8.ValidString(s) {
 				return "", d.fail("invalid UTF-8")
 			}
 			d.i = j + 1
@@ -311,7 +347,7 @@ func (d *jsonDecoder) strEscaped(start int) (string, error) {
 		switch {
 		case c == '"':
 			d.i = j + 1
-			if !utf8.ValidString(b.String()) {
+			if !d.syntax && !utf8.ValidString(b.String()) {
 				return "", d.fail("invalid UTF-8")
 			}
 			return b.String(), nil
@@ -410,6 +446,9 @@ func (d *jsonDecoder) number() (Value, error) {
 		isFloat = true
 	}
 	text := d.s[start:d.i]
+	if d.syntax {
+		return Value{}, nil
+	}
 	return NumberValue(text, isFloat)
 }
 

@@ -1,6 +1,8 @@
 package jinja
 
 import (
+	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -72,4 +74,54 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// TestValidJSONSyntaxAsEncodingJSON: ValidJSONSyntax answers as
+// encoding/json.Valid, on chosen documents and on random ones made of
+// JSON's characters (deterministic).
+func TestValidJSONSyntaxAsEncodingJSON(t *testing.T) {
+	docs := []string{
+		``, ` `, `{}`, `[]`, `{"a":[1,2,{"b":null}]}`, `"\xff"`, `"\u00e9\ud800"`, `"\u00G0"`, `"\q"`, "\"\x01\"", "\"\x7f\"",
+		`1`, `-0`, `01`, `1.`, `.5`, `1e`, `1E+2`, `-`, `1e400`, strings.Repeat("9", 5000), `tru`, `true `, ` null`,
+		`{"a":1,}`, `[1,]`, `{"a" 1}`, `{1:2}`, `[1 2]`, "\ufeff{}", `{"a":1}}`, `[`, `]`,
+		strings.Repeat("[", 10000) + strings.Repeat("]", 10000), strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "{}[]\":,.-+eE0123456789 \\ntrufalsu\"\x00\xff\xe9"
+	for range 30000 {
+		b := make([]byte, rng.IntN(12))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		docs = append(docs, string(b))
+	}
+	// Valid documents with one byte inserted, removed or replaced.
+	seeds := []string{`{"a":[1,-2.5e3,{"b":null,"c":"x\"y\u00e9"}],"d":true,"e":false}`, `[0,{"":[]},"\n",1E-2]`}
+	for range 30000 {
+		b := []byte(seeds[rng.IntN(len(seeds))])
+		i := rng.IntN(len(b))
+		c := alphabet[rng.IntN(len(alphabet))]
+		switch rng.IntN(3) {
+		case 0:
+			b = append(b[:i], append([]byte{c}, b[i:]...)...)
+		case 1:
+			b = append(b[:i], b[i+1:]...)
+		default:
+			b[i] = c
+		}
+		docs = append(docs, string(b))
+	}
+	valid := 0
+	for _, doc := range docs {
+		want := json.Valid([]byte(doc))
+		if want {
+			valid++
+		}
+		if got := ValidJSONSyntax(doc); got != want {
+			t.Errorf("ValidJSONSyntax(%q) = %v, encoding/json %v", doc, got, want)
+		}
+	}
+	if valid < len(docs)/10 {
+		t.Errorf("only %d of %d documents valid: the test checks too little", valid, len(docs))
+	}
 }
