@@ -305,65 +305,93 @@ func filterIndent(r *Renderer, v Value, a []Value) (Value, error) {
 
 func filterTruncate(r *Renderer, v Value, a []Value) (Value, error) {
 	// assert length >= len(end) comes first: end must have a len(), an
-	// Undefined length fails the comparison.
+	// Undefined length fails the comparison. A float length or leeway is
+	// compared as Python compares it; only slicing needs an int length.
 	if !hasLen(a[2]) {
 		return Value{}, typeErrorf("object of type '%s' has no len()", a[2].TypeName())
 	}
 	if a[0].kind == KindUndefined {
 		return Value{}, undefinedError(a[0])
 	}
+	floats := a[0].kind == KindFloat || a[3].kind == KindFloat
+	var lengthF, leewayF float64
+	var length int64
 	if a[0].kind == KindFloat {
 		n, err := r.length(a[2])
 		if err != nil {
 			return Value{}, err
 		}
-		if f := a[0].FloatVal(); f < float64(n) {
-			return Value{}, newError(PyAssertionError, "expected length >= %d, got %s", n, formatFloat(f))
+		if lengthF = a[0].FloatVal(); !(lengthF >= float64(n)) {
+			return Value{}, newError(PyAssertionError, "expected length >= %d, got %s", n, formatFloat(lengthF))
 		}
-	}
-	length, err := intArg("truncate", "length", a[0])
-	if err != nil {
-		return Value{}, err
+	} else {
+		var err error
+		if length, err = intArg("truncate", "length", a[0]); err != nil {
+			return Value{}, err
+		}
 	}
 	end, err := r.str(a[2])
 	if err != nil {
 		return Value{}, err
 	}
+	endLen := int64(runeCount(end))
+	if a[0].kind != KindFloat && length < endLen {
+		return Value{}, newError(PyAssertionError, "expected length >= %d, got %d", endLen, length)
+	}
 	leeway := int64(5)
-	if a[3].kind != KindNone {
+	switch a[3].kind {
+	case KindNone:
+	case KindFloat:
+		if leewayF = a[3].FloatVal(); !(leewayF >= 0) {
+			return Value{}, newError(PyAssertionError, "expected leeway >= 0, got %s", formatFloat(leewayF))
+		}
+	default:
 		if leeway, err = intArg("truncate", "leeway", a[3]); err != nil {
 			return Value{}, err
 		}
+		if leeway < 0 {
+			return Value{}, newError(PyAssertionError, "expected leeway >= 0, got %d", leeway)
+		}
 	}
-	endLen := int64(runeCount(end))
-	if length < endLen {
-		return Value{}, newError(PyAssertionError, "expected length >= %d, got %d", endLen, length)
+	if floats {
+		if a[0].kind != KindFloat {
+			if lengthF, err = toFloat(a[0]); err != nil {
+				return Value{}, err
+			}
+		}
+		if a[3].kind != KindFloat {
+			leewayF = float64(leeway)
+		}
 	}
-	if leeway < 0 {
-		return Value{}, newError(PyAssertionError, "expected leeway >= 0, got %d", leeway)
+	// fits is len(s) <= length + leeway.
+	fits := func(n int64) bool {
+		if floats {
+			return float64(n) <= lengthF+leewayF
+		}
+		return n <= length+leeway
+	}
+	if !hasLen(v) {
+		return Value{}, typeErrorf("object of type '%s' has no len()", v.TypeName())
+	}
+	n, err := r.length(v)
+	if err != nil {
+		return Value{}, err
+	}
+	if fits(n) {
+		// Jinja2 returns s itself, whatever s is (an Undefined stays
+		// undefined, a short list stays a list).
+		return v, nil
+	}
+	if a[0].kind == KindFloat {
+		return Value{}, typeErrorf("slice indices must be integers or None or have an __index__ method")
 	}
 	if v.kind != KindString {
-		// Jinja2 returns s itself when len(s) fits, whatever s is (an
-		// Undefined stays undefined, a short list stays a list).
-		if !hasLen(v) {
-			return Value{}, typeErrorf("object of type '%s' has no len()", v.TypeName())
-		}
-		n, err := r.length(v)
-		if err != nil {
-			return Value{}, err
-		}
-		if n <= length+leeway {
-			return v, nil
-		}
 		if a[1].Truth() {
 			return Value{}, typeErrorf("can only concatenate %s (not \"str\") to %s", v.TypeName(), v.TypeName())
 		}
 		return Value{}, newError(AttributeError, "'%s' object has no attribute 'rsplit'", v.TypeName())
 	}
 	runes := []rune(v.s)
-	if int64(len(runes)) <= length+leeway {
-		return v, nil
-	}
 	head := string(runes[:length-endLen])
 	if !a[1].Truth() {
 		if i := strings.LastIndex(head, " "); i >= 0 {

@@ -132,11 +132,11 @@ func filterURLize(r *Renderer, v Value, a []Value) (Value, error) {
 	limit, nofollow, target, rel, extra := a[0], a[1], a[2], a[3], a[4]
 	relParts := map[string]bool{"noopener": true}
 	if rel.Truth() {
-		s, err := r.str(rel)
-		if err != nil {
-			return Value{}, err
+		// (rel or "").split(): only a str has split.
+		if rel.kind != KindString {
+			return Value{}, r.noAttr(rel, "split")
 		}
-		for _, p := range strings.Fields(s) {
+		for _, p := range strings.FieldsFunc(rel.s, isSpace) {
 			relParts[p] = true
 		}
 	}
@@ -155,10 +155,10 @@ func filterURLize(r *Renderer, v Value, a []Value) (Value, error) {
 			return Value{}, err
 		}
 		for _, it := range items {
-			s, err := r.str(it)
-			if err != nil {
-				return Value{}, err
+			if it.kind != KindString {
+				return Value{}, typeErrorf("expected string or bytes-like object, got '%s'", it.TypeName())
 			}
+			s := it.s
 			if !urlizeScheme.MatchString(s) {
 				repr, _ := r.repr(it)
 				return Value{}, newError(FilterArgError, "%s is not a valid URI scheme prefix.", repr)
@@ -176,11 +176,11 @@ func filterURLize(r *Renderer, v Value, a []Value) (Value, error) {
 	relAttr := ` rel="` + escapeHTML(strings.Join(rels, " ")) + `"`
 	targetAttr := ""
 	if target.Truth() {
-		t, err := r.str(target)
+		t, err := r.escape(target) // markupsafe.escape: a Markup target as it is
 		if err != nil {
 			return Value{}, err
 		}
-		targetAttr = ` target="` + escapeHTML(t) + `"`
+		targetAttr = ` target="` + t + `"`
 	}
 	trim := func(x string) string { return x }
 	if limit.kind != KindNone {

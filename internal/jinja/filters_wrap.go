@@ -1,6 +1,8 @@
 package jinja
 
 import (
+	"fmt"
+	"math"
 	"strings"
 )
 
@@ -14,20 +16,42 @@ func filterWordwrap(r *Renderer, v Value, a []Value) (Value, error) {
 	if v.kind != KindString {
 		return Value{}, r.noAttr(v, "splitlines")
 	}
-	width, err := intArg("wordwrap", "width", a[0])
-	if err != nil {
-		return Value{}, err
-	}
-	sep := "\n"
-	if a[2].kind != KindNone {
-		if sep, err = r.str(a[2]); err != nil {
+	// textwrap compares lengths with the width, so a float width wraps
+	// as its floor; it slices with width - len only to break a long word.
+	var w textWrapper
+	if a[0].kind == KindFloat {
+		f := a[0].FloatVal()
+		w = textWrapper{width: int(max(min(math.Floor(f), 1<<40), -1)), floatWidth: true, widthText: formatFloat(f), invalid: f <= 0}
+		if math.IsNaN(f) {
+			return Value{}, valueErrorf("invalid width nan (a wrap that never ends in Python)")
+		}
+	} else {
+		width, err := intArg("wordwrap", "width", a[0])
+		if err != nil {
 			return Value{}, err
 		}
+		w = textWrapper{width: int(max(min(width, 1<<40), -1))}
+		w.widthText, w.invalid = fmt.Sprint(width), width <= 0
+	}
+	w.breakLong, w.breakHyphens = a[1].Truth(), a[3].Truth()
+	// wrapstring.join: a str, a Markup (which escapes each line), or an
+	// AttributeError once the first line is wrapped.
+	sep, sepSafe := "\n", false
+	switch a[2].kind {
+	case KindNone:
+	case KindString:
+		sep, sepSafe = a[2].s, a[2].IsSafe()
+	default:
+		if lines := splitLines(v.s, false); len(lines) > 0 {
+			if _, err := w.wrap(lines[0]); err != nil {
+				return Value{}, err
+			}
+		}
+		return Value{}, r.noAttr(a[2], "join")
 	}
 	if err := r.workBytes(len(v.s)); err != nil {
 		return Value{}, err
 	}
-	w := textWrapper{width: int(min(width, 1<<40)), breakLong: a[1].Truth(), breakHyphens: a[3].Truth()}
 	lines := splitLines(v.s, false)
 	out := make([]string, 0, len(lines))
 	total := 0
@@ -39,19 +63,27 @@ func filterWordwrap(r *Renderer, v Value, a []Value) (Value, error) {
 		if err := r.work(len(wrapped)); err != nil {
 			return Value{}, err
 		}
-		for _, l := range wrapped {
-			total += len(l) + len(sep)
+		for i, l := range wrapped {
+			if sepSafe {
+				wrapped[i] = escapeHTML(l)
+			}
+			total += len(wrapped[i]) + len(sep)
 		}
 		if err := r.alloc(int64(total)); err != nil {
 			return Value{}, err
 		}
 		out = append(out, joinStrings(wrapped, sep, total))
 	}
-	return String(joinStrings(out, sep, total)), nil
+	res := String(joinStrings(out, sep, total))
+	res.safe = sepSafe
+	return res, nil
 }
 
 type textWrapper struct {
 	width        int
+	floatWidth   bool   // width is a float: breaking a long word slices with it
+	widthText    string // repr of the width
+	invalid      bool   // width <= 0
 	breakLong    bool
 	breakHyphens bool
 }
@@ -137,8 +169,8 @@ func (w textWrapper) wordEnd(text []rune, i int) int {
 // wrap is TextWrapper._wrap_chunks with drop_whitespace, no indent and no
 // max_lines.
 func (w textWrapper) wrap(line string) ([]string, error) {
-	if w.width <= 0 {
-		return nil, valueErrorf("invalid width %d (must be > 0)", w.width)
+	if w.invalid {
+		return nil, valueErrorf("invalid width %s (must be > 0)", w.widthText)
 	}
 	chunks := w.split([]rune(line))
 	blank := func(c []rune) bool { return isBlank(string(c)) }
@@ -155,7 +187,10 @@ func (w textWrapper) wrap(line string) ([]string, error) {
 			chunks = chunks[1:]
 		}
 		if len(chunks) > 0 && len(chunks[0]) > w.width {
-			cur = w.longWord(chunks, cur, curLen)
+			var err error
+			if cur, err = w.longWord(chunks, cur, curLen); err != nil {
+				return nil, err
+			}
 			curLen = 0
 			for _, c := range cur {
 				curLen += len(c)
@@ -180,12 +215,15 @@ func (w textWrapper) wrap(line string) ([]string, error) {
 
 // longWord is _handle_long_word: it moves (part of) chunks[0] onto the
 // line, leaving the rest in chunks[0].
-func (w textWrapper) longWord(chunks [][]rune, cur [][]rune, curLen int) [][]rune {
+func (w textWrapper) longWord(chunks [][]rune, cur [][]rune, curLen int) ([][]rune, error) {
 	spaceLeft := w.width - curLen
 	if w.width < 1 {
 		spaceLeft = 1
 	}
 	chunk := chunks[0]
+	if w.breakLong && w.floatWidth && w.width >= 1 {
+		return nil, typeErrorf("slice indices must be integers or None or have an __index__ method")
+	}
 	if w.breakLong {
 		end := spaceLeft
 		if w.breakHyphens && len(chunk) > spaceLeft {
@@ -202,13 +240,13 @@ func (w textWrapper) longWord(chunks [][]rune, cur [][]rune, curLen int) [][]run
 		}
 		end = min(end, len(chunk))
 		chunks[0] = chunk[end:]
-		return append(cur, chunk[:end])
+		return append(cur, chunk[:end]), nil
 	}
 	if len(cur) == 0 {
 		chunks[0] = chunk[len(chunk):]
-		return append(cur, chunk)
+		return append(cur, chunk), nil
 	}
-	return cur
+	return cur, nil
 }
 
 func init() {
