@@ -93,10 +93,22 @@ func TestBenchCommand(t *testing.T) {
 	if math.Abs(sum-pf.UsPerEvent) > 0.01*pf.UsPerEvent {
 		t.Errorf("phases add up to %.1f µs/event, the profile has %.1f", sum, pf.UsPerEvent)
 	}
-	// The worker's own steps are in the profile.
+	// The worker's own steps are in the profile, when it holds enough
+	// samples (100 a CPU second) for a step of their size to have one: on
+	// a busy machine a 1 s window may hold only a few dozen, and render
+	// (about a seventh of the worker's CPU) none of them by chance.
+	cpu := time.Duration(pf.UsPerEvent * float64(pf.Events) * float64(time.Microsecond))
 	for _, ph := range pf.Phases {
+		need := 300 * time.Millisecond // HTTP: a third of the worker's CPU
+		if ph.Phase == bench.PhaseRender {
+			need = time.Second
+		}
 		if (ph.Phase == bench.PhaseHTTP || ph.Phase == bench.PhaseRender) && !(ph.UsPerEvent > 0) {
-			t.Errorf("phase %s: %v µs/event", ph.Phase, ph.UsPerEvent)
+			if cpu >= need {
+				t.Errorf("phase %s: %v µs/event in a profile of %s of CPU", ph.Phase, ph.UsPerEvent, cpu)
+			} else {
+				t.Logf("phase %s: no sample in a profile of %s of CPU (too few to tell)", ph.Phase, cpu)
+			}
 		}
 	}
 	if bl := rep.Baseline; bl == nil || !(bl.EPS > 0) || !(bl.CPUUsPerEvent > 0) || !(bl.Ratio > 0) ||
