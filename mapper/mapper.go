@@ -120,7 +120,8 @@ func (m *Mapper) Apply(resp *Response, cvars, conversation map[string]any) (Outp
 		return out, nil
 	}
 	ctx := &context{}
-	r := m.env.NewRenderer(ctx)
+	r := &ctx.r
+	m.env.InitRenderer(r, ctx)
 	if err := m.context(r, ctx, resp, cvars, conversation); err != nil {
 		return Output{}, &Error{CVar: m.entries[0].name, Err: err}
 	}
@@ -174,6 +175,7 @@ type context struct {
 	// response, cvars and conversation, where has says so.
 	response, cvars, conversation jinja.Value
 	has                           uint8
+	r                             jinja.Renderer // the mappers' renderer, allocated with its context
 }
 
 const (

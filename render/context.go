@@ -24,6 +24,8 @@ type reqContext struct {
 	// otherwise cvars is built when the context is made.
 	lazy  *jinja.LazyObject
 	cvars jinja.Value
+	// context indexes the event's context object.
+	context *jinja.LazyObject
 	// conv, event and params (when empty) are built at their first
 	// lookup; built tells which are.
 	conv, event, params jinja.Value
@@ -31,6 +33,8 @@ type reqContext struct {
 	// err is the first failure building a value at a lookup; the render
 	// that looked it up fails with it.
 	err error
+	// r is the request's renderer over this context (allocated with it).
+	r jinja.Renderer
 }
 
 const (
@@ -71,8 +75,12 @@ func newReqContext(v *Vars) (*reqContext, error) {
 		c.built |= builtCVars
 	}
 	if len(ev.ContextJSON) > 0 {
-		if err := jinja.ValidateJSON(string(ev.ContextJSON), depth); err != nil {
+		o, ok, err := jinja.IndexJSONObject(string(ev.ContextJSON), depth)
+		if err != nil {
 			return nil, fmt.Errorf("context: %w", err)
+		}
+		if ok {
+			c.context = o
 		}
 	} else {
 		// No JSON to check: built now, so that a value the engine cannot
@@ -152,14 +160,19 @@ func (c *reqContext) conversation() jinja.Value {
 		return c.conv
 	}
 	ev := c.v.ev
-	x, err := jinja.DecodeJSON(string(ev.ContextJSON), depth)
-	if err != nil {
-		c.fail(fmt.Errorf("context: %w", err))
-		return jinja.Value{}
-	}
-	d := x.Dict()
-	if d == nil {
-		d = jinja.NewDict(4)
+	var d *jinja.Dict
+	if o := c.context; o != nil {
+		d = jinja.NewDict(o.Len() + 4)
+		for i := range o.Len() {
+			x, err := o.At(i)
+			if err != nil {
+				c.fail(fmt.Errorf("context: %w", err))
+				return jinja.Value{}
+			}
+			d.SetStr(o.Key(i), x)
+		}
+	} else {
+		d = jinja.NewDict(4) // a context that is not an object has no fields
 	}
 	d.SetStr("id", jinja.String(ev.ConversationID))
 	d.SetStr("bot_id", jinja.String(ev.BotID))
@@ -203,7 +216,8 @@ func (v *Vars) renderer(env *Env) (*jinja.Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	v.ctx, v.r, v.env = ctx, env.j.NewRenderer(ctx), env
+	env.j.InitRenderer(&ctx.r, ctx)
+	v.ctx, v.r, v.env = ctx, &ctx.r, env
 	return v.r, nil
 }
 

@@ -160,6 +160,9 @@ func (o *LazyObject) Get(name string) (Value, bool, error) {
 	return v, err == nil, err
 }
 
+// At returns the i-th member, decoding it at the first call.
+func (o *LazyObject) At(i int) (Value, error) { return o.at(i) }
+
 func (o *LazyObject) at(i int) (Value, error) {
 	m := &o.members[i]
 	if !m.done {

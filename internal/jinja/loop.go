@@ -214,6 +214,13 @@ func (r *Renderer) execFor(s *forStmt) error {
 	return r.runLoop(s, iter, 0)
 }
 
+// loopFrame is the scope of one turn of a loop with its first names.
+type loopFrame struct {
+	f     frame
+	names [4]string
+	vals  [4]Value
+}
+
 func (r *Renderer) runLoop(s *forStmt, iter Value, depth0 int) error {
 	next, err := r.iterator(iter)
 	if err != nil {
@@ -265,7 +272,11 @@ func (r *Renderer) runLoop(s *forStmt, iter Value, depth0 int) error {
 		if err := r.step(); err != nil {
 			return err
 		}
-		f := &frame{parent: outer, names: make([]string, 0, 4), vals: make([]Value, 0, 4)}
+		// A new scope for each turn (a macro defined in the body keeps
+		// its own), with room for a few names, in one allocation.
+		lf := &loopFrame{}
+		f := &lf.f
+		f.parent, f.names, f.vals = outer, lf.names[:0], lf.vals[:0]
 		r.frame, r.loop = f, l
 		f.set("loop", loopVal)
 		if err := r.assign(s.target, it); err != nil {

@@ -67,9 +67,16 @@ func (f *frame) set(name string, v Value) {
 
 // NewRenderer returns a renderer over ctx with a fresh budget.
 func (e *Env) NewRenderer(ctx Context) *Renderer {
-	r := &Renderer{env: e, ctx: ctx}
-	r.budget = budget{maxSteps: e.limits.MaxSteps, maxMem: e.limits.MaxMemory, maxCalls: e.limits.MaxCallDepth}
+	r := &Renderer{}
+	e.InitRenderer(r, ctx)
 	return r
+}
+
+// InitRenderer makes *r what NewRenderer(ctx) returns, for a caller that
+// allocates the renderer with something else (its context).
+func (e *Env) InitRenderer(r *Renderer, ctx Context) {
+	*r = Renderer{env: e, ctx: ctx}
+	r.budget = budget{maxSteps: e.limits.MaxSteps, maxMem: e.limits.MaxMemory, maxCalls: e.limits.MaxCallDepth}
 }
 
 // Steps returns the steps the renderer has used.
