@@ -63,7 +63,7 @@ func TestDelayedRetryHoldsNoSlot(t *testing.T) {
 	startWorker(t, nc, func(c *config.Config) {
 		c.Worker.Concurrency = 1
 		c.Retry.QuickAttempts = 0
-		c.Retry.Schedule = []time.Duration{3 * time.Second}
+		c.Retry.Schedule = []time.Duration{6 * time.Second}
 	}, worker.Deps{})
 
 	slowSub := publishEvent(t, nc, &trigger.Event{ID: "slow", BotID: "slotbot", ConversationID: "c", Webhook: &webhook.Definition{URL: ft.URL() + "/down"}})
@@ -74,10 +74,10 @@ func TestDelayedRetryHoldsNoSlot(t *testing.T) {
 	}
 	start := time.Now()
 	res := fire(t, nc, &trigger.Event{ID: "fast", BotID: "other", ConversationID: "c", Webhook: &webhook.Definition{URL: ft.URL() + "/up"}})
-	if took := time.Since(start); res.Status != trigger.StatusSucceeded || took > 2*time.Second {
-		t.Errorf("second event: %s after %s; want succeeded well before the first event's 3s retry", res.Status, took)
+	if took := time.Since(start); res.Status != trigger.StatusSucceeded || took > 4*time.Second {
+		t.Errorf("second event: %s after %s; want succeeded well before the first event's 6s retry", res.Status, took)
 	}
-	slow := nextResult(t, slowSub, 10*time.Second)
+	slow := nextResult(t, slowSub, 15*time.Second)
 	if slow.Status != trigger.StatusSucceeded || slow.Attempts != 2 {
 		t.Errorf("first event: %s after %d attempts, want succeeded after 2", slow.Status, slow.Attempts)
 	}
@@ -236,17 +236,19 @@ func TestHeartbeatsKeepLongAttempts(t *testing.T) {
 	srv := jstest.Server(t)
 	nc, _ := jstest.Connect(t, srv)
 	ft := fault.NewServer(t)
-	ft.On("/slow", fault.Hang(2500*time.Millisecond))
+	// Hangs past two ack waits; a heartbeat every ack wait / 3 keeps it
+	// (the margin, 2/3 of an ack wait, holds on a busy machine).
+	ft.On("/slow", fault.Hang(5*time.Second))
 	startWorker(t, nc, func(c *config.Config) {
-		c.Worker.AckWait = time.Second
+		c.Worker.AckWait = 2 * time.Second
 		c.Retry.MaxAttempts = 1
 	}, worker.Deps{})
 	res := fire(t, nc, &trigger.Event{ID: "long", BotID: "b", ConversationID: "c",
-		Webhook: &webhook.Definition{URL: ft.URL() + "/slow", Timeout: webhook.Duration(5 * time.Second)}})
+		Webhook: &webhook.Definition{URL: ft.URL() + "/slow", Timeout: webhook.Duration(8 * time.Second)}})
 	if res.Status != trigger.StatusSucceeded || res.Attempts != 1 {
 		t.Fatalf("result %+v %+v", res, res.Error)
 	}
-	// Without heartbeats the event would have been redelivered after 1 s
+	// Without heartbeats the event would have been redelivered after 2 s
 	// and the target would have seen it twice.
 	time.Sleep(500 * time.Millisecond)
 	if n := ft.Count("/slow"); n != 1 {
