@@ -80,6 +80,38 @@ def cases():
         ("truediv-zero-by-negative", "0 / -5"),
     ]:
         out += B(name, expr, C)
+    # sort and list.sort make CPython's comparisons in CPython's order
+    # (count_run, binary insertion; reverse = reverse, sort, reverse), so
+    # the first that fails decides the error (None < 1: TypeError, an
+    # Undefined attribute: UndefinedError).
+    S = {"items": [{"sku": "b2", "price": None}, {"name": "x", "sku": "b2", "price": 3},
+                   {"name": "y", "sku": "C", "price": 10}, {"name": "a", "price": 1}],
+         "mixed": [3, None, 1, "a"], "asc": [1, 2, None], "desc": [3, 2, None]}
+    for name, expr in [
+        ("sort-multi-missing-reverse", "items | sort(attribute='price,name', reverse=true) | map(attribute='sku') | list"),
+        ("sort-multi-missing", "items | sort(attribute='price,name') | map(attribute='sku') | list"),
+        ("sort-multi-name-first", "items | sort(attribute='name,price') | map(attribute='sku') | list"),
+        ("sort-attr-none", "items | sort(attribute='price') | list"),
+        ("sort-attr-none-reverse", "items | sort(attribute='price', reverse=true) | list"),
+        ("sort-mixed", "mixed | sort"),
+        ("sort-asc-run-none", "asc | sort"),
+        ("sort-desc-run-none", "desc | sort"),
+        ("sort-desc-run-none-reverse", "desc | sort(reverse=true)"),
+        ("sort-tail-items", "items[1:] | sort(attribute='price,name') | map(attribute='name') | list"),
+        ("list-sort-method", "mixed.sort()"),
+        ("dictsort-mixed-values", "{'a': 1, 'b': none, 'c': 'x'} | dictsort(by='value')"),
+    ]:
+        out += B(name, expr, S)
+    # The bodies whose sort failed differently (gen/bodies_gen.py seed 1).
+    for i, items in enumerate([
+        '[{"sku": "b2", "price": null}, {"name": "s", "sku": "b2"}, {"name": "s", "sku": "C-3", "price": 10}, {"name": "", "sku": "", "price": 10}, {"sku": "x y", "price": null}, {"sku": "", "price": 0}]',
+        '[{"price": null, "name": "I", "sku": "b2"}, {"price": null}, {"name": "O", "sku": "b2", "price": 9.99}, {"name": "I", "sku": "x y", "price": 19.999}, {"price": 19.999, "name": "I", "sku": "x y"}, {"name": "I", "sku": "", "price": 1000.0}]',
+        '[{"sku": "A1", "price": 0}, {"name": "Ana", "sku": "x y"}, {"name": "p", "sku": "A1", "price": -2.5}, {"name": "O", "sku": "b2", "price": 0}, {"name": "Z", "sku": "b2", "price": null}, {"name": "U", "sku": "x y", "price": 0}]',
+        '[{"name": "s", "sku": "A1", "price": 9.99}, {"name": "L", "sku": "x y", "price": null}, {"name": "U", "sku": "b2", "price": 9.99}, {"name": "s", "price": 19.999}, {"name": "Ana"}, {"price": 0, "sku": "A1", "name": "p"}]',
+        '[{"name": "S", "sku": "A1", "price": "4.50"}, {"name": "Z", "sku": "A1", "price": "4.50"}, {"name": "L", "sku": "C-3", "price": 1000.0}, {"name": "Z", "sku": "A1"}]',
+    ]):
+        for rev in ("true", "false"):
+            out += B(f"sort-bodies-{i}-{rev}", f"items | sort(attribute='price,name', reverse={rev}) | map(attribute='sku') | list", '{"items": ' + items + '}')
     # Arguments of the wrong type fail (or not) where Python's code does:
     # urlize's rel must have split(), a scheme must be a str; wordwrap's
     # wrapstring must have join() (a Markup one escapes each line), a float
