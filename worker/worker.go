@@ -80,7 +80,10 @@ type Worker struct {
 	nc   *nats.Conn
 	js   jetstream.JetStream
 	http *http.Client
-	log  *zap.Logger
+	// direct is http's transport when redirects are off and the
+	// client is the worker's own (see send); nil otherwise.
+	direct http.RoundTripper
+	log    *zap.Logger
 	// successLog writes the outcome lines of succeeded and skipped
 	// events, sampled (log.success_sample).
 	successLog *zap.Logger
@@ -162,6 +165,9 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 	if w.http == nil {
 		if w.http, err = NewHTTPClient(cfg.HTTP, cfg.Worker.Concurrency); err != nil {
 			return nil, fmt.Errorf("worker: %w", err)
+		}
+		if cfg.HTTP.MaxRedirects <= 0 {
+			w.direct = w.http.Transport // see send
 		}
 	}
 	if w.log == nil {
