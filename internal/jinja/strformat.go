@@ -18,30 +18,42 @@ import (
 // With markup (a Markup receiver) each field is escaped, as markupsafe's
 // EscapeFormatter does, and the result is Markup.
 func (r *Renderer) strFormat(f string, args []Value, kw []Kwarg, mapping *Value, markup bool) (Value, error) {
+	return r.vformat(f, args, kw, mapping, markup, &fmtState{})
+}
+
+// fmtState is string.Formatter._vformat's auto_arg_index, shared with the
+// nested fields of a spec ('{:{}}{}' takes args 0, 1, 2): off once a field
+// named by digits alone has been used.
+type fmtState struct {
+	auto int
+	off  bool
+}
+
+func (r *Renderer) vformat(f string, args []Value, kw []Kwarg, mapping *Value, markup bool, st *fmtState) (Value, error) {
 	var out strings.Builder
-	auto := 0
-	manual := false
 	field := func(name string) (Value, error) {
+		// string.Formatter numbers only an empty name; digits alone
+		// turn numbering off ('{0[k]}' does neither).
+		switch {
+		case name == "":
+			if st.off {
+				return Value{}, valueErrorf("cannot switch from manual field specification to automatic field numbering")
+			}
+			name = strconv.Itoa(st.auto)
+			st.auto++
+		case strings.Trim(name, "0123456789") == "":
+			if st.auto > 0 && !st.off {
+				return Value{}, valueErrorf("cannot switch from manual field specification to automatic field numbering")
+			}
+			st.off = true
+		}
 		first, rest := name, ""
 		if k := strings.IndexAny(name, ".["); k >= 0 {
 			first, rest = name[:k], name[k:]
 		}
 		var v Value
 		switch {
-		case first == "":
-			if manual {
-				return Value{}, valueErrorf("cannot switch from manual field specification to automatic field numbering")
-			}
-			if auto >= len(args) {
-				return Value{}, newError(IndexError, "Replacement index %d out of range for positional args tuple", auto)
-			}
-			v = args[auto]
-			auto++
-		case strings.Trim(first, "0123456789") == "":
-			if auto > 0 {
-				return Value{}, valueErrorf("cannot switch from automatic field numbering to manual field specification")
-			}
-			manual = true
+		case first != "" && strings.Trim(first, "0123456789") == "":
 			i, _ := strconv.Atoi(first)
 			if i >= len(args) {
 				return Value{}, newError(IndexError, "Replacement index %d out of range for positional args tuple", i)
@@ -147,13 +159,6 @@ func (r *Renderer) strFormat(f string, args []Value, kw []Kwarg, mapping *Value,
 		if err != nil {
 			return Value{}, err
 		}
-		if strings.IndexByte(spec, '{') >= 0 {
-			nested, err := r.strFormat(spec, args[min(auto, len(args)):], kw, mapping, markup)
-			if err != nil {
-				return Value{}, err
-			}
-			spec = nested.s
-		}
 		switch conv {
 		case 0:
 		case 's', 'r', 'a':
@@ -172,6 +177,13 @@ func (r *Renderer) strFormat(f string, args []Value, kw []Kwarg, mapping *Value,
 			v = String(s)
 		default:
 			return Value{}, valueErrorf("Unknown conversion specifier %c", conv)
+		}
+		if strings.IndexByte(spec, '{') >= 0 {
+			nested, err := r.vformat(spec, args, kw, mapping, markup, st)
+			if err != nil {
+				return Value{}, err
+			}
+			spec = nested.s
 		}
 		var s string
 		switch {

@@ -112,6 +112,45 @@ def cases():
     ]):
         for rev in ("true", "false"):
             out += B(f"sort-bodies-{i}-{rev}", f"items | sort(attribute='price,name', reverse={rev}) | map(attribute='sku') | list", '{"items": ' + items + '}')
+    # str.format runs through string.Formatter (the sandbox's): only an
+    # empty field name is numbered, only digits alone turn numbering off,
+    # a nested spec field takes the next number ('{:{}}{}'), '{[0]}' looks
+    # up the keyword ''.
+    for i, expr in enumerate([
+        "'{}{0}'.format(1, 2)",
+        "'{0}{}'.format(1, 2)",
+        "'{}{0[k]}'.format('a', 2)",
+        "'{0[0]}{}'.format('ab', 2)",
+        "'{[0]}'.format('ab')",
+        "'{.real}'.format(3)",
+        "'{}{}{1}'.format(1, 2)",
+        "'{0}{1}{}'.format(1, 2)",
+        "'{²}'.format(1, 2)",
+        "'{5}'.format(1)",
+        "'{}{}'.format(1)",
+        "'{a}'.format(1)",
+        "'{0.x}'.format({'x': 1})",
+        "'{0[x]}'.format({'x': 1})",
+        "'{0[1]}'.format({'1': 'a', 1: 'b'})",
+        "'{0[-1]}'.format([1, 2])",
+        "'{a[b][c]}'.format(a={'b': {'c': 'deep'}})",
+        "'{!r:>5}'.format('x')",
+        "'{0!a}'.format('é')",
+        "'{0!x}'.format('é')",
+        "'{:{}}'.format('x', 5)",
+        "'{:{}}{}'.format('x', 5, 'y')",
+        "'{0:{1}}{0}'.format('x', 5)",
+        "'{a}'.format_map({'a': 1})",
+        "'{}'.format_map({'a': 1})",
+        "'{0}'.format_map({'0': 1})",
+        "'{x'.format(x=1)",
+        "'}'.format()",
+        "'{:%Y}'.format('x')",
+        "'{:>{w}}|{!s}|{!r}|{0[k]}|{:_}'.format('a', 'b', 'c', {'k': 'v'}, 1234567, w=5)",
+        "'{:>{w}}|{!s}|{!r}|{0[k]}|{:_}'.format('a', 'b', 'c', 1234567, w=5)",
+        "('<i>{}</i>{:{}}{}' | safe).format('<x>', 'y', 3, '&')",
+    ]):
+        out += B(f"format-fields-{i:02d}", expr, C)
     # Arguments of the wrong type fail (or not) where Python's code does:
     # urlize's rel must have split(), a scheme must be a str; wordwrap's
     # wrapstring must have join() (a Markup one escapes each line), a float
