@@ -296,7 +296,7 @@ func (r *Renderer) formatSpec(v Value, s string) (string, error) {
 		return "", err
 	}
 	switch {
-	case v.kind == KindString || v.kind == KindUndefined || v.kind == KindNone && sp.typ == 0 && false:
+	case v.kind == KindString:
 		if sp.typ != 0 && sp.typ != 's' {
 			return "", valueErrorf("Unknown format code '%c' for object of type 'str'", sp.typ)
 		}
@@ -325,9 +325,7 @@ func (r *Renderer) formatSpec(v Value, s string) (string, error) {
 		}
 		return sp.formatFloat(f, v.kind == KindFloat)
 	}
-	if sp.typ == 0 && sp.width == 0 {
-		return r.str(v)
-	}
+	// object.__format__ (None, lists, dicts, an Undefined): any spec fails.
 	return "", typeErrorf("unsupported format string passed to %s.__format__", v.TypeName())
 }
 

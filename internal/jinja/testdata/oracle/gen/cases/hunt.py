@@ -151,6 +151,20 @@ def cases():
         "('<i>{}</i>{:{}}{}' | safe).format('<x>', 'y', 3, '&')",
     ]):
         out += B(f"format-fields-{i:02d}", expr, C)
+    # format(x, spec) of what is not a str or number is object.__format__:
+    # any non-empty spec is a TypeError (an Undefined and None included).
+    for i, expr in enumerate([
+        "'{:>5}'.format(x)",
+        "'{:_}'.format(none)",
+        "'{:>5}'.format([1])",
+        "'{:>5}'.format(none)",
+        "'{:5}|{:}'.format({'a': 1}, none)",
+        "'{:>5}'.format(d.nope)",
+        "'{:s}'.format(x)",
+        "'{:>5}'.format(true)",
+        "'{:>6}'.format(''.__class__)",
+    ]):
+        out += B(f"format-object-{i:02d}", expr, C)
     # Arguments of the wrong type fail (or not) where Python's code does:
     # urlize's rel must have split(), a scheme must be a str; wordwrap's
     # wrapstring must have join() (a Markup one escapes each line), a float
