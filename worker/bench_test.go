@@ -173,7 +173,9 @@ func BenchmarkRawJetStream(b *testing.B) {
 }
 
 // BenchmarkRawHTTP is the HTTP limit: b.N keep-alive POSTs of the same
-// body to the same target, with the same concurrency.
+// body to the same target, with the same concurrency, through the
+// worker's client (Do) and through its transport alone (transport, as
+// an attempt sends them with redirects off: worker/attempt.go send).
 func BenchmarkRawHTTP(b *testing.B) {
 	target := benchTarget(b)
 	hc := config.Default().HTTP
@@ -183,29 +185,37 @@ func BenchmarkRawHTTP(b *testing.B) {
 		b.Fatal(err)
 	}
 	body := []byte(`{"ticket_id": 388, "name": "Ana", "email": "ana@example.com", "n": 1}`)
-	var next atomic.Int64
-	b.ResetTimer()
-	cpu0, t0 := cpuTime(), time.Now()
-	var wg sync.WaitGroup
-	for range benchConcurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next.Add(1) <= int64(b.N) {
-				req, _ := http.NewRequest("POST", target.URL+"/tickets/388", bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := client.Do(req)
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
+	for _, mode := range []struct {
+		name string
+		send func(*http.Request) (*http.Response, error)
+	}{{"do", client.Do}, {"transport", client.Transport.RoundTrip}} {
+		b.Run(mode.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var next atomic.Int64
+			b.ResetTimer()
+			cpu0, t0 := cpuTime(), time.Now()
+			var wg sync.WaitGroup
+			for range benchConcurrency {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for next.Add(1) <= int64(b.N) {
+						req, _ := http.NewRequest("POST", target.URL+"/tickets/388", bytes.NewReader(body))
+						req.Header.Set("Content-Type", "application/json")
+						resp, err := mode.send(req)
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+					}
+				}()
 			}
-		}()
+			wg.Wait()
+			report(b, b.N, time.Since(t0), cpuTime()-cpu0)
+		})
 	}
-	wg.Wait()
-	report(b, b.N, time.Since(t0), cpuTime()-cpu0)
 }
 
 // BenchmarkFlakyTarget fires b.N events at a target that fails 20% of
