@@ -1,8 +1,10 @@
 package jinja
 
 import (
+	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -213,6 +215,8 @@ func (r *Renderer) vformat(f string, args []Value, kw []Kwarg, mapping *Value, m
 // formatSpec is Python's format(v, spec).
 type spec struct {
 	fill      rune
+	fillSet   bool // an explicit fill: the 0 flag does not replace it
+	negZero   bool // z: a negative zero prints as a zero
 	align     byte
 	sign      byte
 	alt, zero bool
@@ -228,7 +232,7 @@ func parseSpec(s string) (spec, error) {
 	i := 0
 	isAlign := func(c rune) bool { return c == '<' || c == '>' || c == '=' || c == '^' }
 	if len(rs) >= 2 && isAlign(rs[1]) {
-		sp.fill, sp.align, i = rs[0], byte(rs[1]), 2
+		sp.fill, sp.fillSet, sp.align, i = rs[0], true, byte(rs[1]), 2
 	} else if len(rs) >= 1 && isAlign(rs[0]) {
 		sp.align, i = byte(rs[0]), 1
 	}
@@ -237,6 +241,7 @@ func parseSpec(s string) (spec, error) {
 		i++
 	}
 	if i < len(rs) && rs[i] == 'z' {
+		sp.negZero = true
 		i++
 	}
 	if i < len(rs) && rs[i] == '#' {
@@ -303,6 +308,9 @@ func (r *Renderer) formatSpec(v Value, s string) (string, error) {
 		if sp.sign != 0 {
 			return "", valueErrorf("Sign not allowed in string format specifier")
 		}
+		if sp.negZero {
+			return "", valueErrorf("Negative zero coercion (z) not allowed in string format specifier")
+		}
 		text, err := r.str(v)
 		if err != nil {
 			return "", err
@@ -360,34 +368,66 @@ func (sp spec) signOf(neg bool) string {
 	return ""
 }
 
-func groupDigits(d string, sep byte, every int) string {
-	if sep == 0 || len(d) <= every {
-		return d
-	}
-	var b strings.Builder
-	first := len(d) % every
-	if first == 0 {
-		first = every
-	}
-	b.WriteString(d[:first])
-	for i := first; i < len(d); i += every {
-		b.WriteByte(sep)
-		b.WriteString(d[i : i+every])
-	}
-	return b.String()
-}
-
 func (sp spec) finish(sign, body string) string {
-	if sp.zero && sp.align == 0 {
-		sp.fill, sp.align = '0', '='
-	}
+	sp = sp.zeroFlag()
 	if sp.align == 0 {
 		sp.align = '>'
 	}
 	return sp.padded(sign, body)
 }
 
+// zeroFlag applies the 0 flag as CPython does: the fill is '0' unless one
+// was given, the alignment '=' unless one was given.
+func (sp spec) zeroFlag() spec {
+	if sp.zero && !sp.fillSet {
+		sp.fill = '0'
+	}
+	if sp.zero && sp.align == 0 {
+		sp.align = '='
+	}
+	return sp
+}
+
+// number pads and groups a number: sign (and prefix), integer digits, and
+// the rest (point, fraction, exponent, %). With a '0' fill aligned '=',
+// the grouping goes on through the zero padding (format(1, '06,') is
+// 00,001), as CPython's _PyUnicode_InsertThousandsGrouping fills it.
+func (sp spec) number(sign, digits, rest string, every int) string {
+	if sp.group != 0 {
+		minWidth := 0
+		if z := sp.zeroFlag(); z.fill == '0' && z.align == '=' {
+			minWidth = int(min(sp.width, 1<<40)) - utf8.RuneCountInString(sign) - utf8.RuneCountInString(rest)
+		}
+		digits = groupFill(digits, sp.group, every, minWidth)
+	}
+	return sp.finish(sign, digits+rest)
+}
+
+// groupFill groups d by every digits from the right, padding with zeros
+// (and separators) until it is at least minWidth long.
+func groupFill(d string, sep byte, every, minWidth int) string {
+	var groups []string
+	remaining := len(d)
+	for {
+		l := min(every, max(remaining, minWidth, 1))
+		zeros := max(0, l-remaining)
+		chars := max(0, min(remaining, l))
+		groups = append(groups, strings.Repeat("0", zeros)+d[remaining-chars:remaining])
+		remaining -= chars
+		minWidth -= l
+		if remaining <= 0 && minWidth <= 0 {
+			break
+		}
+		minWidth--
+	}
+	slices.Reverse(groups)
+	return strings.Join(groups, string(sep))
+}
+
 func (sp spec) formatInt(n *big.Int) (string, error) {
+	if sp.negZero {
+		return "", valueErrorf("Negative zero coercion (z) not allowed in integer format specifier")
+	}
 	if sp.prec >= 0 {
 		return "", valueErrorf("Precision not allowed in integer format specifier")
 	}
@@ -422,11 +462,10 @@ func (sp spec) formatInt(n *big.Int) (string, error) {
 	if sp.group != 0 && base != 10 && sp.group == ',' {
 		return "", valueErrorf("Cannot specify ',' with '%c'.", sp.typ)
 	}
-	digits = groupDigits(digits, sp.group, every)
 	if !sp.alt {
 		prefix = ""
 	}
-	return sp.finish(sp.signOf(n.Sign() < 0)+prefix, digits), nil
+	return sp.number(sp.signOf(n.Sign() < 0)+prefix, digits, "", every), nil
 }
 
 func (sp spec) formatFloat(f float64, isFloat bool) (string, error) {
@@ -439,27 +478,58 @@ func (sp spec) formatFloat(f float64, isFloat bool) (string, error) {
 		body = floatBody(a, typ, int(sp.prec), sp.alt)
 	case '%':
 		body = floatBody(a*100, 'f', int(sp.prec), sp.alt) + "%"
-	case 0, 'n':
+	case 'n':
+		body = floatBody(a, 'g', int(sp.prec), sp.alt)
+	case 0:
 		if sp.prec < 0 {
 			body = formatFloat(a)
 			if !isFloat {
 				body = strings.TrimSuffix(body, ".0")
 			}
 		} else {
-			body = floatBody(a, 'g', int(max(sp.prec, 1)), sp.alt)
-			if !strings.ContainsAny(body, ".en") && !math.IsInf(a, 0) {
-				body += ".0"
-			}
+			body = reprG(a, int(max(sp.prec, 1)), sp.alt)
 		}
 	default:
 		return "", valueErrorf("Unknown format code '%c' for object of type 'float'", typ)
 	}
-	if sp.group != 0 && !math.IsInf(a, 0) && !math.IsNaN(a) {
-		intPart, rest := body, ""
-		if k := strings.IndexAny(body, ".e%"); k >= 0 {
-			intPart, rest = body[:k], body[k:]
-		}
-		body = groupDigits(intPart, sp.group, 3) + rest
+	if neg && sp.negZero && strings.Trim(body, "0.e+-%") == "" {
+		neg = false // z: -0.0 after rounding prints as 0.0
 	}
-	return sp.finish(sp.signOf(neg), body), nil
+	if math.IsInf(a, 0) || math.IsNaN(a) {
+		return sp.finish(sp.signOf(neg), body), nil
+	}
+	intPart, rest := body, ""
+	if k := strings.IndexAny(body, ".e%"); k >= 0 {
+		intPart, rest = body[:k], body[k:]
+	}
+	return sp.number(sp.signOf(neg), intPart, rest, 3), nil
+}
+
+// reprG is a float formatted with no type and a precision: 'g' with p
+// significant digits, except that the exponent form is used from p-1 on
+// and a fixed result keeps one digit after the point (CPython's 'r' mode
+// turned 'g' with Py_DTSF_ADD_DOT_0): format(2.5, '.0') is 2e+00.
+func reprG(a float64, p int, alt bool) string {
+	if math.IsInf(a, 0) || math.IsNaN(a) {
+		return floatBody(a, 'g', p, alt)
+	}
+	e := strconv.FormatFloat(a, 'e', p-1, 64)
+	x, _ := strconv.Atoi(e[strings.IndexByte(e, 'e')+1:])
+	if x >= p-1 && x >= -4 && x < p {
+		// 'g' would be fixed here; the dot-0 rule takes the exponent.
+		mant, exp := e[:strings.IndexByte(e, 'e')], x
+		if !alt && strings.Contains(mant, ".") {
+			mant = strings.TrimRight(strings.TrimRight(mant, "0"), ".")
+		}
+		sign := "+"
+		if exp < 0 {
+			sign, exp = "-", -exp
+		}
+		return fmt.Sprintf("%se%s%02d", mant, sign, exp)
+	}
+	body := floatBody(a, 'g', p, alt)
+	if !strings.ContainsAny(body, ".e") {
+		body += ".0"
+	}
+	return body
 }

@@ -165,6 +165,18 @@ def cases():
         "'{:>6}'.format(''.__class__)",
     ]):
         out += B(f"format-object-{i:02d}", expr, C)
+    # The format-spec mini-language as CPython renders it: a '0' fill
+    # aligned '=' (the 0 flag, or written out) carries the grouping through
+    # the padding; the 0 flag fills with '0' whatever the alignment unless
+    # a fill is given; no type with a precision is 'g' that takes the
+    # exponent from p-1 on and keeps a '.0'; 'n' of a float is 'g'; 'z'
+    # turns -0 into 0 after rounding and is refused for int and str.
+    specs = ["0=10,", "010,", "06,", "05,", "04,", "0=4,", "<05", "^07", "x<05", "<010,", "=+010,", "012,.2f",
+             "09,", "#012_x", "010_b", "010%", "09n", "n", ".3n", "z", "zd", "z.1f", "z.0f", "z5", "z.0e", "z%",
+             ".0", ".1", ".2", ".3", "#.3", ".5", ".16", "010,e", "0=12,.3", "0>10,", "x=10,", "0^10,"]
+    for i, sp in enumerate(specs):
+        for j, v in enumerate(["1", "1234", "-1234.5", "-0.0", "2.5", "123456.789"]):
+            out.append(R(f"format-spec-{i:02d}-{j}", "{{ '{:" + sp + "}'.format(v) }}", '{"v": ' + v + '}'))
     # Arguments of the wrong type fail (or not) where Python's code does:
     # urlize's rel must have split(), a scheme must be a str; wordwrap's
     # wrapstring must have join() (a Markup one escapes each line), a float
