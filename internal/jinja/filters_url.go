@@ -59,38 +59,38 @@ func filterURLEncode(r *Renderer, v Value, a []Value) (Value, error) {
 		q, err := r.quoted(v.s, false)
 		return String(q), err
 	}
-	var items []Value
-	var err error
-	if d := v.Dict(); d != nil {
-		for i, k := range d.keys {
-			items = append(items, NewTuple([]Value{k, d.vals[i]}))
-		}
-	} else {
-		items, err = r.toList(v)
-	}
-	if err != nil {
-		return Value{}, err
-	}
-	parts := make([]string, 0, len(items))
+	// Each pair is quoted as it is taken (iter(value) is lazy: a
+	// LoopContext advances between pairs).
+	var parts []string
 	total := 0
-	for _, it := range items {
+	pair := func(it Value) (bool, error) {
 		kv, err := r.unpack(it, 2)
 		if err != nil {
-			return Value{}, err
+			return false, err
 		}
-		var pair [2]string
+		var q [2]string
 		for i, x := range kv {
 			s, err := r.str(x)
 			if err != nil {
-				return Value{}, err
+				return false, err
 			}
-			if pair[i], err = r.quoted(s, true); err != nil {
+			if q[i], err = r.quoted(s, true); err != nil {
+				return false, err
+			}
+		}
+		p := q[0] + "=" + q[1]
+		total += len(p) + 1
+		parts = append(parts, p)
+		return true, nil
+	}
+	if d := v.Dict(); d != nil {
+		for i, k := range d.keys {
+			if _, err := pair(NewTuple([]Value{k, d.vals[i]})); err != nil {
 				return Value{}, err
 			}
 		}
-		p := pair[0] + "=" + pair[1]
-		total += len(p) + 1
-		parts = append(parts, p)
+	} else if err := r.iterate(v, pair); err != nil {
+		return Value{}, err
 	}
 	return String(joinStrings(parts, "&", total)), nil
 }

@@ -177,6 +177,10 @@ def cases():
     for i, sp in enumerate(specs):
         for j, v in enumerate(["1", "1234", "-1234.5", "-0.0", "2.5", "123456.789"]):
             out.append(R(f"format-spec-{i:02d}-{j}", "{{ '{:" + sp + "}'.format(v) }}", '{"v": ' + v + '}'))
+    # urlencode takes the pairs of iter(value) one by one: a LoopContext
+    # advances between them (found by FuzzDifferential against live Jinja2).
+    out.append(R("urlencode-loop", "{% for i in 'Hello World' | d(0) %}{% set t = loop | urlencode %}{{ t }}{% endfor %}", C))
+    out.append(R("urlencode-loop-short", "{% for i in 'abcd' %}{{ loop | urlencode }}|{% endfor %}", C))
     # Arguments of the wrong type fail (or not) where Python's code does:
     # urlize's rel must have split(), a scheme must be a str; wordwrap's
     # wrapstring must have join() (a Markup one escapes each line), a float
