@@ -91,14 +91,27 @@ func newReqContext(v *Vars) (*reqContext, error) {
 		}
 		c.conv, c.built = conv, c.built|builtConv
 	}
-	if len(v.params) > 0 { // else an empty dict, made when read
-		params, err := jinja.FromGo(v.params, depth)
-		if err != nil {
-			return nil, fmt.Errorf("params: %w", err)
-		}
-		c.params, c.built = params, c.built|builtParams
+	if err := c.setParams(v.params); err != nil {
+		return nil, err
 	}
 	return c, nil
+}
+
+// setParams makes p the context's params (an empty p: an empty dict,
+// made when read). A value the engine cannot take fails the next render.
+func (c *reqContext) setParams(p map[string]any) error {
+	c.params, c.built = jinja.Value{}, c.built&^builtParams
+	if len(p) == 0 {
+		return nil
+	}
+	params, err := jinja.FromGo(p, depth)
+	if err != nil {
+		err = fmt.Errorf("params: %w", err)
+		c.fail(err)
+		return err
+	}
+	c.params, c.built = params, c.built|builtParams
+	return nil
 }
 
 // Lookup resolves a top-level name of the request context.

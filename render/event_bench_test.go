@@ -64,17 +64,18 @@ func benchRenderMap(b *testing.B, name string) {
 	ev.CVars, _ = render.Normalize(ev.CVars).(map[string]any)
 	ev.Context, _ = render.Normalize(ev.Context).(map[string]any)
 	run := func() (*render.Request, mapper.Output) {
+		// As the worker: the first attempt renders in the context the
+		// condition was evaluated in.
+		vars := render.RequestVars(ev, render.Scope{Attempt: 1})
 		if ev.Condition != "" {
-			// As the worker: the condition in a context of its own.
 			x, err := env.CompileExpr(ev.Condition)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if ok, err := x.TrueVars(render.RequestVars(ev, render.Scope{Attempt: 1})); err != nil || !ok {
+			if ok, err := x.TrueVars(vars); err != nil || !ok {
 				b.Fatalf("condition: %v %v", ok, err)
 			}
 		}
-		vars := render.RequestVars(ev, render.Scope{Attempt: 1})
 		req, err := w.Render(vars)
 		if err != nil {
 			b.Fatal(err)

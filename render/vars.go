@@ -67,14 +67,16 @@ type Vars struct {
 }
 
 // SetParams replaces the `params` object (a Webhook Template's rendered
-// parameters). The renders after it start a new renderer over a new
-// context.
+// parameters) for the renders after it, which go on in the same context
+// and budget.
 func (v *Vars) SetParams(p map[string]any) {
 	v.params = p
 	if v.m != nil {
 		v.m["params"] = p
 	}
-	v.r, v.ctx = nil, nil
+	if v.ctx != nil {
+		v.ctx.setParams(p)
+	}
 }
 
 // Map returns the variables as Go values (each CVar by name, cvars,

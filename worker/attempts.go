@@ -45,7 +45,11 @@ func (w *Worker) run(ctx context.Context, j *job, c *compiled) outcome {
 		if ctx.Err() != nil {
 			return j.retryLater(shutdownDelay, "", "")
 		}
-		vars := render.RequestVars(ev, render.Scope{Secrets: w.secretsFor(ev.BotID), Attempt: len(j.hist.Attempts) + 1})
+		vars := j.condVars // the condition's context, for its first attempt
+		j.condVars = nil
+		if attempt := len(j.hist.Attempts) + 1; vars == nil || j.condAttempt != attempt {
+			vars = render.RequestVars(ev, render.Scope{Secrets: w.secretsFor(ev.BotID), Attempt: attempt})
+		}
 		req, err := w.render(c, vars)
 		if err != nil {
 			return j.failed(redactErr(fail(trigger.ClassRender, err), render.NewRedactor(vars.UsedSecrets())))

@@ -45,6 +45,11 @@ type job struct {
 
 	ev   *trigger.Event
 	hist *history
+	// condVars is the context the event's condition was true in, which
+	// its first attempt (condAttempt) renders in: one budget, as the
+	// contract has it, and the event's values decoded once.
+	condVars    *render.Vars
+	condAttempt int
 	// req is the last rendered request and redact hides its secrets.
 	req    *render.Request
 	redact *render.Redactor
@@ -267,7 +272,8 @@ func (w *Worker) definition(ctx context.Context, ev *trigger.Event) (*webhook.De
 // condition evaluates the event's condition in the request context of its
 // first attempt.
 func (w *Worker) condition(j *job, def *webhook.Definition) (bool, error) {
-	vars := render.RequestVars(j.ev, render.Scope{Secrets: w.secretsFor(j.ev.BotID), Attempt: len(j.hist.Attempts) + 1})
+	attempt := len(j.hist.Attempts) + 1
+	vars := render.RequestVars(j.ev, render.Scope{Secrets: w.secretsFor(j.ev.BotID), Attempt: attempt})
 	x, err := w.env.CompileExpr(j.ev.Condition)
 	if err != nil {
 		return false, fail(trigger.ClassRender, &render.Error{Webhook: def.ID, Field: "condition", Err: err})
@@ -278,6 +284,9 @@ func (w *Worker) condition(j *job, def *webhook.Definition) (bool, error) {
 	}
 	if err != nil {
 		return false, redactErr(fail(trigger.ClassRender, &render.Error{Webhook: def.ID, Field: "condition", Err: err}), render.NewRedactor(vars.UsedSecrets()))
+	}
+	if ok {
+		j.condVars, j.condAttempt = vars, attempt
 	}
 	return ok, nil
 }

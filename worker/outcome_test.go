@@ -49,6 +49,8 @@ func TestOutcomes(t *testing.T) {
 			}
 		case "/big":
 			io.WriteString(w, `{"pad":"`+strings.Repeat("x", 4096)+`"}`)
+		case "/echo":
+			io.WriteString(w, `{"query":"`+r.URL.RawQuery+`"}`)
 		case "/text":
 			w.Header().Set("Content-Type", "text/plain")
 			io.WriteString(w, "plain words")
@@ -117,6 +119,12 @@ func TestOutcomes(t *testing.T) {
 			status: trigger.StatusSkipped},
 		{name: "condition true", ev: trigger.Event{Webhook: hook("/ok"), Condition: "age >= 18", CVars: map[string]any{"age": json.Number("18")}},
 			status: trigger.StatusSucceeded, attempts: 1, cvars: `{}`},
+		// The first attempt renders in the context the condition saw
+		// (a change the condition made shows).
+		{name: "condition shares the context", ev: trigger.Event{Webhook: hook("/echo?n={{ items | length }}", func(d *webhook.Definition) {
+			d.CVars = []webhook.Mapping{{Name: "q", Mapper: "{{ query }}"}}
+		}), Condition: "items.append(3) is none", CVars: map[string]any{"items": []any{1, 2}}},
+			status: trigger.StatusSucceeded, attempts: 1, cvars: `{"q":"n=3"}`},
 		{name: "condition error", ev: trigger.Event{Webhook: hook("/ok"), Condition: "age >="},
 			status: trigger.StatusFailed, class: trigger.ClassRender, msg: "condition"},
 		{name: "text response", ev: trigger.Event{Webhook: hook("/text", func(d *webhook.Definition) {

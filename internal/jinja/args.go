@@ -31,8 +31,17 @@ func (s *signature) bind(args []Value, kw []Kwarg) ([]Value, error) {
 	if len(args) > len(s.params) {
 		return nil, typeErrorf("%s() takes at most %d arguments (%d given)", s.name, len(s.params), len(args))
 	}
+	if len(kw) == 0 && len(args) == len(s.params) {
+		return args, nil // each call's own arguments: nothing else holds them
+	}
 	out := make([]Value, len(s.params))
-	given := make([]bool, len(s.params))
+	var room [8]bool
+	given := room[:0]
+	if len(s.params) > len(room) {
+		given = make([]bool, len(s.params))
+	} else {
+		given = room[:len(s.params)]
+	}
 	for i, a := range args {
 		out[i], given[i] = a, true
 	}
