@@ -33,6 +33,7 @@ const (
 	pyIDContinue
 	pyCased
 	pyCaseIgnorable
+	pyAssigned // not Cn: \N{name} knows only these
 )
 
 const (

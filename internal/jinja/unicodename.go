@@ -15,7 +15,7 @@ func lookupUnicodeName(name string) (rune, bool) {
 	name = strings.ToUpper(name)
 	if hex, ok := strings.CutPrefix(name, "CJK UNIFIED IDEOGRAPH-"); ok {
 		n, err := strconv.ParseUint(hex, 16, 32)
-		if err == nil && (len(hex) == 4 || len(hex) == 5) && runenames.Name(rune(n)) == "<CJK Ideograph>" {
+		if err == nil && (len(hex) == 4 || len(hex) == 5) && isCJKUnified(rune(n)) {
 			return rune(n), true
 		}
 		return 0, false
@@ -32,7 +32,19 @@ func lookupUnicodeName(name string) (rune, bool) {
 		}
 	})
 	r, ok := unicodeNames[name]
-	return r, ok
+	return r, ok && pyHas(r, pyAssigned) // Python 3.11 names Unicode 14.0's characters only
+}
+
+// isCJKUnified reports whether c is named CJK UNIFIED IDEOGRAPH-<hex> in
+// Python 3.11's database (Unicode 14.0.0: Extension H is not there yet).
+func isCJKUnified(c rune) bool {
+	for _, r := range [][2]rune{{0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0x20000, 0x2A6DF}, {0x2A700, 0x2B738},
+		{0x2B740, 0x2B81D}, {0x2B820, 0x2CEA1}, {0x2CEB0, 0x2EBE0}, {0x30000, 0x3134A}} {
+		if c >= r[0] && c <= r[1] {
+			return true
+		}
+	}
+	return false
 }
 
 var (

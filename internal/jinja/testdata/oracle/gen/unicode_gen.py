@@ -25,8 +25,8 @@ import oracle  # noqa: E402
 
 OUT = os.path.normpath(os.path.join(HERE, "..", "..", "..", "pyunicode.bin"))
 
-ALPHA, DECIMAL, DIGIT, NUMERIC, PRINTABLE, UPPER, LOWER, TITLE, SPACE, IDSTART, IDCONT, CASED, IGNORABLE = (
-    1 << i for i in range(13)
+ALPHA, DECIMAL, DIGIT, NUMERIC, PRINTABLE, UPPER, LOWER, TITLE, SPACE, IDSTART, IDCONT, CASED, IGNORABLE, ASSIGNED = (
+    1 << i for i in range(14)
 )
 
 
@@ -50,6 +50,8 @@ def flags(c):
         f |= LOWER
     if unicodedata.category(c) == "Lt":
         f |= TITLE
+    if unicodedata.category(c) != "Cn":
+        f |= ASSIGNED
     if c.isspace():
         f |= SPACE
     if c.isidentifier():

@@ -68,6 +68,10 @@ def cases():
         ("wordwrap-combining", "'a\\u0300b c' | wordwrap(2)"),
         ("int-superscript", "'\\u00b2' | int"),
         ("title-filter-unicode-space", "'a\\u2004b\\u00a0c\\u2001d' | title"),
+        ("name-escape-unicode15", "'\\N{PINK HEART}'"),
+        ("name-escape-cjk-ext-h", "'\\N{CJK UNIFIED IDEOGRAPH-31350}'"),
+        ("name-escape-cjk-ext-g", "'\\N{CJK UNIFIED IDEOGRAPH-30000}'"),
+        ("name-escape-bullet", "'\\N{bullet}'"),
         ("title-filter-separators", "'-x((y [z <w \\tv' | title"),
     ]
     for name, expr in uni:
