@@ -124,14 +124,18 @@ func BenchmarkEventPreset(b *testing.B) {
 				ev.Context, _ = render.Normalize(ev.Context).(map[string]any)
 				vars := render.RequestVars(ev, render.Scope{Attempt: 1})
 				if cond != nil {
-					if ok, err := cond.True(vars.Map()); err != nil || !ok {
+					if ok, err := cond.TrueVars(vars); err != nil || !ok { // as the worker: one context
 						b.Fatalf("condition %v %v", ok, err)
 					}
 				}
 				if _, err := wh.Render(vars); err != nil {
 					b.Fatal(err)
 				}
-				out, err := m.Apply(resp, ev.CVars, render.ConversationVars(ev))
+				var conv map[string]any
+				if m.Reads("conversation") { // as the worker
+					conv = vars.Conversation()
+				}
+				out, err := m.Apply(resp, ev.CVars, conv)
 				if err != nil {
 					b.Fatal(err)
 				}
