@@ -23,28 +23,37 @@ func EndInformational(rt http.RoundTripper) http.RoundTripper {
 
 type informational struct{ rt http.RoundTripper }
 
+// infoState is one request's view of its informational answers: the
+// trace and what it saw in one allocation (it was three variables and a
+// closure).
+type infoState struct {
+	trace      httptrace.ClientTrace
+	code, seen int
+	header     textproto.MIMEHeader
+}
+
+func (s *infoState) got1xx(c int, h textproto.MIMEHeader) error {
+	s.seen++
+	if (c == http.StatusContinue || c == http.StatusEarlyHints) && s.seen <= maxInformational {
+		return nil
+	}
+	s.code, s.header = c, h
+	return errInformational
+}
+
 func (t informational) RoundTrip(req *http.Request) (*http.Response, error) {
-	var (
-		code, seen int
-		header     textproto.MIMEHeader
-	)
-	trace := &httptrace.ClientTrace{Got1xxResponse: func(c int, h textproto.MIMEHeader) error {
-		seen++
-		if (c == http.StatusContinue || c == http.StatusEarlyHints) && seen <= maxInformational {
-			return nil
-		}
-		code, header = c, h
-		return errInformational
-	}}
-	resp, err := t.rt.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
+	s := &infoState{}
+	s.trace.Got1xxResponse = s.got1xx
+	resp, err := t.rt.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), &s.trace)))
 	if err != nil {
-		if code == 0 {
+		if s.code == 0 {
 			return nil, err
 		}
+		code := s.code
 		return &http.Response{
 			Status: fmt.Sprintf("%d %s", code, http.StatusText(code)), StatusCode: code,
 			Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-			Header: http.Header(header), Body: http.NoBody, Request: req, Close: true,
+			Header: http.Header(s.header), Body: http.NoBody, Request: req, Close: true,
 		}, nil
 	}
 	if resp.StatusCode < 200 {
