@@ -73,6 +73,9 @@ func init() {
 }
 
 func filterJoin(r *Renderer, v Value, a []Value) (Value, error) {
+	if !r.autoescape {
+		return r.joinLazy(v, a)
+	}
 	items, err := r.items(v)
 	if err != nil {
 		return Value{}, err
@@ -132,33 +135,57 @@ func filterJoin(r *Renderer, v Value, a []Value) (Value, error) {
 	return String(out), nil
 }
 
-// lazyMap is a generator of fn(item) over v's items.
-func (r *Renderer) lazyMap(v Value, fn func(Value) (Value, bool, error)) (Value, error) {
-	var items []Value
-	var err error
-	if v.Truth() {
-		if items, err = r.items(v); err != nil {
-			return Value{}, err
-		}
+// joinLazy is do_join without autoescape: str(d).join(map(str, value)),
+// each item taken (and its attribute read) and made a str in turn, so a
+// LoopContext advances between them.
+func (r *Renderer) joinLazy(v Value, a []Value) (Value, error) {
+	sep, err := r.str(a[0])
+	if err != nil {
+		return Value{}, err
 	}
-	i := 0
-	return newIter("generator", func() (Value, bool, error) {
-		for i < len(items) {
-			it := items[i]
-			i++
-			if err := r.step(); err != nil {
-				return Value{}, false, err
-			}
-			out, keep, err := fn(it)
-			if err != nil {
-				return Value{}, false, err
-			}
-			if keep {
-				return out, true, nil
+	var get func(Value) (Value, error)
+	if a[1].kind != KindNone {
+		get = r.attrGetter(a[1], false, None)
+	}
+	var parts []string
+	total := int64(0)
+	err = r.iterate(v, func(it Value) (bool, error) {
+		if get != nil {
+			var err error
+			if it, err = get(it); err != nil {
+				return false, err
 			}
 		}
-		return Value{}, false, nil
-	}), nil
+		s, err := r.str(it)
+		if err != nil {
+			return false, err
+		}
+		if len(parts) > 0 {
+			total += int64(len(sep))
+		}
+		total += int64(len(s))
+		if err := r.alloc(int64(len(s) + len(sep))); err != nil {
+			return false, err
+		}
+		parts = append(parts, s)
+		return true, nil
+	})
+	if err != nil {
+		return Value{}, err
+	}
+	if err := r.workBytes(int(total)); err != nil {
+		return Value{}, err
+	}
+	return String(joinStrings(parts, sep, int(total))), nil
+}
+
+// lazyMap is a generator of fn(item) over v's items, taken from v one
+// at a time as the generator is advanced (a LoopContext advances with it).
+func (r *Renderer) lazyMap(v Value, fn func(Value) (Value, bool, error)) (Value, error) {
+	if !v.Truth() {
+		return newIter("generator", func() (Value, bool, error) { return Value{}, false, nil }), nil
+	}
+	return r.lazyMapAll(v, fn)
 }
 
 func filterMap(r *Renderer, v Value, args []Value, kw []Kwarg) (Value, error) {
@@ -270,15 +297,16 @@ func filterUnique(r *Renderer, v Value, a []Value) (Value, error) {
 
 // lazyMapAll is lazyMap without Jinja2's "if value:" shortcut.
 func (r *Renderer) lazyMapAll(v Value, fn func(Value) (Value, bool, error)) (Value, error) {
-	items, err := r.items(v)
+	next, err := r.iterator(v)
 	if err != nil {
 		return Value{}, err
 	}
-	i := 0
 	return newIter("generator", func() (Value, bool, error) {
-		for i < len(items) {
-			it := items[i]
-			i++
+		for {
+			it, ok, err := next()
+			if err != nil || !ok {
+				return Value{}, false, err
+			}
 			if err := r.step(); err != nil {
 				return Value{}, false, err
 			}
@@ -287,7 +315,6 @@ func (r *Renderer) lazyMapAll(v Value, fn func(Value) (Value, bool, error)) (Val
 				return out, keep, err
 			}
 		}
-		return Value{}, false, nil
 	}), nil
 }
 
@@ -317,23 +344,19 @@ func filterReverse(r *Renderer, v Value, _ []Value) (Value, error) {
 
 func minMaxFilter(name string, isMax bool) filterFunc {
 	return simple(sig(name, opt("case_sensitive", False), optNone("attribute")), func(r *Renderer, v Value, a []Value) (Value, error) {
-		items, err := r.items(v)
-		if err != nil {
-			return Value{}, err
-		}
-		if len(items) == 0 {
-			return undefinedHint("No aggregated item, sequence was empty."), nil
-		}
+		// max(iter(value), key=...): each item's key is taken as the
+		// item is (a LoopContext advances between them).
 		key := r.attrGetter(a[1], !a[0].Truth(), None)
-		best := items[0]
-		bestKey, err := key(best)
-		if err != nil {
-			return Value{}, err
-		}
-		for _, it := range items[1:] {
+		var best, bestKey Value
+		seen := false
+		err := r.iterate(v, func(it Value) (bool, error) {
 			k, err := key(it)
 			if err != nil {
-				return Value{}, err
+				return false, err
+			}
+			if !seen {
+				best, bestKey, seen = it, k, true
+				return true, nil
 			}
 			var c cmpResult
 			if isMax {
@@ -342,18 +365,27 @@ func minMaxFilter(name string, isMax bool) filterFunc {
 				c, err = r.order(k, bestKey, "lt", 0)
 			}
 			if err != nil {
-				return Value{}, err
+				return false, err
 			}
 			if c == cmpLess {
 				best, bestKey = it, k
 			}
+			return true, nil
+		})
+		if err != nil {
+			return Value{}, err
+		}
+		if !seen {
+			return undefinedHint("No aggregated item, sequence was empty."), nil
 		}
 		return best, nil
 	})
 }
 
 func filterSum(r *Renderer, v Value, a []Value) (Value, error) {
-	items, err := r.items(v)
+	// sum(map(getter, iter(value)), start): the iterator first, then the
+	// start checked, then each item read and added as it is taken.
+	next, err := r.iterator(v)
 	if err != nil {
 		return Value{}, err
 	}
@@ -365,7 +397,17 @@ func filterSum(r *Renderer, v Value, a []Value) (Value, error) {
 	if acc.kind == KindString {
 		return Value{}, typeErrorf("sum() can't sum strings [use ''.join(seq) instead]")
 	}
-	for _, it := range items {
+	for {
+		it, ok, err := next()
+		if err != nil {
+			return Value{}, err
+		}
+		if !ok {
+			return acc, nil
+		}
+		if err := r.step(); err != nil {
+			return Value{}, err
+		}
 		x, err := get(it)
 		if err != nil {
 			return Value{}, err
@@ -374,7 +416,6 @@ func filterSum(r *Renderer, v Value, a []Value) (Value, error) {
 			return Value{}, err
 		}
 	}
-	return acc, nil
 }
 
 // deferred makes a generator filter lazy: its work, errors included,

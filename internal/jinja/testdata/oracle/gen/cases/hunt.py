@@ -185,6 +185,65 @@ def cases():
     # advances between them (found by FuzzDifferential against live Jinja2).
     out.append(R("urlencode-loop", "{% for i in 'Hello World' | d(0) %}{% set t = loop | urlencode %}{{ t }}{% endfor %}", C))
     out.append(R("urlencode-loop-short", "{% for i in 'abcd' %}{{ loop | urlencode }}|{% endfor %}", C))
+    # Generator filters, join (without autoescape), min and max take the
+    # items of iter(value) one at a time: a LoopContext consumed inside its
+    # own loop advances between them, as in Python.
+    for i, tpl in enumerate([
+        "{% for i in 'abc' %}{{ loop | join(',') }}{% endfor %}",
+        "{% for i in 'abcd' %}{{ loop | map('string') | join(',') }}{% endfor %}",
+        "{% for i in 'abcd' %}{{ loop | map('first') | join(',') }}{% endfor %}",
+        "{% for i in 'abcd' %}{{ loop | list | length }}{{ loop.index }}{% endfor %}",
+        "{% for i in 'abcd' %}{{ loop | tojson if false else loop | map('last') | map(attribute='index') | list }}{% endfor %}",
+        "{% for i in 'abcd' %}{{ loop | urlencode }}{% endfor %}",
+        "{% for i in 'abcd' %}{{ loop | first }}{{ loop.index }}{% endfor %}",
+        "{% for i in 'abcd' %}{{ loop | sum(attribute='1.index') if false else loop | map(attribute='1.index') | sum }}{% endfor %}",
+        "{% for i in 'abcd' %}{{ loop | select | map('string') | list }}{% endfor %}",
+        "{% for i in 'abcd' %}{{ loop | unique(attribute='0') | map('string') | join }}{% endfor %}",
+        "{% for i in 'abcd' %}{{ loop | batch(2) | map('string') | join('|') }}{% endfor %}",
+        "{% for i in 'abc' %}{% for x, l in loop %}{{ x }}{{ l.index }}{% endfor %}{% endfor %}",
+        "{% for i in 'abcd' %}{{ loop | max(attribute='1.index') }}{% endfor %}",
+        "{% for i in 'abcd' %}{{ loop | string }}{{ loop | pprint }}{% endfor %}",
+        '{{ 5 | join }}',
+        '{{ none | join }}',
+        "{{ missing | join(',') }}",
+        "{{ [1, missing] | join(',') }}",
+        "{{ {'a': 1, 'b': 2} | join('-') }}",
+        "{{ [{'a': 1}, {}] | join(',', attribute='a') }}",
+        "{{ ['a', 'b'] | join(missing) }}",
+        '{{ range(3) | join }}',
+        "{{ 'abc' | join('.') }}",
+        '{{ [1, 2] | join(5) }}',
+        "{{ (['<a>'|safe, '&']) | join }}",
+        '{{ 5 | max }}',
+        '{{ [] | max }}',
+        '{{ none | min }}',
+        '{{ missing | max }}',
+        "{{ 'abc' | max }}",
+        "{{ {'b': 1, 'a': 2} | min }}",
+        "{{ [1, 'a'] | max }}",
+        "{{ [{'a': 1}, {'b': 2}] | max(attribute='a') }}",
+        "{{ ['B', 'a', 'C'] | max }}",
+        "{{ ['B', 'a', 'C'] | max(case_sensitive=true) }}",
+    ]):
+        out.append(R(f"lazy-iter-{i:02d}", tpl, C))
+    # sum takes the iterator first, checks start, then adds each item (its
+    # attribute read) as it is taken.
+    for i, tpl in enumerate([
+        "{% for i in 'abcd' %}{{ loop | sum(attribute='1.index') }}{% endfor %}",
+        "{% for i in 'abcd' %}{{ loop | unique(attribute='1.index') | list | length }}{% endfor %}",
+        "{% for i in 'abcd' %}{{ loop | groupby('1.index') | length }}{% endfor %}",
+        "{% for i in 'abcd' %}{{ loop | dictsort if false else loop | sort(attribute='1.index') | map('first') | join }}{% endfor %}",
+        '{{ 5 | sum }}',
+        "{{ 5 | sum(start='x') }}",
+        "{{ [1] | sum(start='x') }}",
+        '{{ none | sum }}',
+        '{{ missing | sum }}',
+        '{{ [1, 2.5, true] | sum }}',
+        '{{ [[1], [2]] | sum(start=[]) }}',
+        "{{ {'a': 1} | sum }}",
+        "{{ [1, 'a'] | sum }}",
+    ]):
+        out.append(R(f"lazy-sum-{i:02d}", tpl, C))
     # Arguments of the wrong type fail (or not) where Python's code does:
     # urlize's rel must have split(), a scheme must be a str; wordwrap's
     # wrapstring must have join() (a Markup one escapes each line), a float
