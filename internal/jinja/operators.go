@@ -23,6 +23,11 @@ func (r *Renderer) binop(op string, a, b Value) (Value, error) {
 	if a.kind == KindUndefined {
 		return Value{}, undefinedError(a)
 	}
+	if op == "*" && a.kind == KindString && a.safe && !b.isIntLike() {
+		// MarkupSafe 3's Markup.__mul__ is str.__mul__, which raises
+		// (no NotImplemented, so an Undefined operand is not asked).
+		return Value{}, typeErrorf("'%s' object cannot be interpreted as an integer", b.TypeName())
+	}
 	if b.kind == KindUndefined && (op != "%" || a.kind != KindString) {
 		// str % x formats x with the str's own rules, Undefined too.
 		return Value{}, undefinedError(b)

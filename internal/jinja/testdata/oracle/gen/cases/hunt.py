@@ -244,6 +244,28 @@ def cases():
         "{{ [1, 'a'] | sum }}",
     ]):
         out.append(R(f"lazy-sum-{i:02d}", tpl, C))
+    # MarkupSafe 3: Markup * x is str.__mul__, a TypeError for any non-int
+    # x, an Undefined included (found by FuzzDifferential).
+    for i, tpl in enumerate([
+        '{% set t = [] | safe * missing %}{{ t }}',
+        "{{ ('a' | safe) * 2 }}",
+        "{{ ('a' | safe) * 2.5 }}",
+        "{{ ('a' | safe) * none }}",
+        "{{ ('a' | safe) * ('b' | safe) }}",
+        "{{ ('a' | safe) * 'b' }}",
+        "{{ 2 * ('<a>' | safe) }}",
+        "{{ missing * ('a' | safe) }}",
+        "{{ 2.5 * ('a' | safe) }}",
+        "{{ 'x' * ('a' | safe) }}",
+        "{{ [1] * ('a' | safe) }}",
+        "{{ ('a' | safe) * true }}",
+        "{{ ('a' | safe) * [1] }}",
+        "{{ ('a' | safe) + missing }}",
+        "{{ missing + ('a' | safe) }}",
+        "{{ ('%s' | safe) % missing }}",
+        "{{ ('a' | safe) * (2 ** 70) }}",
+    ]):
+        out.append(R(f"markup-mul-{i:02d}", tpl, C))
     # Arguments of the wrong type fail (or not) where Python's code does:
     # urlize's rel must have split(), a scheme must be a str; wordwrap's
     # wrapstring must have join() (a Markup one escapes each line), a float
