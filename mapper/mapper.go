@@ -41,6 +41,11 @@ func (e *Error) Unwrap() error { return e.Err }
 // the worker fails such an event as too_large.
 var ErrResponseTooDeep = errors.New("response body nested too deeply")
 
+// IsBound reports whether err is a bound of the template engine exceeded
+// (render.max_memory, max_steps, ...): the worker fails such an event as
+// render, wherever the template is.
+func IsBound(err error) bool { return jinja.IsBound(err) }
+
 // MaxBodyDepth bounds the nesting of a JSON response body the mappers
 // read (checked before anything deeper is decoded).
 const MaxBodyDepth = 128

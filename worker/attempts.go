@@ -12,7 +12,6 @@ import (
 
 	"github.com/hookworker/hookworker/internal/deadletter"
 	"github.com/hookworker/hookworker/internal/hostguard"
-	"github.com/hookworker/hookworker/internal/jinja"
 	"github.com/hookworker/hookworker/internal/tracectx"
 	"github.com/hookworker/hookworker/mapper"
 	"github.com/hookworker/hookworker/render"
@@ -97,7 +96,7 @@ func (w *Worker) run(ctx context.Context, j *job, c *compiled) outcome {
 				switch {
 				case errors.Is(err, mapper.ErrResponseTooDeep):
 					class = trigger.ClassTooLarge // the response's nesting, as its size
-				case jinja.IsBound(err):
+				case mapper.IsBound(err):
 					class = trigger.ClassRender // a bound of the engine, wherever the template is
 				}
 				return j.failed(redactErr(fail(class, err), j.redact))
