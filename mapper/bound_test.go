@@ -19,20 +19,15 @@ func TestIsBound(t *testing.T) {
 	}{
 		{"{{ ('x' * 100000) * 100000 }}", true},
 		{"{{ n / 0 }}", false},
-		{"{{ n | nosuchthing_at_runtime if false else n.foo.bar }}", false},
+		{"{{ 'Order #' + n }}", false},
 	} {
 		m, err := Compile(env, maps("v", c.src), Options{})
 		if err != nil {
-			if IsBound(err) != c.bound {
-				t.Errorf("%s: compile error %v, IsBound %v", c.src, err, !c.bound)
-			}
-			continue
+			t.Fatalf("%s: %v", c.src, err)
 		}
 		_, err = m.Apply(resp, nil, nil)
 		if err == nil {
-			if c.bound {
-				t.Errorf("%s: no error", c.src)
-			}
+			t.Errorf("%s: no error", c.src)
 			continue
 		}
 		if IsBound(err) != c.bound {
