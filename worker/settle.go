@@ -302,7 +302,6 @@ func (w *Worker) report(j *job, res *trigger.Result) {
 	if res.Error != nil {
 		class = string(res.Error.Class)
 	}
-	w.metrics.Outcome(string(res.Status), class)
 	webhook, sinceFired := WebhookNone, time.Duration(0)
 	switch {
 	case j.ev != nil && j.ev.WebhookRef != nil:
@@ -315,6 +314,8 @@ func (w *Worker) report(j *job, res *trigger.Result) {
 		sinceFired = now.Sub(j.meta.Timestamp)
 	}
 	w.metrics.Completed(webhook, string(res.Status), now.Sub(j.start), sinceFired)
+	// The total last: a scrape that sees it sees the outcome's other series.
+	w.metrics.Outcome(string(res.Status), class)
 	lg := w.log
 	if res.Status != trigger.StatusFailed {
 		lg = w.successLog

@@ -47,21 +47,34 @@ func TestRunServesOps(t *testing.T) {
 	if fc, res, errOut := r.fire(t, nil, "ops-1", ticketTarget(t)); fc != 0 || res.Status != trigger.StatusSucceeded {
 		t.Fatalf("fire: exit %d, %+v\n%s", fc, res, errOut)
 	}
-	want := `hookworker_results_total{class="none",status="succeeded"} 1`
+	// The Result reaches fire a moment before the worker counts it, and
+	// the pending gauge follows the consumer's info: poll until every
+	// series is there (5 s), then name the ones missing.
+	wants := []string{`hookworker_results_total{class="none",status="succeeded"} 1`,
+		"hookworker_events_received_total 1", "hookworker_consumer_pending_messages 0",
+		"hookworker_template_cache_entries", "go_goroutines", "process_",
+		`hookworker_build_info{goversion="go`, `hookworker_webhook_results_total{status="succeeded",webhook="inline"} 1`,
+		`hookworker_fired_to_result_seconds_count{status="succeeded"} 1`, `hookworker_breakers{state="open"} 0`,
+		"hookworker_dead_letters_backlog_errors_total 0"}
+	var missing []string
 	for range 100 {
-		if code, body, _ = httpGet(base + "/metrics"); strings.Contains(body, want) {
+		code, body, _ = httpGet(base + "/metrics")
+		missing = missing[:0]
+		for _, s := range wants {
+			if !strings.Contains(body, s) {
+				missing = append(missing, s)
+			}
+		}
+		if len(missing) == 0 {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	for _, s := range []string{want, "hookworker_events_received_total 1", "hookworker_consumer_pending_messages 0",
-		"hookworker_template_cache_entries", "go_goroutines", "process_",
-		`hookworker_build_info{goversion="go`, `hookworker_webhook_results_total{status="succeeded",webhook="inline"} 1`,
-		`hookworker_fired_to_result_seconds_count{status="succeeded"} 1`, `hookworker_breakers{state="open"} 0`,
-		"hookworker_dead_letters_backlog_errors_total 0"} {
-		if !strings.Contains(body, s) {
-			t.Errorf("/metrics (%d) lacks %q:\n%s", code, s, body)
-		}
+	for _, s := range missing {
+		t.Errorf("/metrics (%d) lacks %q", code, s)
+	}
+	if len(missing) > 0 {
+		t.Logf("/metrics:\n%s", body)
 	}
 
 	exit, stderr := r.stop()

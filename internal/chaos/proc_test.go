@@ -3,13 +3,11 @@ package chaos
 import (
 	"bufio"
 	"fmt"
+	"github.com/hookworker/hookworker/internal/testport"
 	"io"
-	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -71,35 +69,8 @@ func cleanupBinaries() {
 	}
 }
 
-// freePort is a loopback TCP port free a moment ago, outside Linux's
-// ephemeral range (32768-60999): a port a process is told to listen on
-// later (a server restarted, or started after its worker) must not be
-// taken meanwhile by some connection's local end. Each is handed out once.
-func freePort(t *testing.T) int {
-	t.Helper()
-	portsMu.Lock()
-	defer portsMu.Unlock()
-	for range 1000 {
-		p := 20000 + rand.IntN(12000)
-		if portsGiven[p] {
-			continue
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-		if err != nil {
-			continue
-		}
-		ln.Close()
-		portsGiven[p] = true
-		return p
-	}
-	t.Fatal("no free loopback port in 20000-31999")
-	return 0
-}
-
-var (
-	portsMu    sync.Mutex
-	portsGiven = map[int]bool{}
-)
+// freePort is a loopback port to listen on later (internal/testport).
+func freePort(t *testing.T) int { return testport.Free(t) }
 
 // proc is one child process: its stderr (and stdout) kept line by line,
 // killed when the test ends, its last lines logged if the test fails.

@@ -77,7 +77,7 @@ func project(imports []string) []string {
 var public = []string{"cmd/hookworker", "mapper", "render", "signing", "trigger", "trigger/webhook", "worker"}
 
 // testSupport are imported by _test.go files only.
-var testSupport = []string{"internal/fault", "internal/golden", "internal/jstest", "internal/testcert", "internal/testtool", "internal/workertest"}
+var testSupport = []string{"internal/fault", "internal/golden", "internal/jstest", "internal/testcert", "internal/testport", "internal/testtool", "internal/workertest"}
 
 func TestOnlyTheContractIsPublic(t *testing.T) {
 	for name := range listPackages(t) {

@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookworker/hookworker/internal/natsd"
+	"github.com/hookworker/hookworker/internal/testport"
 )
 
 // Server starts an embedded JetStream server for the test.
@@ -79,12 +80,7 @@ func Cluster(t testing.TB, n int) []*natsd.Server {
 	// ones (a port taken in between makes a node fail to start).
 	ports := make([]int, n)
 	for i := range ports {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("free port: %v", err)
-		}
-		ports[i] = ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
+		ports[i] = testport.Free(t)
 	}
 	nodes := make([]*natsd.Server, n)
 	for i := range nodes {
