@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/hookworker/hookworker/internal/fault"
 	"github.com/hookworker/hookworker/internal/jstest"
 	"github.com/hookworker/hookworker/internal/metrics"
+	"github.com/hookworker/hookworker/internal/testport"
 	"github.com/hookworker/hookworker/internal/workertest"
 	"github.com/hookworker/hookworker/render"
 	"github.com/hookworker/hookworker/trigger"
@@ -283,12 +283,7 @@ func TestMetricsCountRetries(t *testing.T) {
 // TestReadinessFollowsNATS: /readyz is 503 while the server is down and
 // 200 again once the connection is back.
 func TestReadinessFollowsNATS(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	port := testport.Free(t)
 	store := t.TempDir()
 	srv := jstest.ServerAt(t, port, store)
 	nc, err := nats.Connect(srv.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))

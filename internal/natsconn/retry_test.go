@@ -3,7 +3,7 @@ package natsconn
 import (
 	"context"
 	"errors"
-	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -11,16 +11,13 @@ import (
 
 	"github.com/hookworker/hookworker/internal/config"
 	"github.com/hookworker/hookworker/internal/natsd"
+	"github.com/hookworker/hookworker/internal/testport"
 )
 
 func freeAddr(t *testing.T) (string, int) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return "nats://" + ln.Addr().String(), ln.Addr().(*net.TCPAddr).Port
+	port := testport.Free(t)
+	return "nats://127.0.0.1:" + strconv.Itoa(port), port
 }
 
 // TestConnectRetryWaitsForTheServer: with nothing listening, ConnectRetry
