@@ -27,9 +27,26 @@ type hashKey struct {
 	s string
 }
 
-// smallDict is a dict of up to 4 entries in one allocation (most JSON
-// objects of events and responses).
-type smallDict struct {
+// smallDict1 to smallDict4 are dicts of up to 1 to 4 entries in one
+// allocation of their own size (most JSON objects of events and
+// responses have a few keys; a size for each keeps the allocation, and
+// what the garbage collector scans, to what the dict holds).
+type smallDict1 struct {
+	d   Dict
+	buf [2]Value
+}
+
+type smallDict2 struct {
+	d   Dict
+	buf [4]Value
+}
+
+type smallDict3 struct {
+	d   Dict
+	buf [6]Value
+}
+
+type smallDict4 struct {
 	d   Dict
 	buf [8]Value
 }
@@ -37,13 +54,26 @@ type smallDict struct {
 // NewDict returns an empty dict with room for n entries. Keys and values
 // share one backing array (full slices: an append past n moves them).
 func NewDict(n int) *Dict {
-	switch {
-	case n <= 0:
-		return &Dict{}
-	case n <= 4:
-		a := &smallDict{}
+	switch n {
+	case 1:
+		a := &smallDict1{}
+		a.d.keys, a.d.vals = a.buf[0:0:1], a.buf[1:1:2]
+		return &a.d
+	case 2:
+		a := &smallDict2{}
+		a.d.keys, a.d.vals = a.buf[0:0:2], a.buf[2:2:4]
+		return &a.d
+	case 3:
+		a := &smallDict3{}
+		a.d.keys, a.d.vals = a.buf[0:0:3], a.buf[3:3:6]
+		return &a.d
+	case 4:
+		a := &smallDict4{}
 		a.d.keys, a.d.vals = a.buf[0:0:4], a.buf[4:4:8]
 		return &a.d
+	}
+	if n <= 0 {
+		return &Dict{}
 	}
 	buf := make([]Value, 2*n)
 	return &Dict{keys: buf[0:0:n], vals: buf[n : n : 2*n]}

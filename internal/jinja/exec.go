@@ -104,6 +104,7 @@ func (r *Renderer) execStmt(cs nodes.ControlStructure) error {
 		}
 		return r.execNodes(s.body)
 	case *macroStmt:
+		r.frame.capture()
 		m := &macro{def: s, closure: r.frame, tpl: r.tpl}
 		r.frame.set(s.name, ObjectValue(m))
 		return nil

@@ -229,7 +229,9 @@ func (r *Renderer) runLoop(s *forStmt, iter Value, depth0 int) error {
 	outer, outerLoop := r.frame, r.loop
 	l := &loopObj{stmt: s, next: next, depth0: depth0, index0: -1}
 	if s.cond != nil {
-		// for x in y if cond: a generator of the items passing cond.
+		// for x in y if cond: a generator of the items passing cond,
+		// which holds the scope around the loop.
+		outer.capture()
 		all := next
 		l.next = func() (Value, bool, error) {
 			for {
@@ -260,6 +262,7 @@ func (r *Renderer) runLoop(s *forStmt, iter Value, depth0 int) error {
 	}
 	loopVal := ObjectValue(l)
 	defer func() { r.frame, r.loop = outer, outerLoop }()
+	var lf *loopFrame
 	for {
 		r.frame, r.loop = outer, outerLoop
 		it, ok, err := l.advance()
@@ -272,9 +275,14 @@ func (r *Renderer) runLoop(s *forStmt, iter Value, depth0 int) error {
 		if err := r.step(); err != nil {
 			return err
 		}
-		// A new scope for each turn (a macro defined in the body keeps
-		// its own), with room for a few names, in one allocation.
-		lf := &loopFrame{}
+		// A new scope for each turn, with room for a few names, in one
+		// allocation: the last turn's, emptied, unless something kept it
+		// (a macro defined in the body keeps its own).
+		if lf == nil || lf.f.captured {
+			lf = &loopFrame{}
+		} else {
+			*lf = loopFrame{}
+		}
 		f := &lf.f
 		f.parent, f.names, f.vals = outer, lf.names[:0], lf.vals[:0]
 		r.frame, r.loop = f, l

@@ -137,6 +137,7 @@ func (m *macro) call(r *Renderer, args []Value, kw []Kwarg) (Value, error) {
 // execCallBlock runs {% call(args) m(...) %}body{% endcall %}: m is
 // called with caller, a macro whose body is the block's.
 func (r *Renderer) execCallBlock(s *callBlockStmt) error {
+	r.frame.capture()
 	caller := ObjectValue(&macro{def: s.macro, closure: r.frame, tpl: r.tpl})
 	fn, err := r.eval(s.call.Func)
 	if err != nil {

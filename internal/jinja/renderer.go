@@ -36,11 +36,22 @@ type Renderer struct {
 	sliceFolded bool
 }
 
-// frame is one scope: the names bound in it, innermost last.
+// frame is one scope: the names bound in it, innermost last. captured
+// says that something that may outlive the frame's run holds it or a
+// scope inside it (a macro's closure, a caller, a filtered loop's
+// test): a loop's scope is then not reused for its next turn.
 type frame struct {
-	parent *frame
-	names  []string
-	vals   []Value
+	parent   *frame
+	names    []string
+	vals     []Value
+	captured bool
+}
+
+// capture marks f and the scopes around it as captured.
+func (f *frame) capture() {
+	for ; f != nil && !f.captured; f = f.parent {
+		f.captured = true
+	}
 }
 
 func (f *frame) get(name string) (Value, bool) {

@@ -108,6 +108,13 @@ def cases():
         R("scope-set-before-use-in-loop", "{% for i in xs[:2] %}{{ x }}{% set x = 5 %}{% endfor %}", c),
         R("scope-outer-modified-after-loop", "{% set total = 0 %}{% for i in xs %}{% set total = total + i %}{% endfor %}{{ total }}", c),
         R("scope-nested-set", "{% for a in [1, 2] %}{% set t = a %}{% for b in [3] %}{% set t = b %}{% endfor %}{{ t }}{% endfor %}", c),
+        # A turn's scope outlives it when a caller or a filtered inner
+        # loop holds it (the engine reuses a turn's scope otherwise; a
+        # macro defined in a turn: TestLoopTurnScopeKeptByMacro, Jinja2
+        # prints its `missing` sentinel there).
+        R("scope-caller-per-turn", "{% macro twice() %}{{ caller() }}{{ caller() }}{% endmacro %}{% for i in xs[:3] %}{% set j = i + 1 %}{% call twice() %}{{ i }}{{ j }},{% endcall %}{% endfor %}", c),
+        R("scope-filtered-inner-loop-kept", "{% set ns = namespace(l=none) %}{% for a in [1, 2] %}{% set t = a %}{% for b in xs if b > t %}{% set ns.l = loop %}{% endfor %}{% endfor %}{{ ns.l.length }}", c),
+        R("scope-reused-turn-names", "{% for i in xs[:3] %}{% if loop.first %}{% set a = 1 %}{% set b = 2 %}{% set c2 = 3 %}{% set d = 4 %}{% set e = 5 %}{% endif %}{{ a | default('-') }}{{ e | default('-') }}{% endfor %}", c),
         R("mutate-append", "{% set acc = [] %}{% for x in xs %}{% set _ = acc.append(x * 2) %}{% endfor %}{{ acc }}", c),
         R("mutate-append-print-none", "{% set acc = [] %}{{ acc.append(1) }}{{ acc }}", c),
         R("mutate-append-context", "{{ xs.append(50) }}{{ xs }}", c),
