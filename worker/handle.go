@@ -40,8 +40,10 @@ type job struct {
 	// retried: the message is a due retry from the retry stream, subject
 	// the one its event was first stored under.
 	retried bool
-	// shared: the job holds a slot of its bot's share (botShare).
+	// shared: the job holds a slot of its bot's share (botShare);
+	// noWait: it may take one only if one is free at once (park).
 	shared bool
+	noWait bool
 
 	ev   *trigger.Event
 	hist *history
@@ -78,7 +80,9 @@ func (w *Worker) newJob(data []byte, hdr nats.Header, subject string, meta *jets
 		j.subject, j.retried = orig, true
 	}
 	j.trace, j.tracestate = traceOf(hdr)
-	j.bot, j.replay = w.tenancy.SubjectBot(subject), w.replayOf(subject, hdr)
+	// A due retry is its origin's: the bot and replay marker come from the
+	// subject it was first stored under (only workers publish retries).
+	j.bot, j.replay = w.tenancy.SubjectBot(j.subject), w.replayOf(j.subject, hdr)
 	return j
 }
 
@@ -98,8 +102,11 @@ func (w *Worker) replayOf(subject string, hdr nats.Header) int {
 
 // handle runs one delivery of an event and settles it: the Result is
 // published (and, on failure, the dead letter stored) before the message
-// is acknowledged.
-func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, received time.Time) {
+// is acknowledged. The slot of its bot's share that it held may pass to
+// the bot's next parked delivery: that one is returned (ok), to be run
+// next by the caller.
+func (w *Worker) handle(ctx context.Context, d delivery) (next delivery, ok bool) {
+	msg, received := d.msg, d.at
 	w.metrics.EventReceived()
 	w.metrics.InFlight(1)
 	defer w.metrics.InFlight(-1)
@@ -113,19 +120,20 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg, received time.Ti
 		case copyRunning: // its other copy's ack or term settles the message
 			w.metrics.StaleDelivery()
 			w.log.Debug("a second copy of a message this process runs: not run", zap.String("stream", k.stream), zap.Uint64("seq", k.seq))
-			return
+			return w.releaseSlot(d.bot, d.slot)
 		case copyDone:
 			_ = msg.Ack()
 			w.metrics.StaleDelivery()
 			w.log.Debug("a copy of a message this process settled: acknowledged, not run", zap.String("stream", k.stream), zap.Uint64("seq", k.seq))
-			return
+			return w.releaseSlot(d.bot, d.slot)
 		}
 		defer func() { w.copies.end(k, final) }()
 	}
 	j := w.newJob(msg.Data(), msg.Headers(), msg.Subject(), meta)
+	j.shared, j.noWait = d.slot, d.noWait
 	j.held = func() bool { return w.inflight.held(msg) && !w.deliveredBeforePause(meta) }
 	final = w.settle(msg, j, w.process(ctx, j))
-	w.releaseShare(j)
+	return w.releaseShare(j)
 }
 
 // process decodes the event, decides whether it runs and with which

@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"math"
 	"sync"
 	"time"
 
@@ -37,10 +36,13 @@ func newInflight(clock clockwork.Clock, ackWait time.Duration) *inflight {
 // heartbeat is sent at most every + tick after the last one.
 func (f *inflight) tick() time.Duration { return max(f.every/4, time.Millisecond) }
 
-// add tracks m, received at at.
+// add tracks m, received (or last known held) at at; a later time it is
+// tracked with already (a parked delivery's heartbeat) is kept.
 func (f *inflight) add(m jetstream.Msg, at time.Time) {
 	f.mu.Lock()
-	f.msgs[m] = at
+	if since, ok := f.msgs[m]; !ok || at.After(since) {
+		f.msgs[m] = at
+	}
 	f.mu.Unlock()
 }
 
@@ -89,148 +91,4 @@ func (f *inflight) held(m jetstream.Msg) bool {
 	defer f.mu.Unlock()
 	since, ok := f.msgs[m]
 	return !ok || f.pause.held(since, now)
-}
-
-// botShare counts the events each bot holds in this process and refuses
-// one more above the bot's share of the pool (worker.bot_share) while
-// another bot is active (holds an event, or had one arrive within
-// shareWindow). It is work-conserving: a bot alone may use the pool but
-// for a reserve (an eighth, at least one slot), so that another bot's
-// first event finds a slot at once, and from then on the share holds.
-//
-// A refusal defers the event (to the retry stream, for a second or two):
-// right for a bot whose events are stuck, wasteful for one whose events
-// finish by the millisecond (a burst of one bot would defer the few
-// events above its limit each time, and its last events would come back
-// seconds after the rest). So an event at its bot's limit first waits up
-// to shareWait for one of that bot's events to end, when the bot's count
-// changed within shareWait (its events are moving); a bot whose events
-// are stuck has its next ones deferred at once.
-type botShare struct {
-	clock clockwork.Clock
-	limit int // 0: no limit
-	alone int // the limit while no other bot is active
-	mu    sync.Mutex
-	n     map[string]int
-	seen  map[string]time.Time // last arrival of each bot, within shareWindow
-	// moves holds, per bot that holds events, when its count last
-	// changed and a channel closed at its next release.
-	moves map[string]*shareMoves
-}
-
-type shareMoves struct {
-	changed time.Time
-	freed   chan struct{}
-}
-
-// shareWindow is how long a bot counts as active after an event of it
-// arrived.
-const shareWindow = 2 * time.Second
-
-// shareWait is how long an event at its bot's limit waits for a slot of
-// that bot while the bot's events are moving.
-const shareWait = 20 * time.Millisecond
-
-// maxSeenBots bounds botShare.seen; older entries are dropped first.
-const maxSeenBots = 10_000
-
-func newBotShare(clock clockwork.Clock, concurrency int, share float64) *botShare {
-	s := &botShare{clock: clock, n: map[string]int{}, seen: map[string]time.Time{}, moves: map[string]*shareMoves{}}
-	if share < 1 {
-		s.limit = max(1, int(math.Ceil(share*float64(concurrency))))
-		s.alone = max(s.limit, concurrency-max(1, concurrency/8))
-	}
-	return s
-}
-
-// acquire takes a slot for bot, false when bot holds its share already
-// and another bot is active (or holds all but the reserve), and no slot
-// of it came free within shareWait.
-func (s *botShare) acquire(bot string) bool {
-	if s.limit == 0 || bot == "" {
-		return true
-	}
-	now := s.clock.Now()
-	deadline := now.Add(shareWait)
-	for {
-		s.mu.Lock()
-		s.note(bot, now)
-		held := s.n[bot]
-		if held < s.alone && (held < s.limit || !s.othersActive(bot, now)) {
-			s.n[bot]++
-			m := s.moves[bot]
-			if m == nil {
-				m = &shareMoves{freed: make(chan struct{})}
-				s.moves[bot] = m
-			}
-			m.changed = now
-			s.mu.Unlock()
-			return true
-		}
-		m := s.moves[bot]
-		if m == nil || now.Sub(m.changed) > shareWait || !now.Before(deadline) {
-			s.mu.Unlock()
-			return false
-		}
-		freed := m.freed
-		s.mu.Unlock()
-		t := s.clock.NewTimer(deadline.Sub(now))
-		select {
-		case <-freed:
-		case <-t.Chan():
-		}
-		t.Stop()
-		now = s.clock.Now()
-	}
-}
-
-// note records that an event of bot arrived at now; s.mu is held.
-func (s *botShare) note(bot string, now time.Time) {
-	if len(s.seen) >= maxSeenBots {
-		for b, at := range s.seen {
-			if now.Sub(at) > shareWindow {
-				delete(s.seen, b)
-			}
-		}
-		if len(s.seen) >= maxSeenBots {
-			clear(s.seen)
-		}
-	}
-	s.seen[bot] = now
-}
-
-// othersActive reports whether a bot other than bot holds an event or had
-// one arrive within shareWindow.
-func (s *botShare) othersActive(bot string, now time.Time) bool {
-	if len(s.n) > 1 || len(s.n) == 1 && s.n[bot] == 0 {
-		return true
-	}
-	for b, at := range s.seen {
-		if b != bot && now.Sub(at) <= shareWindow {
-			return true
-		}
-	}
-	return false
-}
-
-// release gives back a slot acquire took, waking the events of bot that
-// wait for one.
-func (s *botShare) release(bot string) {
-	if s.limit == 0 || bot == "" {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.moves[bot]
-	if m != nil {
-		close(m.freed)
-	}
-	if s.n[bot]--; s.n[bot] <= 0 {
-		delete(s.n, bot)
-		delete(s.moves, bot)
-		return
-	}
-	if m != nil {
-		m.changed, m.freed = s.clock.Now(), make(chan struct{})
-	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -80,21 +79,38 @@ func (w *Worker) denied(j *job, p policy, d *hostguard.Deny) outcome {
 // bot held its share of the pool (worker.bot_share).
 const RetryShare = "bot_share"
 
-// takeShare takes a slot of the job's bot's share, or says the event is
-// deferred: moved to the retry stream for 1-2 s, no attempt made. Ordered
-// lanes hold one event each and are not limited.
+// takeShare takes a slot of the job's bot's share (unless the park took
+// it already), or says the event is deferred: moved to the retry stream
+// for 1-2 s, no attempt made. Ordered lanes hold one event each and are
+// not limited (shareBot).
 func (w *Worker) takeShare(j *job) (outcome, bool) {
-	if strings.HasPrefix(j.subject, w.cfg.Names.OrderedPrefix+".") || w.share.acquire(j.bot) {
-		j.shared = j.bot != "" && !strings.HasPrefix(j.subject, w.cfg.Names.OrderedPrefix+".")
+	if j.shared {
+		return outcome{}, true
+	}
+	bot := w.shareBot(j.subject)
+	if j.noWait && w.share.tryAcquire(bot) || !j.noWait && w.share.acquire(bot) {
+		j.shared = bot != "" && w.share.limit > 0
 		return outcome{}, true
 	}
 	return j.retryLater(time.Second+rand.N(time.Second), RetryShare, "bot_share"), false
 }
 
-// releaseShare gives back the job's slot of its bot's share.
-func (w *Worker) releaseShare(j *job) {
-	if j.shared {
-		w.share.release(j.bot)
-		j.shared = false
+// releaseShare gives back the job's slot of its bot's share, or passes it
+// to the bot's next parked delivery (returned, ok).
+func (w *Worker) releaseShare(j *job) (delivery, bool) {
+	if !j.shared {
+		return delivery{}, false
 	}
+	j.shared = false
+	return w.releaseSlot(j.bot, true)
+}
+
+// releaseSlot gives back a slot of bot's share held (when held), or
+// passes it to bot's next parked delivery.
+func (w *Worker) releaseSlot(bot string, held bool) (delivery, bool) {
+	if !held {
+		return delivery{}, false
+	}
+	w.share.release(bot)
+	return w.park.next(bot)
 }

@@ -23,6 +23,9 @@ type Metrics interface {
 	EventReceived()
 	// InFlight adds delta to the events being handled.
 	InFlight(delta int)
+	// Parked adds delta to the deliveries parked until a slot of their
+	// bot's share is free.
+	Parked(delta int)
 	// Outcome: an event's terminal outcome (status succeeded, failed or
 	// skipped; class the error class, empty without error).
 	Outcome(status, class string)
@@ -84,6 +87,7 @@ type nopMetrics struct{}
 func (nopMetrics) EventReceived()                                         {}
 func (nopMetrics) Unordered()                                             {}
 func (nopMetrics) InFlight(int)                                           {}
+func (nopMetrics) Parked(int)                                             {}
 func (nopMetrics) Outcome(string, string)                                 {}
 func (nopMetrics) Attempt(string, string, time.Duration)                  {}
 func (nopMetrics) RetryScheduled(string)                                  {}

@@ -69,7 +69,7 @@ func TestMoveSurvivesLostAck(t *testing.T) {
 				t.Fatal(err)
 			}
 			for m := range batch.Messages() {
-				w.handle(ctx, lostAck{m}, time.Now())
+				w.handle(ctx, delivery{msg: lostAck{m}, at: time.Now()})
 			}
 			if n := ft.Count("/flaky"); n != 1 {
 				t.Fatalf("%d requests before the crash, want 1", n)

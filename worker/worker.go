@@ -111,7 +111,9 @@ type Worker struct {
 	loops      []*consumeLoop
 	pausedSeqs sync.Map
 	share      *botShare
-	health     *writeHealth
+	// park is set by Run (nil: no parking).
+	park   *park
+	health *writeHealth
 	// backstopDelays pace the backstop's tries (backstopDelays).
 	backstopDelays []time.Duration
 	// watch recreates what goes missing of topo; set by Run (nil before,
@@ -270,10 +272,26 @@ func NewHTTPClient(c config.HTTP, concurrency int) (*http.Client, error) {
 	}, nil
 }
 
-// delivery is a message taken from a consumer and when it arrived.
+// delivery is a message taken from a consumer and when it arrived; bot
+// is the bot whose share it counts against ("" for none: see shareBot),
+// slot whether a slot of that share is taken for it already (park),
+// noWait whether it may not wait for one (park, admitDefer).
 type delivery struct {
-	msg jetstream.Msg
-	at  time.Time
+	msg      jetstream.Msg
+	at       time.Time
+	bot      string
+	slot     bool
+	noWait   bool
+	parkedAt time.Time
+}
+
+// pullBatch is the most events one pull of the shared consumer asks for
+// (worker.pull_batch; 0: twice the pool, at most MaxAckPending).
+func (w *Worker) pullBatch() int {
+	if b := w.cfg.Worker.PullBatch; b > 0 {
+		return b
+	}
+	return min(2*w.cfg.Worker.Concurrency, w.cfg.Worker.MaxAckPending)
 }
 
 // Run consumes until ctx is cancelled, then shuts down gracefully: it
@@ -328,7 +346,14 @@ func (w *Worker) Run(ctx context.Context) error {
 			for {
 				select {
 				case d := <-in:
-					w.handle(ctx, d.msg, d.at)
+					// An event that ends may pass its slot to its bot's
+					// next parked one: run it here, at once.
+					for ok := true; ok; {
+						if d, ok = w.handle(ctx, d); ok && closed(quit) {
+							w.returnUnstarted([]delivery{d})
+							ok = false
+						}
+					}
 				case <-quit:
 					return
 				}
@@ -340,7 +365,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	handOff := func(to chan<- delivery) jetstream.MessageHandler {
 		return func(m jetstream.Msg) {
 			select {
-			case to <- delivery{m, w.clock.Now()}:
+			case to <- delivery{msg: m, at: w.clock.Now()}:
 			case <-quit:
 				_ = m.Nak()
 			}
@@ -370,11 +395,13 @@ func (w *Worker) Run(ctx context.Context) error {
 	for range conc {
 		serve(msgs)
 	}
-	batch := w.cfg.Worker.PullBatch
-	if batch == 0 {
-		batch = min(2*conc, w.cfg.Worker.MaxAckPending)
+	w.park = newPark(w.share, w.clock, w.parkMax(cons), w.cfg.Worker.ParkBytes, w.cfg.Worker.ParkWait, w.metrics.Parked)
+	if w.park != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); w.runPark(msgs, quit) }()
 	}
-	cc, err := w.consume(cons, handOff(msgs),
+	batch := w.pullBatch()
+	cc, err := w.consume(cons, w.dispatch(msgs, quit),
 		jetstream.PullMaxMessages(batch),
 		jetstream.PullExpiry(w.cfg.Worker.PullExpiry),
 		pullErr,
@@ -384,7 +411,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	consuming = append(consuming, cc)
 	// Due retries join the same pool.
-	rc, err := w.consume(w.retryCons, handOff(msgs),
+	rc, err := w.consume(w.retryCons, w.dispatch(msgs, quit),
 		jetstream.PullMaxMessages(conc),
 		jetstream.PullExpiry(w.cfg.Worker.PullExpiry),
 		pullErr,
@@ -428,6 +455,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	for _, c := range consuming {
 		c.Drain()
 	}
+	// What waits in the park has not started: other processes run it.
+	w.returnUnstarted(w.park.close())
 	go func() { // ends when quit is closed at the latest
 		for _, c := range consuming {
 			select {
@@ -467,6 +496,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 	}
 	<-finished
+	w.returnUnstarted(w.park.close())
 	w.log.Info("worker stopped")
 	return nil
 }

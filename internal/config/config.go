@@ -217,6 +217,20 @@ type Worker struct {
 	// a second or two, no attempt made), so that one flooding bot cannot
 	// take every slot of the fleet. 1: no limit.
 	BotShare float64 `yaml:"bot_share" env:"HOOKWORKER_BOT_SHARE"`
+	// ParkMax is how many deliveries one process may hold in memory, in
+	// arrival order, while their bot is at its share and its events are
+	// moving, instead of deferring them: the consumer goes on pulling, so
+	// another bot's events stored behind a flood reach a slot at once.
+	// At most half of MaxAckPending less a pull batch is used; 0: no
+	// parking (an event of a bot at its share is deferred).
+	ParkMax int `yaml:"park_max" env:"HOOKWORKER_PARK_MAX"`
+	// ParkBytes bounds the payload of one process's parked deliveries.
+	ParkBytes int64 `yaml:"park_bytes" env:"HOOKWORKER_PARK_BYTES"`
+	// ParkWait is the longest a delivery is meant to stay parked: one
+	// that its bot's recent rate of finished events says would wait
+	// longer is deferred instead, and one parked longer (its bot's events
+	// stopped moving) goes back to the share, which defers it.
+	ParkWait time.Duration `yaml:"park_wait" env:"HOOKWORKER_PARK_WAIT"`
 	// MaxAckPending bounds unacknowledged events across the whole fleet
 	// (a consumer setting).
 	MaxAckPending int `yaml:"max_ack_pending" env:"HOOKWORKER_MAX_ACK_PENDING"`

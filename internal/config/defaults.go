@@ -41,7 +41,10 @@ func Default() Config {
 		Worker: Worker{
 			Concurrency:   64,
 			BotShare:      0.5,
-			MaxAckPending: 1024,
+			ParkMax:       10_000,
+			ParkBytes:     64 << 20,
+			ParkWait:      10 * time.Second,
+			MaxAckPending: 65_536,
 			AckWait:       30 * time.Second,
 			MaxDeliver:    20,
 			PullExpiry:    5 * time.Second,

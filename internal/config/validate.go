@@ -85,6 +85,15 @@ func (c *Config) validateWorker(bad badFunc) {
 	if !(w.BotShare > 0 && w.BotShare <= 1) {
 		bad("worker.bot_share", "%v is outside (0, 1]", w.BotShare)
 	}
+	if w.ParkMax < 0 || w.ParkMax > 1_000_000 {
+		bad("worker.park_max", "%d is outside 0..1000000", w.ParkMax)
+	}
+	if w.ParkBytes < 0 {
+		bad("worker.park_bytes", "%d is negative", w.ParkBytes)
+	}
+	if w.ParkMax > 0 && (w.ParkWait < 100*time.Millisecond || w.ParkWait > 10*time.Minute) {
+		bad("worker.park_wait", "%s is outside 100ms..10m", w.ParkWait)
+	}
 	if w.MaxAckPending < w.Concurrency {
 		bad("worker.max_ack_pending", "%d is below worker.concurrency (%d)", w.MaxAckPending, w.Concurrency)
 	}

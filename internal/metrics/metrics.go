@@ -10,6 +10,7 @@
 //
 //	hookworker_events_received_total                       messages taken from the trigger consumer (redeliveries included)
 //	hookworker_events_in_flight                            events being handled now
+//	hookworker_events_parked                               deliveries held in memory until a slot of their bot's share is free (worker.park_max)
 //	hookworker_results_total{status,class}                 terminal outcomes: status succeeded, failed or skipped; class the error class, "none" without error
 //	hookworker_attempts_total{host,class}                  HTTP attempts: class 1xx..5xx by the response status, or network, timeout, blocked, too_large, render, canceled
 //	hookworker_request_duration_seconds{host}              histogram of attempt durations (request to last byte of the response)
@@ -73,6 +74,7 @@ type Metrics struct {
 
 	received    prometheus.Counter
 	inFlight    prometheus.Gauge
+	parked      prometheus.Gauge
 	results     *prometheus.CounterVec
 	attempts    *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
@@ -132,6 +134,10 @@ func New(o Options) *Metrics {
 			Namespace: namespace, Name: "events_in_flight",
 			Help: "Events being handled now.",
 		}),
+		parked: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "events_parked",
+			Help: "Deliveries held in memory, in arrival order, until a slot of their bot's share is free (worker.park_max).",
+		}),
 		results: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "results_total",
 			Help: "Terminal outcomes of events (one Result each), by status and error class (none without error).",
@@ -166,7 +172,7 @@ func New(o Options) *Metrics {
 			Help: "Webhook definitions compiled because they were not in the worker's cache.",
 		}),
 	}
-	m.reg.MustRegister(m.received, m.inFlight, m.results, m.attempts, m.latency,
+	m.reg.MustRegister(m.received, m.inFlight, m.parked, m.results, m.attempts, m.latency,
 		m.retries, m.deadLetters, m.cacheHits, m.cacheMisses, m.unordered,
 		m.webhookResults, m.webhookDuration, m.firedToResult, m.unknownFields,
 		collectors.NewGoCollector(),
@@ -189,6 +195,9 @@ func (m *Metrics) EventReceived() { m.received.Inc() }
 
 // InFlight adds delta to the events being handled.
 func (m *Metrics) InFlight(delta int) { m.inFlight.Add(float64(delta)) }
+
+// Parked adds delta to the deliveries parked.
+func (m *Metrics) Parked(delta int) { m.parked.Add(float64(delta)) }
 
 // Outcome counts a terminal outcome; class is empty without error.
 func (m *Metrics) Outcome(status, class string) {
