@@ -16,14 +16,32 @@ type param struct {
 	req  bool
 }
 
-func req(name string) param                   { return param{name: name, req: true} }
-func opt(name string, def Value) param        { return param{name: name, def: def} }
-func optNone(name string) param               { return param{name: name, def: None} }
-func sig(name string, ps ...param) *signature { return &signature{name: name, params: ps} }
+func req(name string) param            { return param{name: name, req: true} }
+func opt(name string, def Value) param { return param{name: name, def: def} }
+func optNone(name string) param        { return param{name: name, def: None} }
+func sig(name string, ps ...param) *signature {
+	s := &signature{name: name, params: ps}
+	for _, p := range ps {
+		if p.req {
+			return s
+		}
+	}
+	if len(ps) > 0 {
+		s.defaults = make([]Value, len(ps))
+		for i, p := range ps {
+			s.defaults[i] = p.def
+		}
+	}
+	return s
+}
 
 type signature struct {
 	name   string
 	params []param
+	// defaults are the bound values of a call without arguments, when
+	// every parameter has a default: shared by those calls, which read
+	// them only (a full slice: an append copies).
+	defaults []Value
 }
 
 // bind returns one value per parameter.
@@ -33,6 +51,9 @@ func (s *signature) bind(args []Value, kw []Kwarg) ([]Value, error) {
 	}
 	if len(kw) == 0 && len(args) == len(s.params) {
 		return args, nil // each call's own arguments: nothing else holds them
+	}
+	if len(kw) == 0 && len(args) == 0 && s.defaults != nil {
+		return s.defaults[:len(s.defaults):len(s.defaults)], nil
 	}
 	out := make([]Value, len(s.params))
 	var room [8]bool

@@ -3,6 +3,7 @@ package jinja
 import (
 	"math"
 	"math/big"
+	"strconv"
 	"strings"
 )
 
@@ -153,14 +154,30 @@ func roundInt(n *big.Int, prec int) *big.Int {
 	return q.Mul(q, p)
 }
 
-// roundFloat is Python's round(float, ndigits).
+// roundFloat is Python's round(float, ndigits): the float nearest to f
+// rounded half to even at ndigits decimals. With ndigits >= 0 that is
+// strconv's 'f' formatting (exact, half to even, as CPython's dtoa mode
+// 3) read back; below, exact rational arithmetic (roundFloatRat).
 func roundFloat(f float64, prec int) float64 {
 	switch {
 	case math.IsNaN(f) || math.IsInf(f, 0) || prec > 323:
 		return f
 	case prec < -308:
 		return math.Copysign(0, f)
+	case prec >= 0:
+		var buf [64]byte
+		out, err := strconv.ParseFloat(string(strconv.AppendFloat(buf[:0], f, 'f', prec, 64)), 64)
+		if err != nil || out == 0 {
+			return math.Copysign(out, f)
+		}
+		return out
 	}
+	return roundFloatRat(f, prec)
+}
+
+// roundFloatRat is roundFloat in exact rational arithmetic, for any
+// ndigits.
+func roundFloatRat(f float64, prec int) float64 {
 	x := new(big.Rat).SetFloat64(f)
 	scale := new(big.Rat).SetInt(pow10(absInt(prec)))
 	if prec >= 0 {
