@@ -110,6 +110,19 @@ func (d *jsonDecoder) skip(depth int) error {
 		return d.fail("unexpected end")
 	}
 	c := d.s[d.i]
+	if c == '-' || c >= '0' && c <= '9' {
+		// As value, without converting the number.
+		if d.r != nil {
+			if err := d.r.alloc(valueSize); err != nil {
+				return err
+			}
+		}
+		text, isFloat, err := d.scanNumber()
+		if err == nil && !isFloat && !d.syntax && len(text) > maxIntDigits+1 {
+			err = errIntDigits // what NumberValue refuses of a valid number
+		}
+		return err
+	}
 	if c != '{' && c != '[' {
 		_, err := d.value(depth)
 		return err
@@ -411,6 +424,15 @@ func hex4(s string, i int) (rune, bool) {
 }
 
 func (d *jsonDecoder) number() (Value, error) {
+	text, isFloat, err := d.scanNumber()
+	if err != nil || d.syntax {
+		return Value{}, err
+	}
+	return NumberValue(text, isFloat)
+}
+
+// scanNumber reads a number's text, checking its syntax.
+func (d *jsonDecoder) scanNumber() (text string, isFloat bool, err error) {
 	start := d.i
 	if d.s[d.i] == '-' {
 		d.i++
@@ -425,13 +447,12 @@ func (d *jsonDecoder) number() (Value, error) {
 	if d.i < len(d.s) && d.s[d.i] == '0' {
 		d.i++
 	} else if digits() == 0 {
-		return Value{}, d.fail("invalid number")
+		return "", false, d.fail("invalid number")
 	}
-	isFloat := false
 	if d.i < len(d.s) && d.s[d.i] == '.' {
 		d.i++
 		if digits() == 0 {
-			return Value{}, d.fail("invalid number")
+			return "", false, d.fail("invalid number")
 		}
 		isFloat = true
 	}
@@ -441,16 +462,15 @@ func (d *jsonDecoder) number() (Value, error) {
 			d.i++
 		}
 		if digits() == 0 {
-			return Value{}, d.fail("invalid number")
+			return "", false, d.fail("invalid number")
 		}
 		isFloat = true
 	}
-	text := d.s[start:d.i]
-	if d.syntax {
-		return Value{}, nil
-	}
-	return NumberValue(text, isFloat)
+	return d.s[start:d.i], isFloat, nil
 }
+
+// errIntDigits is an integer longer than Python's int() reads.
+var errIntDigits = &JSONError{Msg: "integer with more than 4300 digits"}
 
 // NumberValue converts JSON number text to an int or a float value.
 func NumberValue(text string, isFloat bool) (Value, error) {
@@ -459,7 +479,7 @@ func NumberValue(text string, isFloat bool) (Value, error) {
 			return Int(n), nil
 		}
 		if len(text) > maxIntDigits+1 {
-			return Value{}, &JSONError{Msg: "integer with more than 4300 digits"}
+			return Value{}, errIntDigits
 		}
 		b, ok := new(big.Int).SetString(text, 10)
 		if !ok {

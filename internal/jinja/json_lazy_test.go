@@ -20,6 +20,11 @@ func TestLazyObjectAsDecode(t *testing.T) {
 		`{"a":tru}`, `{"a":01}`, `{"a":1`, `{1:2}`, `{"a":1e400,"b":-0.0,"c":123456789012345678901234567890}`,
 		`{"` + strings.Repeat("x", 3) + `":{"y":[` + deep + `]}}`,
 		`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"c":"again"}`,
+		// Numbers, which a check reads without converting them.
+		`{"a":-}`, `{"a":1.}`, `{"a":1e}`, `{"a":-0,"b":1E+5,"c":2.50e-3,"d":-12.5}`, `{"a":[1,-2,3.5,` + `1e999]}`,
+		`{"a":` + strings.Repeat("9", 4300) + `}`, `{"a":[-` + strings.Repeat("9", 4300) + `]}`,
+		`{"a":` + strings.Repeat("9", 4301) + `}`, `{"a":[` + strings.Repeat("1", 4302) + `]}`,
+		`{"a":` + strings.Repeat("9", 4301) + `.5}`, `{"a":1` + strings.Repeat("0", 5000) + `e-5000}`,
 	}
 	r := NewEnv(Limits{}).NewRenderer(NewDict(0))
 	for _, max := range []int{0, 3, 6, 7} {
