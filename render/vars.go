@@ -88,7 +88,7 @@ func (v *Vars) Map() map[string]any {
 	if v.m != nil {
 		return v.m
 	}
-	cvars := v.ev.CVars
+	cvars := v.ev.CVarsMap()
 	if cvars == nil {
 		cvars = map[string]any{}
 	}
@@ -154,8 +154,9 @@ func RequestVars(ev *trigger.Event, sc Scope) *Vars {
 // ConversationVars is the `conversation` object of the template context:
 // the event's context fields plus id, bot_id, connection_id and module_id.
 func ConversationVars(ev *trigger.Event) map[string]any {
-	conv := make(map[string]any, len(ev.Context)+4)
-	for k, v := range ev.Context {
+	ctx := ev.ContextMap()
+	conv := make(map[string]any, len(ctx)+4)
+	for k, v := range ctx {
 		conv[k] = v
 	}
 	conv["id"] = ev.ConversationID

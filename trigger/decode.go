@@ -54,14 +54,25 @@ type wireEvent struct {
 // (JSON's data model). A top-level key the contract does not know is
 // ignored and recorded in Event.Unknown; unknown keys inside known fields
 // are errors.
-func (d *Decoder) Decode(data []byte) (*Event, error) {
+func (d *Decoder) Decode(data []byte) (*Event, error) { return d.decode(data, false) }
+
+// DecodeLazy is Decode for a reader that may never look at the event's
+// cvars and context as Go maps (the worker: its templates read
+// CVarsJSON and ContextJSON, decoding only the variables they name). It
+// accepts and refuses the same events, with the same errors, and the
+// event is the same but for CVars and Context, which may be left nil
+// while CVarsJSON and ContextJSON hold them: read them with
+// Event.CVarsMap and Event.ContextMap.
+func (d *Decoder) DecodeLazy(data []byte) (*Event, error) { return d.decode(data, true) }
+
+func (d *Decoder) decode(data []byte, lazy bool) (*Event, error) {
 	if len(data) > MaxEventSize {
 		return nil, &FieldError{Msg: fmt.Sprintf("event is %d bytes, over the %d-byte limit", len(data), MaxEventSize)}
 	}
 	if depth := jsonDepth(data); depth > MaxDepth {
 		return nil, &FieldError{Msg: fmt.Sprintf("JSON nested %d levels deep, over the limit of %d", depth, MaxDepth)}
 	}
-	w, ok := decodeFast(data)
+	w, ok := decodeFast(data, lazy)
 	if !ok {
 		var err error
 		if w, err = decodeSlow(data); err != nil {

@@ -44,7 +44,9 @@ type Event struct {
 	Context map[string]any `json:"context,omitempty"`
 	// CVarsJSON and ContextJSON are the JSON text cvars and context came
 	// in, set by Decode: templates read objects in the order of the event
-	// (Jinja2's dicts keep it), which the maps above cannot hold.
+	// (Jinja2's dicts keep it), which the maps above cannot hold. After
+	// Decoder.DecodeLazy they may be all there is of cvars and context
+	// (CVars and Context nil): see CVarsMap and ContextMap.
 	CVarsJSON   json.RawMessage `json:"-"`
 	ContextJSON json.RawMessage `json:"-"`
 	// ReplyTo is the subject the Result goes to.
@@ -60,6 +62,27 @@ type Event struct {
 	// worker. They are ignored, never decoded or re-encoded; the worker
 	// counts them.
 	Unknown UnknownFields `json:"-"`
+}
+
+// CVarsMap returns CVars, decoding it from CVarsJSON first when it is
+// nil and CVarsJSON is not (an event from Decoder.DecodeLazy), as Decode
+// decodes it (numbers as json.Number); the map is kept in CVars. Nil when
+// the event has no cvars, or when CVarsJSON is not a JSON object (never
+// for an event that Decode or DecodeLazy returned). A call that decodes
+// writes CVars: not safe for concurrent use with other readers of e.
+func (e *Event) CVarsMap() map[string]any {
+	if e.CVars == nil && len(e.CVarsJSON) > 0 {
+		e.CVars = objectOf(e.CVarsJSON)
+	}
+	return e.CVars
+}
+
+// ContextMap is CVarsMap for Context and ContextJSON.
+func (e *Event) ContextMap() map[string]any {
+	if e.Context == nil && len(e.ContextJSON) > 0 {
+		e.Context = objectOf(e.ContextJSON)
+	}
+	return e.Context
 }
 
 // SpecMajor is the major version of the contract this package speaks.

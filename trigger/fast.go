@@ -36,7 +36,11 @@ const (
 // For anything else it returns ok false and Decode takes the encoding/json
 // path, whose results and errors are the reference; where it returns ok,
 // the event equals what that path decodes (FuzzDecodeFast checks it).
-func decodeFast(data []byte) (w wireEvent, ok bool) {
+//
+// With lazy, cvars and context are checked (an object, whose text the
+// whole document's checks cover) and kept as text only: CVars and Context
+// stay nil, CVarsJSON and ContextJSON hold them (see Event.CVarsMap).
+func decodeFast(data []byte, lazy bool) (w wireEvent, ok bool) {
 	if !utf8.Valid(data) || !gjson.ValidBytes(data) {
 		return w, false
 	}
@@ -75,12 +79,18 @@ func decodeFast(data []byte) (w wireEvent, ok bool) {
 			w.WebhookRef = new(WebhookRef)
 			return keyWebhookRef, w.WebhookRef.UnmarshalJSON([]byte(v.Raw)) == nil // what encoding/json calls
 		case "cvars":
-			w.CVars, good = objectValue(v)
 			w.CVarsJSON = json.RawMessage(v.Raw)
+			if lazy {
+				return keyCVars, v.IsObject()
+			}
+			w.CVars, good = objectValue(v)
 			return keyCVars, good
 		case "context":
-			w.Context, good = objectValue(v)
 			w.ContextJSON = json.RawMessage(v.Raw)
+			if lazy {
+				return keyContext, v.IsObject()
+			}
+			w.Context, good = objectValue(v)
 			return keyContext, good
 		case "fired_at":
 			w.FiredAt, good = timeValue(v)
@@ -187,6 +197,16 @@ func objectValue(v gjson.Result) (map[string]any, bool) {
 		return nil, false
 	}
 	return x.(map[string]any), true
+}
+
+// objectOf decodes a JSON object as objectValue does; nil when raw is
+// not valid JSON or not an object.
+func objectOf(raw []byte) map[string]any {
+	if !utf8.Valid(raw) || !gjson.ValidBytes(raw) {
+		return nil
+	}
+	m, _ := objectValue(gjson.ParseBytes(raw))
+	return m
 }
 
 // anyValue converts one JSON value as encoding/json with UseNumber does

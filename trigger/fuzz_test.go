@@ -53,7 +53,7 @@ func FuzzDecodeFast(f *testing.F) {
 		if len(data) > MaxEventSize || jsonDepth(data) > MaxDepth {
 			return // Decode refuses these before either path
 		}
-		fast, ok := decodeFast(data)
+		fast, ok := decodeFast(data, false)
 		if !ok {
 			return
 		}
@@ -99,7 +99,7 @@ var fastSeeds = []struct {
 // event or error either way.
 func TestDecodeFastTakesCommonEvents(t *testing.T) {
 	for i, s := range fastSeeds {
-		fast, ok := decodeFast([]byte(s.json))
+		fast, ok := decodeFast([]byte(s.json), false)
 		if ok != s.common {
 			t.Errorf("seed %d: fast path took it %v, want %v:\n%s", i, ok, s.common, s.json)
 		}

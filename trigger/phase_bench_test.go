@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,23 +33,30 @@ func presetEvent(b *testing.B, name string) []byte {
 }
 
 // BenchmarkDecodePreset is the decode phase on the bench's events, with
-// the worker's definition cache.
+// the worker's definition cache: Decode, and DecodeLazy (the worker's,
+// cvars and context left as text).
 func BenchmarkDecodePreset(b *testing.B) {
 	for _, name := range []string{"realistic", "heavy"} {
-		b.Run(name, func(b *testing.B) {
-			data := presetEvent(b, name)
-			dec := trigger.NewDecoder(100)
-			if _, err := dec.Decode(data); err != nil {
-				b.Fatal(err)
+		for _, lazy := range []bool{false, true} {
+			decode := (*trigger.Decoder).Decode
+			if lazy {
+				name, decode = name+"/lazy", (*trigger.Decoder).DecodeLazy
 			}
-			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := dec.Decode(data); err != nil {
+			b.Run(name, func(b *testing.B) {
+				data := presetEvent(b, strings.TrimSuffix(name, "/lazy"))
+				dec := trigger.NewDecoder(100)
+				if _, err := decode(dec, data); err != nil {
 					b.Fatal(err)
 				}
-			}
-		})
+				b.SetBytes(int64(len(data)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := decode(dec, data); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
 

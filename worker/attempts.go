@@ -86,11 +86,14 @@ func (w *Worker) run(ctx context.Context, j *job, c *compiled) outcome {
 		}
 		if err == nil {
 			j.hist.Attempts = append(j.hist.Attempts, a)
-			var conv map[string]any
+			var cvars, conv map[string]any
+			if c.mapper.Reads("cvars") {
+				cvars = ev.CVarsMap()
+			}
 			if c.mapper.Reads("conversation") {
 				conv = vars.Conversation()
 			}
-			out, err := c.mapper.Apply(resp, ev.CVars, conv)
+			out, err := c.mapper.Apply(resp, cvars, conv)
 			if err != nil {
 				class := trigger.ClassMapping
 				switch {

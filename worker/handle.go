@@ -180,8 +180,6 @@ func (w *Worker) process(ctx context.Context, j *job) outcome {
 	if ev.ExpiresAt != nil && !w.clock.Now().Before(*ev.ExpiresAt) {
 		return j.failed(fail(trigger.ClassExpired, fmt.Errorf("event expired at %s", ev.ExpiresAt.UTC().Format(time.RFC3339))))
 	}
-	ev.CVars, _ = render.Normalize(ev.CVars).(map[string]any)
-	ev.Context, _ = render.Normalize(ev.Context).(map[string]any)
 	if ev.Condition != "" {
 		ok, err := w.condition(j, def)
 		if err != nil {
@@ -203,9 +201,11 @@ func (w *Worker) process(ctx context.Context, j *job) outcome {
 }
 
 // decode decodes the job's event; an event that does not decode is
-// invalid_event.
+// invalid_event. Its cvars and context stay JSON text (DecodeLazy): the
+// templates decode the variables they read, and a mapper that reads
+// cvars or conversation has them decoded then.
 func (w *Worker) decode(j *job) error {
-	ev, err := w.decoder.Decode(j.data)
+	ev, err := w.decoder.DecodeLazy(j.data)
 	if err != nil {
 		return fail(trigger.ClassInvalidEvent, err)
 	}

@@ -116,12 +116,10 @@ func BenchmarkEventPreset(b *testing.B) {
 			buf := make([]byte, 0, 512)
 			b.ReportAllocs()
 			for b.Loop() {
-				ev, err := dec.Decode(data)
+				ev, err := dec.DecodeLazy(data) // as the worker
 				if err != nil {
 					b.Fatal(err)
 				}
-				ev.CVars, _ = render.Normalize(ev.CVars).(map[string]any)
-				ev.Context, _ = render.Normalize(ev.Context).(map[string]any)
 				vars := render.RequestVars(ev, render.Scope{Attempt: 1})
 				if cond != nil {
 					if ok, err := cond.TrueVars(vars); err != nil || !ok { // as the worker: one context
@@ -131,11 +129,14 @@ func BenchmarkEventPreset(b *testing.B) {
 				if _, err := wh.Render(vars); err != nil {
 					b.Fatal(err)
 				}
-				var conv map[string]any
-				if m.Reads("conversation") { // as the worker
+				var cvars, conv map[string]any // as the worker
+				if m.Reads("cvars") {
+					cvars = ev.CVarsMap()
+				}
+				if m.Reads("conversation") {
 					conv = vars.Conversation()
 				}
-				out, err := m.Apply(resp, ev.CVars, conv)
+				out, err := m.Apply(resp, cvars, conv)
 				if err != nil {
 					b.Fatal(err)
 				}
