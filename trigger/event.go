@@ -1,6 +1,7 @@
 package trigger
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -319,24 +320,19 @@ func ValidSubject(s string) bool {
 
 // jsonDepth returns the deepest nesting of objects and arrays in data,
 // stopping early once it passes MaxDepth. Brackets inside strings do not
-// count.
+// count: a string is skipped to its closing quote (one not preceded by an
+// odd run of backslashes), found with bytes.IndexByte.
 func jsonDepth(data []byte) int {
 	depth, deepest := 0, 0
-	inString, escaped := false, false
-	for _, c := range data {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '"':
+			end := stringEnd(data, i+1)
+			if end < 0 {
+				return deepest // unterminated: the rest is inside it
 			}
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
+			i = end
+		case '{', '[':
 			depth++
 			if depth > deepest {
 				deepest = depth
@@ -344,9 +340,30 @@ func jsonDepth(data []byte) int {
 					return deepest
 				}
 			}
-		case c == '}' || c == ']':
+		case '}', ']':
 			depth--
 		}
 	}
 	return deepest
+}
+
+// stringEnd is the index of the quote that ends the JSON string whose
+// text starts at from, or -1.
+func stringEnd(data []byte, from int) int {
+	for from < len(data) {
+		j := bytes.IndexByte(data[from:], '"')
+		if j < 0 {
+			return -1
+		}
+		q := from + j
+		n := 0
+		for k := q - 1; k >= from && data[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q
+		}
+		from = q + 1
+	}
+	return -1
 }
