@@ -200,3 +200,25 @@ func (l *consumeLoop) Stop() {
 
 // Closed is closed once the loop has ended.
 func (l *consumeLoop) Closed() <-chan struct{} { return l.done }
+
+// delivery is a message taken from a consumer and when it arrived; bot
+// is the bot whose share it counts against ("" for none: see shareBot),
+// slot whether a slot of that share is taken for it already (park),
+// noWait whether it may not wait for one (park, admitDefer).
+type delivery struct {
+	msg      jetstream.Msg
+	at       time.Time
+	bot      string
+	slot     bool
+	noWait   bool
+	parkedAt time.Time
+}
+
+// pullBatch is the most events one pull of the shared consumer asks for
+// (worker.pull_batch; 0: twice the pool, at most MaxAckPending).
+func (w *Worker) pullBatch() int {
+	if b := w.cfg.Worker.PullBatch; b > 0 {
+		return b
+	}
+	return min(2*w.cfg.Worker.Concurrency, w.cfg.Worker.MaxAckPending)
+}

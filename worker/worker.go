@@ -272,28 +272,6 @@ func NewHTTPClient(c config.HTTP, concurrency int) (*http.Client, error) {
 	}, nil
 }
 
-// delivery is a message taken from a consumer and when it arrived; bot
-// is the bot whose share it counts against ("" for none: see shareBot),
-// slot whether a slot of that share is taken for it already (park),
-// noWait whether it may not wait for one (park, admitDefer).
-type delivery struct {
-	msg      jetstream.Msg
-	at       time.Time
-	bot      string
-	slot     bool
-	noWait   bool
-	parkedAt time.Time
-}
-
-// pullBatch is the most events one pull of the shared consumer asks for
-// (worker.pull_batch; 0: twice the pool, at most MaxAckPending).
-func (w *Worker) pullBatch() int {
-	if b := w.cfg.Worker.PullBatch; b > 0 {
-		return b
-	}
-	return min(2*w.cfg.Worker.Concurrency, w.cfg.Worker.MaxAckPending)
-}
-
 // Run consumes until ctx is cancelled, then shuts down gracefully: it
 // stops pulling and lets what it holds go on within the grace period;
 // past it, an event starts no new attempt or in-worker wait and is handed
