@@ -32,7 +32,11 @@ type park struct {
 	max      int
 	maxBytes int64
 	wait     time.Duration
-	gauge    func(delta int)
+	// held starts the heartbeats of a delivery being parked; called
+	// under mu, so the delivery is tracked before anyone can pop it (and
+	// its handler untrack it).
+	held  func(m jetstream.Msg, at time.Time)
+	gauge func(delta int)
 
 	mu     sync.Mutex
 	closed bool
@@ -67,13 +71,22 @@ const (
 	admitParked
 )
 
-// newPark is a park of at most max deliveries and maxBytes; nil (no
-// parking) when either is zero or the share has no limit.
-func newPark(share *botShare, clock clockwork.Clock, max int, maxBytes int64, wait time.Duration, gauge func(int)) *park {
-	if share.limit == 0 || max <= 0 || maxBytes <= 0 {
+// parkLimits bound a park (see park).
+type parkLimits struct {
+	max      int
+	maxBytes int64
+	wait     time.Duration
+}
+
+// newPark is a park within lim that starts heartbeats with held and
+// counts in gauge; nil (no parking) when lim.max or lim.maxBytes is zero
+// or the share has no limit.
+func newPark(share *botShare, clock clockwork.Clock, lim parkLimits, held func(jetstream.Msg, time.Time), gauge func(int)) *park {
+	if share.limit == 0 || lim.max <= 0 || lim.maxBytes <= 0 {
 		return nil
 	}
-	return &park{share: share, clock: clock, max: max, maxBytes: maxBytes, wait: wait, gauge: gauge, q: map[string][]parked{}}
+	return &park{share: share, clock: clock, max: lim.max, maxBytes: lim.maxBytes, wait: lim.wait,
+		held: held, gauge: gauge, q: map[string][]parked{}}
 }
 
 // admit decides for delivery d of d.bot (see admission). A bot with
@@ -97,6 +110,7 @@ func (p *park) admit(d delivery) admission {
 		return admitPool
 	}
 	d.parkedAt = p.clock.Now()
+	p.held(d.msg, d.at)
 	p.q[d.bot] = append(q, parked{d: d, size: size})
 	p.n++
 	p.bytes += size
@@ -193,7 +207,6 @@ func (w *Worker) dispatch(to chan<- delivery, quit <-chan struct{}) func(jetstre
 		d := delivery{msg: m, at: w.clock.Now(), bot: w.shareBot(m.Subject())}
 		switch w.park.admit(d) {
 		case admitParked:
-			w.inflight.add(m, d.at)
 			return
 		case admitRun:
 			d.slot = true

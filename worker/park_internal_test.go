@@ -33,7 +33,9 @@ func TestParkOrderAndSlots(t *testing.T) {
 	clock := clockwork.NewFakeClock()
 	share := newBotShare(clock, 4, 0.5) // limit 2, alone 3
 	var gauge int
-	p := newPark(share, clock, 100, 1<<20, 10*time.Second, func(d int) { gauge += d })
+	var heldNames []string // tracked for heartbeats as they are parked
+	held := func(m jetstream.Msg, _ time.Time) { heldNames = append(heldNames, m.(payload).name) }
+	p := newPark(share, clock, parkLimits{max: 100, maxBytes: 1 << 20, wait: 10 * time.Second}, held, func(d int) { gauge += d })
 	msg := func(name string) delivery {
 		return delivery{msg: payload{data: make([]byte, 10), name: name}, bot: name[:1]}
 	}
@@ -53,6 +55,9 @@ func TestParkOrderAndSlots(t *testing.T) {
 	}
 	if gauge != 3 {
 		t.Errorf("gauge %d, want 3 parked", gauge)
+	}
+	if len(heldNames) != 3 || heldNames[0] != "a3" || heldNames[2] != "a5" {
+		t.Errorf("heartbeats started for %v, want [a3 a4 a5]", heldNames)
 	}
 	if _, ok := p.next("a"); ok {
 		t.Fatal("next gave a parked event while a holds its share")
@@ -90,9 +95,10 @@ func TestParkBounds(t *testing.T) {
 	clock := clockwork.NewFakeClock()
 	share := newBotShare(clock, 4, 0.5) // limit 2
 	msg := func(bot string, size int) delivery { return delivery{msg: payload{data: make([]byte, size)}, bot: bot} }
+	held := func(jetstream.Msg, time.Time) {}
 	share.acquire("b") // another bot is active
 	// Bytes: two events of 100 fill it.
-	p := newPark(share, clock, 100, 2*(100+parkOverhead), 10*time.Second, func(int) {})
+	p := newPark(share, clock, parkLimits{max: 100, maxBytes: 2 * (100 + parkOverhead), wait: 10 * time.Second}, held, func(int) {})
 	p.admit(msg("a", 1))
 	p.admit(msg("a", 1)) // a holds its share (2)
 	if got := p.admit(msg("a", 2*(100+parkOverhead))); got != admitPool {
@@ -107,7 +113,7 @@ func TestParkBounds(t *testing.T) {
 		t.Errorf("behind a park full of bytes: %v, want defer", got)
 	}
 	// Count: three fill it.
-	pc := newPark(share, clock, 3, 1<<20, 10*time.Second, func(int) {})
+	pc := newPark(share, clock, parkLimits{max: 3, maxBytes: 1 << 20, wait: 10 * time.Second}, held, func(int) {})
 	for i := range 3 {
 		if got := pc.admit(msg("a", 1)); got != admitParked {
 			t.Fatalf("event %d: %v, want parked", i, got)
@@ -122,7 +128,7 @@ func TestParkBounds(t *testing.T) {
 
 	// Nothing of a ended: past the wait, a is refused and its parked
 	// events come out to be deferred.
-	p2 := newPark(share, clock, 100, 1<<20, 10*time.Second, func(int) {})
+	p2 := newPark(share, clock, parkLimits{max: 100, maxBytes: 1 << 20, wait: 10 * time.Second}, held, func(int) {})
 	clock.Advance(5 * time.Second)
 	if got := p2.admit(msg("a", 1)); got != admitParked {
 		t.Fatalf("5 s after a's first slot: %v, want parked", got)

@@ -373,7 +373,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	for range conc {
 		serve(msgs)
 	}
-	w.park = newPark(w.share, w.clock, w.parkMax(cons), w.cfg.Worker.ParkBytes, w.cfg.Worker.ParkWait, w.metrics.Parked)
+	w.park = newPark(w.share, w.clock, parkLimits{max: w.parkMax(cons), maxBytes: w.cfg.Worker.ParkBytes, wait: w.cfg.Worker.ParkWait},
+		w.inflight.add, w.metrics.Parked)
 	if w.park != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); w.runPark(msgs, quit) }()
