@@ -220,16 +220,9 @@ func TestMaxDeliveriesBackstop(t *testing.T) {
 	if len(ls) != 1 || ls[0].EventID != "poison" || ls[0].Deliveries != 2 {
 		t.Fatalf("dead letters %+v", ls)
 	}
-	st, err := js.Stream(context.Background(), "CONNECTIONS")
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.State.Msgs != 0 {
-		t.Errorf("the trigger stream still holds %d messages", info.State.Msgs)
+	// The backstop deletes the message right after the Result.
+	if n := eventuallyEmpty(t, js, "CONNECTIONS", 5*time.Second); n != 0 {
+		t.Errorf("the trigger stream still holds %d messages 5 s after the Result", n)
 	}
 }
 
