@@ -34,28 +34,34 @@ func (p Policy) Transport(base *http.Transport) *http.Transport {
 	t.Dial = nil
 	t.DialTLS = nil
 	t.DialTLSContext = nil
-	t.DialContext = func(ctx context.Context, network, address string) (net.Conn, error) {
-		// The URL's host name goes with the check of every address it
-		// resolves to, for the allow rules that name hosts.
-		name, _ := hostPort(address)
-		if _, err := netip.ParseAddr(name); err == nil {
-			name = ""
-		}
-		d := &net.Dialer{
-			Timeout:   30 * time.Second,
-			KeepAlive: 30 * time.Second,
-			Resolver:  p.Resolver,
-			Control: func(network, address string, _ syscall.RawConn) error {
-				return p.control(name, network, address)
-			},
-		}
-		return d.DialContext(ctx, network, address)
-	}
+	t.DialContext = p.DialContext
 	t.Proxy = func(req *http.Request) (*url.URL, error) { return nil, p.CheckURL(req.URL) }
 	t.ProxyConnectHeader = nil
 	t.GetProxyConnectHeader = nil
 	t.OnProxyConnectResponse = nil
 	return t
+}
+
+// DialContext makes a connection to address as every request of the
+// guard does: each address the name resolves to (through
+// [Policy.Resolver]) is checked in the dialer's Control hook, with the
+// URL's host name for the allow rules that name hosts, on the very address
+// the socket is about to connect to. It uses net/http's default connect
+// timeout and TCP keep-alive (30s each); ctx bounds it too.
+func (p Policy) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	name, _ := hostPort(address)
+	if _, err := netip.ParseAddr(name); err == nil {
+		name = ""
+	}
+	d := &net.Dialer{
+		Timeout:   30 * time.Second,
+		KeepAlive: 30 * time.Second,
+		Resolver:  p.Resolver,
+		Control: func(network, address string, _ syscall.RawConn) error {
+			return p.control(name, network, address)
+		},
+	}
+	return d.DialContext(ctx, network, address)
 }
 
 // CheckRedirect is for http.Client.CheckRedirect. With MaxRedirects 0 it
