@@ -129,9 +129,15 @@ func (s *Signer) SignRequest(req *http.Request, msgID string, ts time.Time, body
 	if req.Header == nil {
 		req.Header = make(http.Header)
 	}
-	req.Header.Set(HeaderID, msgID)
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
-	req.Header.Set(HeaderSignature, s.Sign(msgID, ts, body))
+	s.SignHeader(req.Header, msgID, ts, body)
+}
+
+// SignHeader is SignRequest for the header of a request that carries
+// exactly body.
+func (s *Signer) SignHeader(h http.Header, msgID string, ts time.Time, body []byte) {
+	h.Set(HeaderID, msgID)
+	h.Set(HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
+	h.Set(HeaderSignature, s.Sign(msgID, ts, body))
 }
 
 // Verify checks a received webhook: the three headers must be present, the

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hookworker/hookworker/internal/egress"
+	"github.com/hookworker/hookworker/internal/h1"
 	"github.com/hookworker/hookworker/internal/hostguard"
 	"github.com/hookworker/hookworker/internal/tracectx"
 	"github.com/hookworker/hookworker/mapper"
@@ -50,9 +51,39 @@ func (w *Worker) observeAttempt(host string, resp *mapper.Response, err error, d
 	w.metrics.Attempt(host, attemptClass(status, err), d)
 }
 
-// attempt makes one HTTP request and reads the response, capped. A
-// non-empty traceparent is sent with the tracestate, if any.
-func (w *Worker) attempt(ctx context.Context, ev *trigger.Event, def *webhook.Definition, r *render.Request, traceparent, tracestate string) (*mapper.Response, error) {
+// attempt makes one HTTP request to u (r's URL) and reads the
+// response, capped. A non-empty traceparent is sent with the tracestate,
+// if any. Package h1's client sends it when it takes the URL (see
+// httpclient.go), net/http's otherwise.
+func (w *Worker) attempt(ctx context.Context, ev *trigger.Event, def *webhook.Definition, r *render.Request, u *url.URL, traceparent, tracestate string) (*mapper.Response, error) {
+	header := r.Header.Clone()
+	if header == nil {
+		header = make(http.Header)
+	}
+	header.Set("Idempotency-Key", ev.ID)
+	if traceparent != "" {
+		header.Set(tracectx.Header, traceparent)
+		if tracestate != "" {
+			header.Set(tracectx.StateHeader, tracestate)
+		} else {
+			header.Del(tracectx.StateHeader)
+		}
+	}
+	if len(r.SigningSecrets) > 0 {
+		signer, err := signing.NewSigner(r.SigningSecrets)
+		if err != nil {
+			return nil, fail(trigger.ClassRender, fmt.Errorf("signing: %w", err))
+		}
+		// webhook-id is the event id: the same on every attempt, as the
+		// Standard Webhooks scheme wants for receivers that deduplicate.
+		signer.SignHeader(header, ev.ID, w.clock.Now(), r.Body)
+	}
+	if header.Get("User-Agent") == "" {
+		header.Set("User-Agent", w.cfg.HTTP.UserAgent)
+	}
+	if w.fast != nil && h1.Eligible(u) {
+		return w.attemptFast(ctx, def, r, u, header)
+	}
 	actx, cancel := context.WithTimeout(ctx, def.EffectiveTimeout())
 	defer cancel()
 	var body io.Reader
@@ -63,28 +94,7 @@ func (w *Worker) attempt(ctx context.Context, ev *trigger.Event, def *webhook.De
 	if err != nil {
 		return nil, fail(trigger.ClassRender, fmt.Errorf("request: %w", err))
 	}
-	req.Header = r.Header.Clone()
-	req.Header.Set("Idempotency-Key", ev.ID)
-	if traceparent != "" {
-		req.Header.Set(tracectx.Header, traceparent)
-		if tracestate != "" {
-			req.Header.Set(tracectx.StateHeader, tracestate)
-		} else {
-			req.Header.Del(tracectx.StateHeader)
-		}
-	}
-	if len(r.SigningSecrets) > 0 {
-		signer, err := signing.NewSigner(r.SigningSecrets)
-		if err != nil {
-			return nil, fail(trigger.ClassRender, fmt.Errorf("signing: %w", err))
-		}
-		// webhook-id is the event id: the same on every attempt, as the
-		// Standard Webhooks scheme wants for receivers that deduplicate.
-		signer.SignRequest(req, ev.ID, w.clock.Now(), r.Body)
-	}
-	if req.Header.Get("User-Agent") == "" {
-		req.Header.Set("User-Agent", w.cfg.HTTP.UserAgent)
-	}
+	req.Header = header
 	resp, err := w.send(req)
 	if err != nil {
 		return nil, w.classify(ctx, actx, def, err)
@@ -96,9 +106,38 @@ func (w *Worker) attempt(ctx context.Context, ev *trigger.Event, def *webhook.De
 		return nil, w.classify(ctx, actx, def, err)
 	}
 	if int64(len(data)) > limit {
-		return nil, fail(trigger.ClassTooLarge, fmt.Errorf("response body over the %d-byte limit", limit))
+		return nil, tooLarge(limit)
 	}
 	return &mapper.Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data}, nil
+}
+
+// attemptFast is attempt through package h1's client: the egress guard's
+// URL check (net/http's transport makes it in its proxy hook), then the
+// request, on this goroutine, within the webhook's timeout.
+func (w *Worker) attemptFast(ctx context.Context, def *webhook.Definition, r *render.Request, u *url.URL, header http.Header) (*mapper.Response, error) {
+	if err := w.fast.checkURL(u); err != nil {
+		return nil, fail(trigger.ClassBlocked, err)
+	}
+	limit := w.cfg.HTTP.MaxResponseBytes
+	resp, err := w.fast.Do(ctx, &h1.Request{
+		Method: r.Method, URL: u, Header: header, Body: r.Body,
+		MaxBody: limit, Deadline: time.Now().Add(def.EffectiveTimeout()),
+	})
+	switch {
+	case err == nil:
+		return &mapper.Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: resp.Body}, nil
+	case errors.Is(err, h1.ErrTooLarge):
+		return nil, tooLarge(limit)
+	case errors.Is(err, h1.ErrInvalidRequest):
+		return nil, fail(trigger.ClassRender, fmt.Errorf("request: %w", err))
+	}
+	// As net/http's client wraps its errors: method, URL without password.
+	return nil, w.classify(ctx, ctx, def, &url.Error{Op: urlErrorOp(r.Method), URL: u.Redacted(), Err: err})
+}
+
+// tooLarge is the failure of a response body over limit bytes.
+func tooLarge(limit int64) error {
+	return fail(trigger.ClassTooLarge, fmt.Errorf("response body over the %d-byte limit", limit))
 }
 
 // send is w.http.Do(req). When the worker built its client itself and

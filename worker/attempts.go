@@ -69,7 +69,7 @@ func (w *Worker) run(ctx context.Context, j *job, c *compiled) outcome {
 		at := w.clock.Now()
 		// A request once sent is not abandoned at shutdown: it runs to
 		// its own timeout (see Run).
-		resp, err := w.attempt(context.WithoutCancel(ctx), ev, def, req, traceparent, j.tracestate)
+		resp, err := w.attempt(context.WithoutCancel(ctx), ev, def, req, u, traceparent, j.tracestate)
 		release(hostFailed(resp, err))
 		w.observeAttempt(hostLabel(u, j.redact), resp, err, w.clock.Since(at))
 		if errors.Is(err, errHandBack) {

@@ -19,7 +19,6 @@ import (
 
 	"github.com/hookworker/hookworker/internal/config"
 	"github.com/hookworker/hookworker/internal/deadletter"
-	"github.com/hookworker/hookworker/internal/egress"
 	"github.com/hookworker/hookworker/internal/hostguard"
 	"github.com/hookworker/hookworker/internal/marketplace"
 	"github.com/hookworker/hookworker/internal/registry"
@@ -80,9 +79,11 @@ type Worker struct {
 	nc   *nats.Conn
 	js   jetstream.JetStream
 	http *http.Client
-	// direct is http's transport when redirects are off and the
-	// client is the worker's own (see send); nil otherwise.
+	// direct is http's transport, and fast the HTTP/1.1 client beside
+	// it, when redirects are off and the client is the worker's own (see
+	// httpclient.go); nil otherwise.
 	direct http.RoundTripper
+	fast   *fastClient
 	log    *zap.Logger
 	// successLog writes the outcome lines of succeeded and skipped
 	// events, sampled (log.success_sample).
@@ -165,11 +166,8 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 		metrics:  d.Metrics,
 	}
 	if w.http == nil {
-		if w.http, err = NewHTTPClient(cfg.HTTP, cfg.Worker.Concurrency); err != nil {
+		if err := w.ownHTTP(cfg.HTTP, cfg.Worker.Concurrency); err != nil {
 			return nil, fmt.Errorf("worker: %w", err)
-		}
-		if cfg.HTTP.MaxRedirects <= 0 {
-			w.direct = w.http.Transport // see send
 		}
 	}
 	if w.log == nil {
@@ -247,31 +245,6 @@ func (w *Worker) secretsFor(bot string) render.SecretSource {
 	return w.secrets.For(bot)
 }
 
-// NewHTTPClient is the shared keep-alive client, behind the egress
-// guard: every dialled address is checked against the policy (so DNS
-// rebinding and redirects cannot reach a refused range), redirects are
-// followed only as configured, each hop checked (a hop to another origin
-// without the definition's headers and body), and an informational answer
-// other than 100 and 103 ends the attempt. There is no client-wide
-// timeout: each attempt has its own.
-func NewHTTPClient(c config.HTTP, concurrency int) (*http.Client, error) {
-	allow, err := egress.ParseAllow(c.Allow)
-	if err != nil {
-		return nil, fmt.Errorf("http.allow: %w", err)
-	}
-	policy := egress.Policy{Rules: allow, HTTPSOnly: c.HTTPSOnly, MaxRedirects: c.MaxRedirects}
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	base.MaxIdleConns = max(c.MaxIdleConnsPerHost, concurrency) * 4
-	base.MaxIdleConnsPerHost = max(c.MaxIdleConnsPerHost, concurrency)
-	base.IdleConnTimeout = 90 * time.Second
-	base.TLSHandshakeTimeout = 10 * time.Second
-	base.MaxResponseHeaderBytes = 64 << 10
-	return &http.Client{
-		Transport:     egress.EndInformational(policy.Transport(base)),
-		CheckRedirect: policy.CheckRedirect,
-	}, nil
-}
-
 // Run consumes until ctx is cancelled, then shuts down gracefully: it
 // stops pulling and lets what it holds go on within the grace period;
 // past it, an event starts no new attempt or in-worker wait and is handed
@@ -280,6 +253,9 @@ func NewHTTPClient(c config.HTTP, concurrency int) (*http.Client, error) {
 // would otherwise send it again. It returns nil after a clean shutdown.
 func (w *Worker) Run(ctx context.Context) error {
 	defer w.state.Store(stateStopped)
+	if w.fast != nil {
+		defer w.fast.Close() // its idle connections
+	}
 	cons, lanes, backstop, err := w.setupUntil(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
