@@ -41,7 +41,7 @@ func newClient(t *testing.T, cfg h1.Config) *h1.Client {
 	return c
 }
 
-func mustURL(t *testing.T, s string) *url.URL {
+func mustURL(t testing.TB, s string) *url.URL {
 	t.Helper()
 	u, err := url.Parse(s)
 	if err != nil {
