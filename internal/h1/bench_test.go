@@ -100,7 +100,7 @@ func parallel64(b *testing.B, do func() error) {
 	}
 	wg.Wait()
 	b.StopTimer()
-	b.ReportMetric(float64((cpuTime() - before).Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64((cpuTime()-before).Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
 func cpuTime() time.Duration {
