@@ -329,14 +329,55 @@ func headerError(err error, limit int) error {
 	return fmt.Errorf("reading the answer: malformed header block: %s", msg)
 }
 
-// header is an answer's header as net/http would give it.
+// header is an answer's header as net/http would give it, in few
+// allocations: the values share one string, single values one slice.
 func header(h *fasthttp.ResponseHeader) http.Header {
-	out := make(http.Header, h.Len())
+	n, size := 0, 0
+	for _, v := range h.All() {
+		n++
+		size += len(v)
+	}
+	out := make(http.Header, n)
+	var sb strings.Builder
+	sb.Grow(size)
+	for _, v := range h.All() {
+		sb.Write(v)
+	}
+	all, vals := sb.String(), make([]string, n)
+	i, off := 0, 0
 	for k, v := range h.All() {
-		key := textproto.CanonicalMIMEHeaderKey(string(k))
-		out[key] = append(out[key], string(v))
+		key := canonicalKey(k)
+		val := all[off : off+len(v)]
+		off += len(v)
+		if prev, ok := out[key]; ok {
+			out[key] = append(prev, val)
+			continue
+		}
+		vals[i] = val
+		out[key] = vals[i : i+1 : i+1]
+		i++
 	}
 	return out
+}
+
+// commonKeys are header keys answers often carry, in canonical form.
+var commonKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"Content-Type", "Content-Length", "Date", "Server", "Connection", "Cache-Control",
+		"Etag", "Vary", "Location", "Retry-After", "Set-Cookie", "Transfer-Encoding", "Content-Encoding",
+		"X-Request-Id", "Strict-Transport-Security", "Keep-Alive", "Expires", "Last-Modified"} {
+		m[k] = k
+		m[strings.ToLower(k)] = k
+	}
+	return m
+}()
+
+// canonicalKey is k in net/http's canonical form.
+func canonicalKey(k []byte) string {
+	if c, ok := commonKeys[string(k)]; ok {
+		return c
+	}
+	return textproto.CanonicalMIMEHeaderKey(string(k))
 }
 
 // poolKey is the pool a URL's connections are in, and the address they
