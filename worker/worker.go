@@ -195,6 +195,9 @@ func New(cfg config.Config, d Deps) (*Worker, error) {
 	w.letters = deadletter.NewStore(js, cfg)
 	w.share = newBotShare(w.clock, cfg.Worker.Concurrency, cfg.Worker.BotShare)
 	w.inflight = newInflight(w.clock, cfg.Worker.AckWait)
+	if w.nc != nil {
+		w.inflight.link = w.nc
+	}
 	w.inflight.paused = w.notePause
 	w.compiled = newCompiledCache()
 	w.unorderedSeen, _ = lru.New[string, struct{}](unorderedSeenMax)
