@@ -257,7 +257,6 @@ var phaseRules = []struct{ prefix, phase string }{
 	{hw + "worker.(*Worker).admit", PhaseHTTP},
 	{hw + "internal/egress", PhaseHTTP},
 	{hw + "internal/h1", PhaseHTTP},
-	{"github.com/valyala/fasthttp", PhaseHTTP},
 	{hw + "internal/hostguard", PhaseHTTP},
 	{"net/http.", PhaseHTTP},
 	{"net.", PhaseHTTP},

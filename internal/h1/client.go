@@ -1,24 +1,17 @@
 package h1
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/valyala/fasthttp"
 )
 
 // ErrTooLarge is returned when an answer's body is over [Request.MaxBody].
@@ -57,7 +50,8 @@ type Request struct {
 	Method string
 	URL    *url.URL
 	Header http.Header
-	// Body is sent with its Content-Length; nil: no body.
+	// Body is sent with its Content-Length; empty: none (a POST, PUT or
+	// PATCH says Content-Length: 0).
 	Body []byte
 	// MaxBody bounds the answer's body (1 MiB when 0).
 	MaxBody int64
@@ -193,11 +187,12 @@ func (c *Client) exchange(ctx context.Context, pc *conn, req *Request, head []by
 		pc.c.Close()
 		return nil, err
 	}
+	stop := func() bool { return true }
 	if ctx.Done() != nil {
-		stop := context.AfterFunc(ctx, func() { pc.c.SetDeadline(aLongTimeAgo) })
-		defer stop()
+		stop = context.AfterFunc(ctx, func() { pc.c.SetDeadline(aLongTimeAgo) })
 	}
 	if err := pc.write(head, req.Body); err != nil {
+		stop()
 		pc.c.Close()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -205,6 +200,11 @@ func (c *Client) exchange(ctx context.Context, pc *conn, req *Request, head []by
 		return nil, fmt.Errorf("%w: %w", errNothingBack, err)
 	}
 	resp, reuse, err := c.read(pc, req)
+	// A cancellation that has started setting the deadline must not
+	// reach the next request on this connection.
+	if !stop() {
+		reuse = false
+	}
 	if ctx.Err() != nil && err != nil {
 		err = ctx.Err()
 	}
@@ -214,170 +214,6 @@ func (c *Client) exchange(ctx context.Context, pc *conn, req *Request, head []by
 		pc.c.Close()
 	}
 	return resp, err
-}
-
-// readers are the bufio.Readers of answers being read (a connection holds
-// none while idle).
-var readers sync.Pool
-
-// read reads one answer from pc; reuse says whether pc may serve another.
-func (c *Client) read(pc *conn, req *Request) (resp *Response, reuse bool, err error) {
-	br, _ := readers.Get().(*bufio.Reader)
-	if br == nil || br.Size() != c.cfg.MaxHeaderBytes {
-		br = bufio.NewReaderSize(pc.c, c.cfg.MaxHeaderBytes)
-	} else {
-		br.Reset(pc.c)
-	}
-	defer func() { br.Reset(nil); readers.Put(br) }()
-	fr := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseResponse(fr)
-	fr.Header.DisableNormalizing()
-	h := &fr.Header
-	for seen := 0; ; {
-		if err := h.Read(br); err != nil {
-			if seen == 0 && errors.Is(err, io.EOF) {
-				return nil, false, errNothingBack
-			}
-			return nil, false, headerError(err, c.cfg.MaxHeaderBytes)
-		}
-		code := h.StatusCode()
-		if code < 100 || code > 999 {
-			return nil, false, fmt.Errorf("reading the answer: malformed status code %d", code)
-		}
-		if code >= 200 {
-			break
-		}
-		seen++
-		if (code == http.StatusContinue || code == http.StatusEarlyHints) && seen <= maxInformational {
-			continue
-		}
-		// Any other informational answer ends the request; after a 101
-		// the connection is no longer HTTP.
-		return &Response{StatusCode: code, Header: header(h), Body: []byte{}}, false, nil
-	}
-	code := h.StatusCode()
-	body := []byte{}
-	framed := true // the body's end is known without closing
-	if req.Method != http.MethodHead && code != http.StatusNoContent && code != http.StatusNotModified {
-		framed = h.ContentLength() != -2
-		if err := fr.ReadBody(br, int(min(req.MaxBody, 1<<40))); err != nil {
-			if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-				return nil, false, ErrTooLarge
-			}
-			return nil, false, fmt.Errorf("reading the answer's body: %w", err)
-		}
-		if h.ContentLength() == -1 { // chunked: trailers follow
-			if err := h.ReadTrailer(br); err != nil {
-				return nil, false, fmt.Errorf("reading the answer's trailer: %w", err)
-			}
-		}
-		if b := fr.Body(); len(b) > 0 {
-			body = append(make([]byte, 0, len(b)), b...)
-		}
-	}
-	hdr := header(h)
-	if req.gzip && strings.EqualFold(hdr.Get("Content-Encoding"), "gzip") {
-		if body, err = gunzip(body, req.MaxBody); err != nil {
-			return nil, false, err
-		}
-		hdr.Del("Content-Encoding")
-		hdr.Del("Content-Length")
-	}
-	reuse = !h.ConnectionClose() && framed && br.Buffered() == 0
-	return &Response{StatusCode: code, Header: hdr, Body: body}, reuse, nil
-}
-
-// gunzip is the decompressed body, bounded by limit like any body.
-func gunzip(body []byte, limit int64) ([]byte, error) {
-	if len(body) == 0 {
-		return body, nil
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("reading the answer's body: %w", err)
-	}
-	out, err := io.ReadAll(io.LimitReader(zr, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading the answer's body: %w", err)
-	}
-	if int64(len(out)) > limit {
-		return nil, ErrTooLarge
-	}
-	return out, nil
-}
-
-// headerError is the error of an answer's header block that could not be
-// read. fasthttp's messages quote up to 400 bytes of the answer; they are
-// cut before the quote (the answer may echo a secret in a form the
-// masking does not know, such as Go-quoted).
-func headerError(err error, limit int) error {
-	var small *fasthttp.ErrSmallBuffer
-	if errors.As(err, &small) {
-		return fmt.Errorf("reading the answer: its header block is over %d bytes", limit)
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return fmt.Errorf("reading the answer: %w", err)
-	}
-	msg := err.Error()
-	for _, cut := range []string{": buffer size=", ` "`} {
-		if i := strings.Index(msg, cut); i >= 0 {
-			msg = msg[:i]
-		}
-	}
-	msg = strings.TrimPrefix(msg, "error when reading response headers: ")
-	return fmt.Errorf("reading the answer: malformed header block: %s", msg)
-}
-
-// header is an answer's header as net/http would give it, in few
-// allocations: the values share one string, single values one slice.
-func header(h *fasthttp.ResponseHeader) http.Header {
-	n, size := 0, 0
-	for _, v := range h.All() {
-		n++
-		size += len(v)
-	}
-	out := make(http.Header, n)
-	var sb strings.Builder
-	sb.Grow(size)
-	for _, v := range h.All() {
-		sb.Write(v)
-	}
-	all, vals := sb.String(), make([]string, n)
-	i, off := 0, 0
-	for k, v := range h.All() {
-		key := canonicalKey(k)
-		val := all[off : off+len(v)]
-		off += len(v)
-		if prev, ok := out[key]; ok {
-			out[key] = append(prev, val)
-			continue
-		}
-		vals[i] = val
-		out[key] = vals[i : i+1 : i+1]
-		i++
-	}
-	return out
-}
-
-// commonKeys are header keys answers often carry, in canonical form.
-var commonKeys = func() map[string]string {
-	m := map[string]string{}
-	for _, k := range []string{"Content-Type", "Content-Length", "Date", "Server", "Connection", "Cache-Control",
-		"Etag", "Vary", "Location", "Retry-After", "Set-Cookie", "Transfer-Encoding", "Content-Encoding",
-		"X-Request-Id", "Strict-Transport-Security", "Keep-Alive", "Expires", "Last-Modified"} {
-		m[k] = k
-		m[strings.ToLower(k)] = k
-	}
-	return m
-}()
-
-// canonicalKey is k in net/http's canonical form.
-func canonicalKey(k []byte) string {
-	if c, ok := commonKeys[string(k)]; ok {
-		return c
-	}
-	return textproto.CanonicalMIMEHeaderKey(string(k))
 }
 
 // poolKey is the pool a URL's connections are in, and the address they

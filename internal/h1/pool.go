@@ -41,7 +41,7 @@ func (c *Client) get(ctx context.Context, req *Request, key, addr string) (pc *c
 		if fired {
 			continue
 		}
-		if time.Since(pc.idleAt) > time.Second && !pc.alive() {
+		if !pc.quiet() {
 			pc.c.Close()
 			continue
 		}
@@ -51,17 +51,25 @@ func (c *Client) get(ctx context.Context, req *Request, key, addr string) (pc *c
 	return pc, false, err
 }
 
-// alive reports whether an idle connection is still open and quiet: a
-// read that cannot wait finds nothing to read (a closed one reads EOF,
-// one the server wrote to unasked is not to be trusted).
-func (pc *conn) alive() bool {
-	if err := pc.raw.SetReadDeadline(aLongTimeAgo); err != nil {
-		return false
+// quiet reports whether an idle connection is still open and has nothing
+// to read: a closed one reads EOF, and bytes the server sent unasked
+// (a late or doubled answer, a body on a HEAD, 204 or 304 answer) would
+// be read as the next request's answer, perhaps another bot's. A TLS
+// connection's own buffers are looked at first (a read that cannot wait
+// returns what they hold), then the socket, without waiting (peek).
+func (pc *conn) quiet() bool {
+	if pc.c != pc.raw {
+		if err := pc.c.SetReadDeadline(aLongTimeAgo); err != nil {
+			return false
+		}
+		var b [1]byte
+		n, err := pc.c.Read(b[:])
+		var ne net.Error
+		if n > 0 || !errors.As(err, &ne) || !ne.Timeout() {
+			return false
+		}
 	}
-	var b [1]byte
-	n, err := pc.raw.Read(b[:])
-	var ne net.Error
-	return n == 0 && errors.As(err, &ne) && ne.Timeout()
+	return socketQuiet(pc.raw)
 }
 
 // dial makes a connection to addr (the TLS client over it for https),

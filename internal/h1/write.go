@@ -25,7 +25,7 @@ func putHead(h *head) {
 
 // notSent are the header keys net/http does not send from a request's
 // map either: it writes them from the request itself.
-var notSent = map[string]bool{"Host": true, "Content-Length": true, "Transfer-Encoding": true, "Trailer": true}
+var notSent = map[string]bool{"Host": true, "User-Agent": true, "Content-Length": true, "Transfer-Encoding": true, "Trailer": true}
 
 // writeHead is req's request line and header block, as net/http writes
 // them (see the package documentation), or an error naming an invalid
@@ -38,13 +38,30 @@ func writeHead(req *Request) (*head, error) {
 	if !httpguts.ValidHeaderFieldName(method) { // a token, as net/http checks it
 		return nil, fmt.Errorf("%w: method %q", ErrInvalidRequest, method)
 	}
+	target := req.URL.RequestURI()
+	if hasCTL(target) || hasCTL(req.URL.Host) {
+		return nil, fmt.Errorf("%w: a control character in the URL", ErrInvalidRequest)
+	}
 	h := heads.Get().(*head)
 	b := append(h.b[:0], method...)
 	b = append(b, ' ')
-	b = append(b, req.URL.RequestURI()...)
+	b = append(b, target...)
 	b = append(b, " HTTP/1.1\r\nHost: "...)
 	b = append(b, req.URL.Host...)
 	b = append(b, "\r\n"...)
+	// As net/http: the first User-Agent only, right after Host.
+	if ua := req.Header["User-Agent"]; len(ua) > 0 {
+		if !httpguts.ValidHeaderFieldValue(ua[0]) {
+			h.b = b
+			putHead(h)
+			return nil, fmt.Errorf("%w: header field value for %q", ErrInvalidRequest, "User-Agent")
+		}
+		if v := trim(ua[0]); v != "" {
+			b = append(b, "User-Agent: "...)
+			b = append(b, v...)
+			b = append(b, "\r\n"...)
+		}
+	}
 	var keys [32]string
 	ks := keys[:0]
 	for k := range req.Header {
@@ -79,7 +96,7 @@ func writeHead(req *Request) (*head, error) {
 		b = append(b, "Accept-Encoding: gzip\r\n"...)
 	}
 	switch {
-	case req.Body != nil:
+	case len(req.Body) > 0:
 		b = append(b, "Content-Length: "...)
 		b = strconv.AppendInt(b, int64(len(req.Body)), 10)
 		b = append(b, "\r\n"...)
@@ -89,6 +106,17 @@ func writeHead(req *Request) (*head, error) {
 	// Room for a small body, which goes out in the same write.
 	h.b = slices.Grow(append(b, "\r\n"...), min(len(req.Body), inline))
 	return h, nil
+}
+
+// hasCTL reports whether s holds an ASCII control character (net/http
+// refuses to write one in a request's target).
+func hasCTL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // trim drops leading and trailing spaces and tabs, as net/http does.
