@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"reflect"
 	"strings"
 	"sync/atomic"
@@ -347,5 +346,3 @@ func TestCancelDoesNotReachTheNextRequest(t *testing.T) {
 		}
 	}
 }
-
-var _ = url.Parse
