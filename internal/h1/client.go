@@ -155,11 +155,23 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 		if err == nil {
 			return resp, nil
 		}
-		if reused && try == 0 && errors.Is(err, errNothingBack) {
+		if reused && try == 0 && errors.Is(err, errNothingBack) && replayable(req) {
 			continue // the server had closed the idle connection
 		}
 		return nil, timeoutOr(req, err)
 	}
+}
+
+// replayable is net/http's rule for sending a request again on a new
+// connection: an idempotent method, or an Idempotency-Key header.
+func replayable(req *Request) bool {
+	switch req.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	_, key := req.Header["Idempotency-Key"]
+	_, xkey := req.Header["X-Idempotency-Key"]
+	return key || xkey
 }
 
 // errNothingBack: the connection failed before the first byte of an

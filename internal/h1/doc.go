@@ -36,8 +36,9 @@
 //     cancellation never reaches the next request on a connection.
 //   - A request whose reused connection turns out closed before any
 //     byte of an answer came back is sent once more on a new
-//     connection, as net/http does for requests with an Idempotency-Key;
-//     once an answer has begun, it is never sent again.
+//     connection when net/http would (an idempotent method, or an
+//     Idempotency-Key or X-Idempotency-Key header, which the worker
+//     always sends); once an answer has begun, it is never sent again.
 //   - Errors quote nothing of an answer (it may echo a secret of the
 //     request in a form the masking does not know).
 //   - Requests are written as net/http writes them: the URL's host as

@@ -54,22 +54,35 @@ func (c *Client) get(ctx context.Context, req *Request, key, addr string) (pc *c
 // quiet reports whether an idle connection is still open and has nothing
 // to read: a closed one reads EOF, and bytes the server sent unasked
 // (a late or doubled answer, a body on a HEAD, 204 or 304 answer) would
-// be read as the next request's answer, perhaps another bot's. A TLS
-// connection's own buffers are looked at first (a read that cannot wait
-// returns what they hold), then the socket, without waiting (peek).
+// be read as the next request's answer, perhaps another bot's. The
+// socket is peeked without waiting. A TLS connection's own buffers are
+// looked at first (a read that cannot wait returns what they hold); when
+// its socket holds bytes, they may be a record TLS handles itself (a late
+// session ticket, a key update): a read of a few milliseconds takes them
+// and must yield no data. It leaves the connection without a deadline.
 func (pc *conn) quiet() bool {
-	if pc.c != pc.raw {
-		if err := pc.c.SetReadDeadline(aLongTimeAgo); err != nil {
-			return false
-		}
-		var b [1]byte
-		n, err := pc.c.Read(b[:])
-		var ne net.Error
-		if n > 0 || !errors.As(err, &ne) || !ne.Timeout() {
-			return false
-		}
+	if pc.c == pc.raw {
+		return pc.raw.SetReadDeadline(time.Time{}) == nil && socketQuiet(pc.raw)
 	}
-	return socketQuiet(pc.raw)
+	if !pc.tlsQuiet(aLongTimeAgo) || pc.raw.SetReadDeadline(time.Time{}) != nil {
+		return false
+	}
+	if socketQuiet(pc.raw) {
+		return true
+	}
+	return pc.tlsQuiet(time.Now().Add(5*time.Millisecond)) && pc.raw.SetReadDeadline(time.Time{}) == nil && socketQuiet(pc.raw)
+}
+
+// tlsQuiet reports whether a read of the TLS connection until deadline
+// yields no data and only a timeout.
+func (pc *conn) tlsQuiet(deadline time.Time) bool {
+	if err := pc.c.SetReadDeadline(deadline); err != nil {
+		return false
+	}
+	var b [1]byte
+	n, err := pc.c.Read(b[:])
+	var ne net.Error
+	return n == 0 && errors.As(err, &ne) && ne.Timeout()
 }
 
 // dial makes a connection to addr (the TLS client over it for https),
@@ -111,6 +124,10 @@ func (c *Client) dial(ctx context.Context, req *Request, key, addr string) (*con
 // put keeps pc for another request of its key, or closes it when the
 // pool is full or closed.
 func (c *Client) put(pc *conn) {
+	if pc.c.SetDeadline(time.Time{}) != nil { // the last request's
+		pc.c.Close()
+		return
+	}
 	c.mu.Lock()
 	if c.closed || len(c.idle[pc.key]) >= c.cfg.MaxIdlePerHost || c.nIdle >= c.cfg.MaxIdle {
 		c.mu.Unlock()

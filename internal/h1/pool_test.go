@@ -71,6 +71,12 @@ func TestTLS(t *testing.T) {
 		proto.Store(r.Proto)
 		io.WriteString(w, "secure")
 	}))
+	var conns atomic.Int32
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
@@ -79,6 +85,7 @@ func TestTLS(t *testing.T) {
 	c := newClient(t, h1.Config{TLS: &tls.Config{RootCAs: roots}})
 	u := mustURL(t, srv.URL) // https://127.0.0.1:port, the certificate names 127.0.0.1
 	for i := 0; i < 3; i++ {
+		time.Sleep(50 * time.Millisecond)
 		resp, err := c.Do(context.Background(), &h1.Request{Method: "GET", URL: u, Deadline: time.Now().Add(5 * time.Second)})
 		if err != nil {
 			t.Fatal(err)
@@ -86,6 +93,9 @@ func TestTLS(t *testing.T) {
 		if string(resp.Body) != "secure" || proto.Load() != "HTTP/1.1" {
 			t.Fatalf("body %q over %v", resp.Body, proto.Load())
 		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d TLS connections for 3 requests in turn, want 1 kept alive", n)
 	}
 	// Without the test root the certificate is refused.
 	strict := newClient(t, h1.Config{})
@@ -161,4 +171,57 @@ type closeCounter struct {
 func (c *closeCounter) Close() error {
 	c.once.Do(func() { c.n.Add(1) })
 	return c.Conn.Close()
+}
+
+// TestIdleOutlivesTheLastDeadline: a connection stays in the pool past
+// the deadline of the request that used it last (the deadline is the
+// request's, not the connection's).
+func TestIdleOutlivesTheLastDeadline(t *testing.T) {
+	srv, conns := counted(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	c := newClient(t, h1.Config{})
+	u := mustURL(t, srv.URL)
+	for i := 0; i < 3; i++ {
+		if _, err := c.Do(context.Background(), &h1.Request{Method: "GET", URL: u, Deadline: time.Now().Add(100 * time.Millisecond)}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections for 3 requests 150 ms apart with 100 ms deadlines, want 1", n)
+	}
+}
+
+// TestNotReplayedWithoutAKey: as in net/http, a POST without an
+// Idempotency-Key whose reused connection closes without an answer is an
+// error, not sent again; with the key it is sent again.
+func TestNotReplayedWithoutAKey(t *testing.T) {
+	for _, tc := range []struct {
+		header http.Header
+		want   int32 // requests the server sees
+		fails  bool
+	}{
+		{nil, 2, true},
+		{http.Header{"Idempotency-Key": {"evt-1"}}, 3, false},
+	} {
+		var reqs atomic.Int32
+		s := newRawServer(t, nil, func(c, i int, req *http.Request, w net.Conn) bool {
+			reqs.Add(1)
+			if c == 1 && i == 1 {
+				return false // read, handled, closed without an answer
+			}
+			io.WriteString(w, ok200)
+			return true
+		})
+		c := newClient(t, h1.Config{})
+		u := mustURL(t, "http://"+s.ln.Addr().String()+"/")
+		for i := 0; i < 2; i++ {
+			_, err := c.Do(context.Background(), &h1.Request{Method: "POST", URL: u, Header: tc.header, Body: []byte("{}"), Deadline: time.Now().Add(2 * time.Second)})
+			if i == 1 && (err != nil) != tc.fails {
+				t.Errorf("header %v: second POST err %v", tc.header, err)
+			}
+		}
+		if got := reqs.Load(); got != tc.want {
+			t.Errorf("header %v: the server saw %d POSTs, want %d", tc.header, got, tc.want)
+		}
+	}
 }

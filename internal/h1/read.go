@@ -93,7 +93,7 @@ func (c *Client) read(pc *conn, req *Request) (resp *Response, reuse bool, err e
 		return &Response{StatusCode: a.code, Header: a.header, Body: []byte{}}, false, nil
 	}
 	lim.left = -1
-	body, closes, err := readBody(br, req, &a, c.cfg.MaxHeaderBytes)
+	body, closes, err := readBody(br, lim, req, &a, c.cfg.MaxHeaderBytes)
 	if err != nil {
 		return nil, false, err
 	}
@@ -165,7 +165,7 @@ func readError(err error, lim *budget) error {
 // the connection closes), bounded by req.MaxBody (ErrTooLarge beyond,
 // read no further); closes says whether the connection must close after
 // it.
-func readBody(br *bufio.Reader, req *Request, a *answer, maxTrailer int) (body []byte, closes bool, err error) {
+func readBody(br *bufio.Reader, lim *budget, req *Request, a *answer, maxTrailer int) (body []byte, closes bool, err error) {
 	h := a.header
 	closes = shouldClose(a.major, a.minor, h)
 	chunked := false
@@ -195,10 +195,13 @@ func readBody(br *bufio.Reader, req *Request, a *answer, maxTrailer int) (body [
 		delete(h, "Content-Length")
 		body, err = readAll(httputil.NewChunkedReader(br), req.MaxBody)
 		if err == nil {
-			err = discardTrailer(br, maxTrailer)
+			err = discardTrailer(br, lim, maxTrailer)
 		}
 		delete(h, "Trailer")
-	case len(cl) > 0 && textproto.TrimString(cl[0]) != "":
+	case len(cl) > 0:
+		if textproto.TrimString(cl[0]) == "" {
+			return nil, false, errors.New("reading the answer: invalid empty Content-Length")
+		}
 		n, perr := strconv.ParseUint(textproto.TrimString(cl[0]), 10, 63)
 		if perr != nil || n > math.MaxInt64 {
 			return nil, false, errors.New("reading the answer: bad Content-Length")
@@ -218,9 +221,11 @@ func readBody(br *bufio.Reader, req *Request, a *answer, maxTrailer int) (body [
 	if err != nil {
 		return nil, false, err
 	}
-	if req.gzip && len(body) > 0 && strings.EqualFold(h.Get("Content-Encoding"), "gzip") {
-		if body, err = gunzip(body, req.MaxBody); err != nil {
-			return nil, false, err
+	if req.gzip && strings.EqualFold(h.Get("Content-Encoding"), "gzip") {
+		if len(body) > 0 { // an empty one is empty decompressed, as in net/http
+			if body, err = gunzip(body, req.MaxBody); err != nil {
+				return nil, false, err
+			}
 		}
 		h.Del("Content-Encoding")
 		h.Del("Content-Length")
@@ -265,23 +270,18 @@ func shouldClose(major, minor int, h http.Header) bool {
 	return hasClose
 }
 
-// discardTrailer reads past a chunked body's trailer, at most limit
-// bytes of it, as net/http reads it into Response.Trailer (not kept
-// here).
-func discardTrailer(br *bufio.Reader, limit int) error {
-	for total := 0; ; {
-		line, err := br.ReadSlice('\n')
-		total += len(line)
-		if err != nil || total > limit {
-			if err == nil || errors.Is(err, bufio.ErrBufferFull) {
-				return errors.New("reading the answer's trailer: over the header limit")
-			}
-			return fmt.Errorf("reading the answer's trailer: %w", unexpectedEOF(err))
-		}
-		if len(bytes.TrimRight(line, "\r\n")) == 0 {
-			return nil
-		}
+// discardTrailer reads a chunked body's trailer as net/http does (a
+// header block, by net/textproto, within the header budget) and drops
+// it: net/http puts it in Response.Trailer, which the worker does not
+// read.
+func discardTrailer(br *bufio.Reader, lim *budget, limit int) error {
+	lim.left = int64(limit)
+	_, err := textproto.NewReader(br).ReadMIMEHeader()
+	if err != nil {
+		err = fmt.Errorf("%w (the trailer)", readError(err, lim))
 	}
+	lim.left = -1
+	return err
 }
 
 // gunzip is the decompressed body, bounded by limit like any body.
