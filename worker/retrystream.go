@@ -107,7 +107,13 @@ func (w *Worker) moveToRetry(msg jetstream.Msg, j *job, o outcome) error {
 	}
 	m.Header.Set("Nats-Schedule", "@at "+mv.Due.Format(time.RFC3339Nano))
 	m.Header.Set("Nats-Schedule-Target", w.topo.RetryDueSubject(key, j.subject))
-	m.Header.Set(nats.MsgIdHdr, "retry-"+key+"-"+strconv.Itoa(mv.N))
+	// The id names the message moved (its stream, sequence and store
+	// time), not only the move's count: a schedule sent again for the same
+	// message is deduplicated, while the next move of an event whose
+	// history was lost (a deleted bucket: the count starts again) is a new
+	// schedule, not a duplicate of the first that the stream would drop
+	// while the original is acknowledged.
+	m.Header.Set(nats.MsgIdHdr, "retry-"+key+"-"+strconv.Itoa(mv.N)+"-"+mv.Stream+"-"+strconv.FormatUint(mv.Seq, 10)+"-"+strconv.FormatInt(j.meta.Timestamp.UnixNano(), 36))
 	m.Header.Set(HeaderOrigin, mv.Stream+" "+strconv.FormatUint(mv.Seq, 10))
 	m.Data = j.data
 	// As Results and dead letters are written: a 409 "in process", a store

@@ -108,3 +108,72 @@ func TestMoveSurvivesLostAck(t *testing.T) {
 		})
 	}
 }
+
+// TestMoveAfterTheHistoryIsLost: an event moved to the retry stream once
+// loses its attempt history (the bucket deleted, or the key), fails again
+// and is moved again. The second move starts its count from 1 again; its
+// schedule must still be stored (not deduplicated against the first
+// move's, which would drop the event while its message is acknowledged):
+// the event comes back and succeeds.
+func TestMoveAfterTheHistoryIsLost(t *testing.T) {
+	srv := jstest.Server(t)
+	nc, js := jstest.Connect(t, srv)
+	ft := fault.NewServer(t)
+	ft.On("/flaky", fault.Status(503, ""), fault.Status(503, ""), fault.OK(`{}`))
+	cfg := config.Default()
+	cfg.HTTP.Allow = []string{"127.0.0.0/8"}
+	cfg.Retry.QuickAttempts = 0
+	cfg.Retry.Schedule = []time.Duration{time.Second}
+	w, err := New(cfg, Deps{Conn: nc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := w.Setup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := nc.SubscribeSync("connections.result.b1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	kv, err := js.KeyValue(ctx, cfg.Names.AttemptsBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := fmt.Sprintf(`{"id":"nohist-1","bot_id":"b1","conversation_id":"c1","webhook":{"url":%q}}`, ft.URL()+"/flaky")
+	if _, err := js.Publish(ctx, "connections.fired.b1", []byte(ev)); err != nil {
+		t.Fatal(err)
+	}
+	// Once the first move has stored the history, it is lost.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := kv.Get(ctx, historyKey("nohist-1")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no attempt history stored by the first move")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := kv.Purge(ctx, historyKey("nohist-1")); err != nil {
+		t.Fatal(err)
+	}
+	m, err := sub.NextMsg(15 * time.Second)
+	if err != nil {
+		t.Fatalf("no Result (%d requests): %v", ft.Count("/flaky"), err)
+	}
+	var res trigger.Result
+	if err := json.Unmarshal(m.Data, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != trigger.StatusSucceeded {
+		t.Errorf("Result %s, want succeeded", res.Status)
+	}
+	if n := ft.Count("/flaky"); n != 3 {
+		t.Errorf("%d requests, want 3", n)
+	}
+}
