@@ -332,22 +332,27 @@ func TestErrorsQuoteNoAnswer(t *testing.T) {
 	}
 }
 
-// TestCancelDoesNotReachTheNextRequest: a request cancelled as it ends
-// leaves no deadline behind on the connection the next request takes.
+// TestCancelDoesNotReachTheNextRequest: a request cancelled as its answer
+// arrives (the server cancels it right after writing the answer) leaves
+// no deadline behind on the connection the next request takes. With the
+// cancellation's stop checked after the connection went back to the pool,
+// about 2% of the rounds failed.
 func TestCancelDoesNotReachTheNextRequest(t *testing.T) {
-	srv, _ := counted(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	var cancelNext atomic.Pointer[context.CancelFunc]
+	s := newRawServer(t, nil, func(c, i int, req *http.Request, w net.Conn) bool {
+		io.WriteString(w, ok200)
+		if cancel := cancelNext.Swap(nil); cancel != nil {
+			(*cancel)()
+		}
+		return true
+	})
 	c := newClient(t, h1.Config{MaxIdlePerHost: 1})
-	u := mustURL(t, srv.URL)
-	for i := 0; i < 500; i++ {
+	u := mustURL(t, "http://"+s.ln.Addr().String()+"/")
+	for i := 0; i < 2000; i++ {
 		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			c.Do(ctx, &h1.Request{Method: "GET", URL: u, Deadline: time.Now().Add(2 * time.Second)})
-			close(done)
-		}()
-		time.Sleep(time.Duration(i%7) * 20 * time.Microsecond)
+		cancelNext.Store(&cancel)
+		c.Do(ctx, &h1.Request{Method: "GET", URL: u, Deadline: time.Now().Add(2 * time.Second)})
 		cancel()
-		<-done
 		if _, err := c.Do(context.Background(), &h1.Request{Method: "GET", URL: u, Deadline: time.Now().Add(2 * time.Second)}); err != nil {
 			t.Fatalf("round %d: the request after a cancelled one failed: %v", i, err)
 		}
