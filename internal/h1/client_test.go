@@ -1,7 +1,6 @@
 package h1_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -153,68 +151,6 @@ func TestEligible(t *testing.T) {
 		t.Error("Eligible(nil)")
 	}
 }
-
-// scripted is a raw TCP server: each connection gets answer(n, request
-// head) written back for its n-th request (0-based); answer returns
-// close to end the connection after writing, and hang to hold it open
-// without reading further.
-type scripted struct {
-	ln       net.Listener
-	conns    atomic.Int32
-	requests atomic.Int32
-}
-
-func serveScript(t *testing.T, answer func(n int, head string) (out string, close, hang bool)) *scripted {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &scripted{ln: ln}
-	var wg sync.WaitGroup
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.conns.Add(1)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer nc.Close()
-				go func() { <-done; nc.Close() }()
-				br := bufio.NewReader(nc)
-				for n := 0; ; n++ {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					io.Copy(io.Discard, req.Body)
-					s.requests.Add(1)
-					out, closeIt, hang := answer(n, req.Method+" "+req.RequestURI)
-					if _, err := io.WriteString(nc, out); err != nil {
-						return
-					}
-					if hang {
-						<-done
-						return
-					}
-					if closeIt {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return s
-}
-
-func (s *scripted) url(t *testing.T) *url.URL { return mustURL(t, "http://"+s.ln.Addr().String()+"/x") }
 
 const ok200 = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -402,7 +338,7 @@ func TestReusedConnectionClosedByServer(t *testing.T) {
 			t.Fatalf("request %d: %v", i, err)
 		}
 	}
-	if got := s.requests.Load(); got != 5 {
+	if got := s.reqs.Load(); got != 5 {
 		t.Errorf("the server got %d requests for 5", got)
 	}
 	// A new connection that closes without an answer is an error, not
@@ -411,7 +347,7 @@ func TestReusedConnectionClosedByServer(t *testing.T) {
 	if _, err := c.Do(context.Background(), &h1.Request{Method: "POST", URL: s2.url(t), Body: []byte("{}"), Deadline: time.Now().Add(2 * time.Second)}); err == nil {
 		t.Error("no error for a connection closed without an answer")
 	}
-	if got := s2.requests.Load(); got != 1 {
+	if got := s2.reqs.Load(); got != 1 {
 		t.Errorf("the request was sent %d times on new connections", got)
 	}
 }

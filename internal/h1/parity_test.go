@@ -1,7 +1,6 @@
 package h1_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -19,53 +18,6 @@ import (
 	"github.com/hookworker/hookworker/internal/egress"
 	"github.com/hookworker/hookworker/internal/h1"
 )
-
-// rawServer reads requests on each connection and lets script answer
-// request i of connection c (numbered from 1) with raw bytes; false ends
-// the connection.
-type rawServer struct {
-	ln    net.Listener
-	conns atomic.Int32
-	reqs  atomic.Int32
-}
-
-func newRawServer(t *testing.T, tlsCfg *tls.Config, script func(c, i int, req *http.Request, w net.Conn) bool) *rawServer {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tlsCfg != nil {
-		ln = tls.NewListener(ln, tlsCfg)
-	}
-	s := &rawServer{ln: ln}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c := int(s.conns.Add(1))
-			go func() {
-				defer nc.Close()
-				br := bufio.NewReader(nc)
-				for i := 0; ; i++ {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					io.Copy(io.Discard, req.Body)
-					s.reqs.Add(1)
-					if !script(c, i, req, nc) {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return s
-}
 
 // outcome is what a client made of an answer.
 type outcome struct {
