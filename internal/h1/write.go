@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/textproto"
 	"slices"
 	"strconv"
 	"sync"
@@ -56,7 +57,7 @@ func writeHead(req *Request) (*head, error) {
 			putHead(h)
 			return nil, fmt.Errorf("%w: header field value for %q", ErrInvalidRequest, "User-Agent")
 		}
-		if v := trim(ua[0]); v != "" {
+		if v := textproto.TrimString(ua[0]); v != "" {
 			b = append(b, "User-Agent: "...)
 			b = append(b, v...)
 			b = append(b, "\r\n"...)
@@ -85,7 +86,7 @@ func writeHead(req *Request) (*head, error) {
 			}
 			b = append(b, k...)
 			b = append(b, ": "...)
-			b = append(b, trim(v)...)
+			b = append(b, textproto.TrimString(v)...)
 			b = append(b, "\r\n"...)
 		}
 	}
@@ -119,34 +120,15 @@ func hasCTL(s string) bool {
 	return false
 }
 
-// trim drops leading and trailing spaces and tabs, as net/http does.
-func trim(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
-// inline is the body size up to which head and body go out in one write.
+// inline is the body size up to which head and body go out in one write
+// (writeHead leaves room for it).
 const inline = 32 << 10
 
 // write sends head and body: one write for a small body, a vectored one
 // for a larger.
 func (pc *conn) write(head, body []byte) error {
-	if len(body) == 0 {
-		_, err := pc.c.Write(head)
-		return err
-	}
-	if len(body) <= inline && len(head)+len(body) <= cap(head) {
-		_, err := pc.c.Write(append(head, body...))
-		return err
-	}
 	if len(body) <= inline {
-		b := make([]byte, 0, len(head)+len(body))
-		_, err := pc.c.Write(append(append(b, head...), body...))
+		_, err := pc.c.Write(append(head, body...))
 		return err
 	}
 	bufs := net.Buffers{head, body}
