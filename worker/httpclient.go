@@ -32,6 +32,13 @@ func httpPolicy(c config.HTTP) (egress.Policy, error) {
 	return egress.Policy{Rules: allow, HTTPSOnly: c.HTTPSOnly, MaxRedirects: c.MaxRedirects}, nil
 }
 
+// The limits both clients keep to.
+const (
+	idleConnTimeout     = 90 * time.Second
+	tlsHandshakeTimeout = 10 * time.Second
+	maxHeaderBytes      = 64 << 10 // an answer's header block
+)
+
 // idleConns is how many idle connections a client keeps per host, and
 // for all.
 func idleConns(c config.HTTP, concurrency int) (perHost, all int) {
@@ -57,9 +64,9 @@ func NewHTTPClient(c config.HTTP, concurrency int) (*http.Client, error) {
 func newHTTPClient(policy egress.Policy, c config.HTTP, concurrency int) *http.Client {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.MaxIdleConnsPerHost, base.MaxIdleConns = idleConns(c, concurrency)
-	base.IdleConnTimeout = 90 * time.Second
-	base.TLSHandshakeTimeout = 10 * time.Second
-	base.MaxResponseHeaderBytes = 64 << 10
+	base.IdleConnTimeout = idleConnTimeout
+	base.TLSHandshakeTimeout = tlsHandshakeTimeout
+	base.MaxResponseHeaderBytes = maxHeaderBytes
 	return &http.Client{
 		Transport:     egress.EndInformational(policy.Transport(base)),
 		CheckRedirect: policy.CheckRedirect,
@@ -83,7 +90,7 @@ func (w *Worker) ownHTTP(c config.HTTP, concurrency int) error {
 	fast, err := h1.New(h1.Config{
 		Dial:           policy.DialContext,
 		MaxIdlePerHost: perHost, MaxIdle: all,
-		IdleTimeout: 90 * time.Second, MaxHeaderBytes: 64 << 10, TLSHandshakeTimeout: 10 * time.Second,
+		IdleTimeout: idleConnTimeout, MaxHeaderBytes: maxHeaderBytes, TLSHandshakeTimeout: tlsHandshakeTimeout,
 	})
 	if err != nil {
 		return err
